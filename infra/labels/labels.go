@@ -1,0 +1,54 @@
+// Package labels builds the Kubernetes recommended labels every object of the program carries.
+package labels
+
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+// Fixed values of the recommended labels.
+const (
+	PartOf    = "openneuro"
+	ManagedBy = "pulumi"
+)
+
+// Keys of the recommended labels.
+const (
+	NameKey      = "app.kubernetes.io/name"
+	InstanceKey  = "app.kubernetes.io/instance"
+	ComponentKey = "app.kubernetes.io/component"
+	PartOfKey    = "app.kubernetes.io/part-of"
+	ManagedByKey = "app.kubernetes.io/managed-by"
+	VersionKey   = "app.kubernetes.io/version"
+)
+
+// Set identifies one component of one deployment.
+type Set struct {
+	// Name is the application or tool, e.g. openneuro, rook-edgefs, aws-load-balancer-controller.
+	Name string
+	// Instance is the deployment, e.g. the release openneuro-staging.
+	Instance string
+	// Component is the part, e.g. api, web, dataset-worker, operator.
+	Component string
+	// Version is what runs, usually the image tag, e.g. v3.14.2.
+	Version string
+}
+
+// Labels returns all six recommended labels.
+func (s Set) Labels() pulumi.StringMap {
+	return pulumi.StringMap{
+		NameKey:      pulumi.String(s.Name),
+		InstanceKey:  pulumi.String(s.Instance),
+		ComponentKey: pulumi.String(s.Component),
+		PartOfKey:    pulumi.String(PartOf),
+		ManagedByKey: pulumi.String(ManagedBy),
+		VersionKey:   pulumi.String(s.Version),
+	}
+}
+
+// Selector returns the stable subset used in selectors (name, instance, component): it never
+// contains the version, because Deployment and StatefulSet selectors cannot change after creation.
+func (s Set) Selector() pulumi.StringMap {
+	return pulumi.StringMap{
+		NameKey:      pulumi.String(s.Name),
+		InstanceKey:  pulumi.String(s.Instance),
+		ComponentKey: pulumi.String(s.Component),
+	}
+}

@@ -1,0 +1,184 @@
+package infratest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AccountID is the AWS account the mocks pretend to deploy into.
+const AccountID = "123456789012"
+
+// hexOf returns n deterministic hex characters derived from s.
+func hexOf(s string, n int) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:n]
+}
+
+// idPrefixes are the AWS id shapes of the resource types whose ids other resources consume.
+var idPrefixes = map[string]string{
+	"aws:ec2/vpc:Vpc":                                           "vpc-",
+	"aws:ec2/subnet:Subnet":                                     "subnet-",
+	"aws:ec2/securityGroup:SecurityGroup":                       "sg-",
+	"aws:ec2/internetGateway:InternetGateway":                   "igw-",
+	"aws:ec2/natGateway:NatGateway":                             "nat-",
+	"aws:ec2/eip:Eip":                                           "eipalloc-",
+	"aws:ec2/routeTable:RouteTable":                             "rtb-",
+	"aws:ec2/launchTemplate:LaunchTemplate":                     "lt-",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                           "vpce-",
+	"aws:efs/fileSystem:FileSystem":                             "fs-",
+	"aws:efs/mountTarget:MountTarget":                           "fsmt-",
+	"aws:ec2/securityGroupRule:SecurityGroupRule":               "sgrule-",
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   "sgr-",
+}
+
+// fakeID returns a realistic, deterministic physical id.
+func fakeID(typ, urn string) string {
+	if p, ok := idPrefixes[typ]; ok {
+		return p + hexOf(urn, 17)
+	}
+	if strings.HasPrefix(typ, "kubernetes:") || strings.HasPrefix(typ, "pulumi:providers:") {
+		return hexOf(urn, 8) + "-" + hexOf(urn+"/", 4) + "-" + hexOf(urn+"//", 4) + "-" + hexOf(urn+"///", 12)
+	}
+	return urnName(urn) + "-" + hexOf(urn, 7)
+}
+
+func urnName(urn string) string { return resource.URN(urn).Name() }
+
+// outputs are the inputs plus what AWS, EKS or Kubernetes would add that the program reads.
+func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
+	out := rec.Inputs.Copy()
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	if strings.HasPrefix(rec.Type, "aws:") {
+		set("id", rec.ID)
+		if _, ok := out["arn"]; !ok {
+			set("arn", r.arn(rec))
+		}
+		if _, ok := out["name"]; !ok && strings.HasPrefix(rec.Type, "aws:iam/") {
+			set("name", rec.ID)
+		}
+	}
+	switch rec.Type {
+	case "eks:index:Cluster":
+		for k, v := range r.eksClusterOutputs(rec) {
+			set(k, v)
+		}
+	case "aws:kms/key:Key":
+		set("keyId", hexOf(rec.URN, 8)+"-"+hexOf(rec.URN+"a", 4)+"-"+hexOf(rec.URN+"b", 4)+"-"+hexOf(rec.URN+"c", 4)+"-"+hexOf(rec.URN+"d", 12))
+	case "aws:efs/fileSystem:FileSystem":
+		set("dnsName", rec.ID+".efs."+r.region+".amazonaws.com")
+	case "aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup":
+		set("status", "ACTIVE")
+	case "kubernetes:core/v1:Service":
+		r.serviceOutputs(rec, out)
+	case "kubernetes:networking.k8s.io/v1:Ingress":
+		host := fmt.Sprintf("k8s-%s-%s.%s.elb.amazonaws.com", hexOf(rec.URN, 8), hexOf(rec.URN+"lb", 10), r.region)
+		out["status"] = resource.NewPropertyValue(map[string]any{
+			"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": host}}},
+		})
+	case "kubernetes:helm.sh/v3:Release":
+		name := rec.Name
+		if v, ok := rec.Inputs["name"]; ok && v.IsString() {
+			name = v.StringValue()
+		}
+		ns := "default"
+		if v, ok := rec.Inputs["namespace"]; ok && v.IsString() {
+			ns = v.StringValue()
+		}
+		out["status"] = resource.NewPropertyValue(map[string]any{"name": name, "namespace": ns, "status": "deployed", "revision": 1.0})
+	}
+	return out
+}
+
+// serviceOutputs gives a Service without an explicit clusterIP a deterministic one, as the API
+// server would (headless Services keep None).
+func (r *Recorder) serviceOutputs(rec Resource, out resource.PropertyMap) {
+	spec := map[string]any{}
+	if v, ok := rec.Inputs["spec"]; ok && v.IsObject() {
+		spec = plain(v, false).(map[string]any)
+	}
+	if ip, _ := spec["clusterIP"].(string); ip == "" {
+		sum := sha256.Sum256([]byte(rec.URN))
+		spec["clusterIP"] = fmt.Sprintf("172.20.%d.%d", sum[0], 1+sum[1]%254)
+	}
+	out["spec"] = resource.NewPropertyValue(spec)
+}
+
+func (r *Recorder) arn(rec Resource) string {
+	// aws:<module>/<resource>:<Type> -> service <module>
+	mod := strings.SplitN(strings.TrimPrefix(rec.Type, "aws:"), "/", 2)[0]
+	switch mod {
+	case "iam":
+		kind := "role"
+		switch {
+		case strings.HasSuffix(rec.Type, ":Policy"):
+			kind = "policy"
+		case strings.HasSuffix(rec.Type, ":OpenIdConnectProvider"):
+			kind = "oidc-provider"
+		}
+		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, rec.ID)
+	case "kms":
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", r.region, AccountID, rec.ID)
+	case "efs":
+		return fmt.Sprintf("arn:aws:elasticfilesystem:%s:%s:file-system/%s", r.region, AccountID, rec.ID)
+	default:
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", mod, r.region, AccountID, strings.ToLower(rec.Type[strings.LastIndex(rec.Type, ":")+1:]), rec.ID)
+	}
+}
+
+// eksClusterOutputs are the outputs of pulumi-eks's remote Cluster component that the program reads.
+func (r *Recorder) eksClusterOutputs(rec Resource) map[string]any {
+	name := rec.Name
+	if v, ok := rec.Inputs["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	oidcID := strings.ToUpper(hexOf(rec.URN, 32))
+	issuer := fmt.Sprintf("oidc.eks.%s.amazonaws.com/id/%s", r.region, oidcID)
+	endpoint := fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(hexOf(rec.URN+"ep", 32)), r.region)
+	kubeconfig := map[string]any{
+		"apiVersion": "v1", "kind": "Config",
+		"clusters": []any{map[string]any{"name": "kubernetes", "cluster": map[string]any{
+			"server": endpoint, "certificate-authority-data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==",
+		}}},
+		"contexts":        []any{map[string]any{"name": "aws", "context": map[string]any{"cluster": "kubernetes", "user": "aws"}}},
+		"current-context": "aws",
+		"users": []any{map[string]any{"name": "aws", "user": map[string]any{"exec": map[string]any{
+			"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+			"args": []any{"eks", "get-token", "--cluster-name", name, "--output", "json"},
+		}}}},
+	}
+	kubeconfigJSON, _ := json.Marshal(kubeconfig)
+	return map[string]any{
+		"kubeconfig":             kubeconfig,
+		"kubeconfigJson":         string(kubeconfigJSON),
+		"oidcProviderArn":        fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, issuer),
+		"oidcProviderUrl":        "https://" + issuer,
+		"oidcIssuer":             issuer,
+		"clusterSecurityGroupId": "sg-" + hexOf(rec.URN+"csg", 17),
+		"nodeSecurityGroupId":    "sg-" + hexOf(rec.URN+"nsg", 17),
+		"core": map[string]any{
+			"endpoint":               endpoint,
+			"oidcProvider":           map[string]any{"arn": fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, issuer), "url": issuer},
+			"clusterSecurityGroupId": "sg-" + hexOf(rec.URN+"csg", 17),
+		},
+	}
+}
+
+// invoke answers data-source calls with what AWS would return for this account and region.
+func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region, "region": r.region}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/ci", "userId": "AIDAEXAMPLE", "id": AccountID}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
+	}
+	return nil, fmt.Errorf("infratest: no mock for invoke %s; add one in internal/infratest/outputs.go", args.Token)
+}

@@ -1,0 +1,264 @@
+package stacks
+
+import "strings"
+
+// DatasetStore says where the dataset workers keep the git/git-annex repositories.
+type DatasetStore string
+
+const (
+	// StoreEFS is the shared EFS volume (eks mode, the default there).
+	StoreEFS DatasetStore = "efs"
+	// StoreEdgeFS is the EdgeFS NFS export. Switch to it only after the one-time efscli setup
+	// (the stack output edgefsSetupCommand), or the workers wait for an export that does not exist.
+	StoreEdgeFS DatasetStore = "edgefs"
+	// StoreStorageClass is a volume of storage.datasetsStorageClass (existing mode, the default there).
+	StoreStorageClass DatasetStore = "storageClass"
+)
+
+// OpenNeuro configures the application (openneuro:app). Defaults are the 2020 Helm chart's values.
+type OpenNeuro struct {
+	// Namespace is where every application object lives. Default openneuro.
+	Namespace string `json:"namespace,omitempty"`
+	// Release prefixes every object name, like the chart's release name. Default openneuro-<stack>.
+	Release string `json:"release,omitempty"`
+	// Version is the OpenNeuro release, the tag of the server, app, datalad-service and indexer images.
+	// Default v3.14.2, the release the 2020 chart deployed (Celery workers, flower, beat).
+	Version string `json:"version,omitempty"`
+	// ContentVersion is the tag of openneuro/content, copied into the web pods. Default v1.0.1.
+	ContentVersion string `json:"contentVersion,omitempty"`
+	// Images override single images (full references). Defaults openneuro/<name>:<Version>,
+	// openneuro/content:<ContentVersion> and redis:7.4.2.
+	Images Images `json:"images,omitempty"`
+	// Hostname is the public DNS name, e.g. openneuro.org. Required.
+	Hostname string `json:"hostname,omitempty"`
+	// URL is the public base URL (CRN_SERVER_URL). Default https://<hostname> (http:// in existing
+	// mode without ingress.tlsSecretName).
+	URL string `json:"url,omitempty"`
+	// GraphQLURI is the public GraphQL URL (GRAPHQL_URI, used by the indexer). Default <url>/crn/graphql.
+	GraphQLURI string `json:"graphqlUri,omitempty"`
+	// Environment is ENVIRONMENT. Default the stack name; prod sets production.
+	Environment string `json:"environment,omitempty"`
+	// FreshDeskURL is the support widget URL (FRESH_DESK_URL). Default the chart's.
+	FreshDeskURL string `json:"freshDeskUrl,omitempty"`
+	// GoogleTrackingID is GOOGLE_TRACKING_ID. Default "".
+	GoogleTrackingID string `json:"googleTrackingId,omitempty"`
+	// SentryDSN is SENTRY_DSN. Default "" (off).
+	SentryDSN string `json:"sentryDsn,omitempty"`
+	// CertificateARN is the ACM certificate of the ALB (eks mode). Required there; it must cover
+	// hostname and www.<hostname>.
+	CertificateARN string `json:"certificateArn,omitempty"`
+	// DatasetStore is efs (eks default), edgefs or storageClass (existing mode).
+	DatasetStore DatasetStore `json:"datasetStore,omitempty"`
+	// Workers is the number of dataset workers = Celery shards = DATALAD_WORKERS. Default 4. Changing
+	// it re-maps datasets to workers.
+	Workers int `json:"workers,omitempty"`
+	// S3PublicOnExport is DATALAD_S3_PUBLIC_ON_EXPORT. Default true.
+	S3PublicOnExport *bool `json:"s3PublicOnExport,omitempty"`
+	// GithubExportsEnabled is DATALAD_GITHUB_EXPORTS_ENABLED. Default true.
+	GithubExportsEnabled *bool `json:"githubExportsEnabled,omitempty"`
+	// Replicas are the Deployment replica counts.
+	Replicas Replicas `json:"replicas,omitempty"`
+	// Resources are requests and limits per component; defaults are the chart's.
+	Resources ComponentResources `json:"resources,omitempty"`
+	// Redis configures the in-cluster redis (Celery broker and API cache).
+	Redis Redis `json:"redis,omitempty"`
+	// IndexerSchedule is the Elasticsearch indexer's cron schedule. Default "57 */4 * * *".
+	IndexerSchedule string `json:"indexerSchedule,omitempty"`
+	// WorkerTerminationGracePeriodSeconds lets a dataset worker finish its Celery task before it is
+	// killed on a rollout or node drain. Default 600.
+	WorkerTerminationGracePeriodSeconds int `json:"workerTerminationGracePeriodSeconds,omitempty"`
+}
+
+// Images are full image references.
+type Images struct {
+	Server         string `json:"server,omitempty"`
+	App            string `json:"app,omitempty"`
+	DataladService string `json:"dataladService,omitempty"`
+	Indexer        string `json:"indexer,omitempty"`
+	Content        string `json:"content,omitempty"`
+	Redis          string `json:"redis,omitempty"`
+}
+
+// Replicas are the Deployment replica counts. Defaults 2 each; the chart ran api 5, web 3, datalad 3.
+type Replicas struct {
+	API            int `json:"api,omitempty"`
+	Web            int `json:"web,omitempty"`
+	DataladService int `json:"dataladService,omitempty"`
+}
+
+// ComponentResources are the requests and limits of each container.
+type ComponentResources struct {
+	API            Resources `json:"api,omitempty"`
+	Web            Resources `json:"web,omitempty"`
+	Content        Resources `json:"content,omitempty"`
+	DataladService Resources `json:"dataladService,omitempty"`
+	Worker         Resources `json:"worker,omitempty"`
+	Beat           Resources `json:"beat,omitempty"`
+	Flower         Resources `json:"flower,omitempty"`
+	Indexer        Resources `json:"indexer,omitempty"`
+	Redis          Resources `json:"redis,omitempty"`
+}
+
+// Redis configures the redis StatefulSet (master only, no auth, every command allowed, as the chart).
+type Redis struct {
+	// Persistence keeps redis data on a volume of storage.blockStorageClass. Default true.
+	Persistence *bool `json:"persistence,omitempty"`
+	// Size is the data volume size. Default 8Gi; prod sets 40Gi.
+	Size string `json:"size,omitempty"`
+}
+
+// chartResources are the 2020 chart's requests and limits (the content init container had none).
+var chartResources = ComponentResources{
+	API:            res("400m", "768Mi", "800m", "1600Mi"),
+	Web:            res("250m", "64Mi", "500m", "256Mi"),
+	Content:        res("50m", "32Mi", "200m", "128Mi"),
+	DataladService: res("200m", "1Gi", "800m", "3Gi"),
+	Worker:         res("500m", "768Mi", "2", "2Gi"),
+	Beat:           res("100m", "1Gi", "500m", "2Gi"),
+	Flower:         res("50m", "256Mi", "100m", "1Gi"),
+	Indexer:        res("100m", "256Mi", "500m", "512Mi"),
+	Redis:          res("250m", "1536Mi", "500m", "3Gi"),
+}
+
+func res(reqCPU, reqMem, limCPU, limMem string) Resources {
+	return Resources{Requests: Quantities{CPU: reqCPU, Memory: reqMem}, Limits: Quantities{CPU: limCPU, Memory: limMem}}
+}
+
+// DefaultFreshDeskURL is the chart's support widget.
+const DefaultFreshDeskURL = "https://openneuro.freshdesk.com/widgets/feedback_widget/new?&widgetType=embedded&screenshot=no"
+
+func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
+	setDefault(&o.Namespace, Project)
+	setDefault(&o.Release, Project+"-"+env.Stack)
+	setDefault(&o.Version, "v3.14.2")
+	setDefault(&o.ContentVersion, "v1.0.1")
+	setDefault(&o.Images.Server, "openneuro/server:"+o.Version)
+	setDefault(&o.Images.App, "openneuro/app:"+o.Version)
+	setDefault(&o.Images.DataladService, "openneuro/datalad-service:"+o.Version)
+	setDefault(&o.Images.Indexer, "openneuro/indexer:"+o.Version)
+	setDefault(&o.Images.Content, "openneuro/content:"+o.ContentVersion)
+	setDefault(&o.Images.Redis, "redis:7.4.2")
+	if o.URL == "" && o.Hostname != "" {
+		scheme := "https://"
+		if c.Mode == ModeExisting && in.TLSSecretName == "" {
+			scheme = "http://"
+		}
+		o.URL = scheme + o.Hostname
+	}
+	if o.GraphQLURI == "" && o.URL != "" {
+		o.GraphQLURI = strings.TrimSuffix(o.URL, "/") + "/crn/graphql"
+	}
+	setDefault(&o.Environment, env.Stack)
+	setDefault(&o.FreshDeskURL, DefaultFreshDeskURL)
+	if o.DatasetStore == "" {
+		o.DatasetStore = StoreEFS
+		if c.Mode == ModeExisting {
+			o.DatasetStore = StoreStorageClass
+		}
+	}
+	if o.Workers == 0 {
+		o.Workers = 4
+	}
+	if o.S3PublicOnExport == nil {
+		o.S3PublicOnExport = boolPtr(true)
+	}
+	if o.GithubExportsEnabled == nil {
+		o.GithubExportsEnabled = boolPtr(true)
+	}
+	for _, n := range []*int{&o.Replicas.API, &o.Replicas.Web, &o.Replicas.DataladService} {
+		if *n == 0 {
+			*n = 2
+		}
+	}
+	o.Resources.API.applyDefaults(chartResources.API)
+	o.Resources.Web.applyDefaults(chartResources.Web)
+	o.Resources.Content.applyDefaults(chartResources.Content)
+	o.Resources.DataladService.applyDefaults(chartResources.DataladService)
+	o.Resources.Worker.applyDefaults(chartResources.Worker)
+	o.Resources.Beat.applyDefaults(chartResources.Beat)
+	o.Resources.Flower.applyDefaults(chartResources.Flower)
+	o.Resources.Indexer.applyDefaults(chartResources.Indexer)
+	o.Resources.Redis.applyDefaults(chartResources.Redis)
+	if o.Redis.Persistence == nil {
+		o.Redis.Persistence = boolPtr(true)
+	}
+	setDefault(&o.Redis.Size, "8Gi")
+	setDefault(&o.IndexerSchedule, "57 */4 * * *")
+	if o.WorkerTerminationGracePeriodSeconds == 0 {
+		o.WorkerTerminationGracePeriodSeconds = 600
+	}
+}
+
+func (o OpenNeuro) validate(v *validator, c Cluster, e EdgeFS, in Ingress, s Storage) {
+	v.k8sName("app.namespace", o.Namespace, 63)
+	// The longest derived name is <release>-dataset-worker-<n>, a Service name (at most 63).
+	v.k8sName("app.release", o.Release, 40)
+	imgs := map[string]string{"app.images.server": o.Images.Server, "app.images.app": o.Images.App,
+		"app.images.dataladService": o.Images.DataladService, "app.images.indexer": o.Images.Indexer,
+		"app.images.content": o.Images.Content, "app.images.redis": o.Images.Redis}
+	for _, path := range sortedKeys(imgs) {
+		v.image(path, imgs[path])
+	}
+	if o.Version == "latest" || o.ContentVersion == "latest" {
+		v.addf("app.version", "the tag latest is not allowed; pin a release such as v3.14.2")
+	}
+	hostOK := o.Hostname != "" && v.hostname("app.hostname", o.Hostname)
+	if o.Hostname == "" {
+		v.addf("app.hostname", "is required; set the public DNS name, e.g. openneuro.example.org")
+	}
+	if u := v.httpURL("app.url", o.URL); u != nil && hostOK && u.Hostname() != o.Hostname {
+		v.addf("app.url", "host %q differs from app.hostname %q; use https://%s", u.Hostname(), o.Hostname, o.Hostname)
+	}
+	if u := v.httpURL("app.graphqlUri", o.GraphQLURI); u != nil && hostOK && u.Hostname() != o.Hostname {
+		v.addf("app.graphqlUri", "host %q differs from app.hostname %q; use %s/crn/graphql", u.Hostname(), o.Hostname, o.URL)
+	}
+	if o.FreshDeskURL != "" {
+		v.httpURL("app.freshDeskUrl", o.FreshDeskURL)
+	}
+	if o.SentryDSN != "" {
+		v.httpURL("app.sentryDsn", o.SentryDSN)
+	}
+	if c.Mode == ModeEKS {
+		if !acmCertRE.MatchString(o.CertificateARN) {
+			v.addf("app.certificateArn", "%q is not an ACM certificate ARN; write it like arn:aws:acm:us-east-1:123456789012:certificate/<uuid>", o.CertificateARN)
+		}
+	} else if o.CertificateARN != "" {
+		v.addf("app.certificateArn", "an ACM certificate needs the ALB of eks mode; with IngressClass %q use ingress.tlsSecretName", in.ClassName)
+	}
+	v.positive("app.workers", o.Workers)
+	switch o.DatasetStore {
+	case StoreEFS:
+		if c.Mode != ModeEKS {
+			v.addf("app.datasetStore", "efs needs eks mode; use storageClass (storage.datasetsStorageClass) or edgefs")
+		}
+	case StoreEdgeFS:
+		if !e.IsEnabled() {
+			v.addf("app.datasetStore", "edgefs needs edgefs.enabled true; enable EdgeFS or use %s", map[bool]string{true: "efs", false: "storageClass"}[c.Mode == ModeEKS])
+		}
+	case StoreStorageClass:
+		if c.Mode == ModeEKS {
+			v.addf("app.datasetStore", "storageClass is for existing mode; in eks mode use efs or edgefs")
+		}
+	default:
+		v.addf("app.datasetStore", "%q is not allowed; use efs, edgefs or storageClass", o.DatasetStore)
+	}
+	if s.DatasetsAccessMode == "ReadWriteOnce" && o.Workers > 1 {
+		v.addf("storage.datasetsAccessMode", "ReadWriteOnce allows one node to mount the datasets volume but app.workers is %d; use ReadWriteMany storage or 1 worker", o.Workers)
+	}
+	v.positive("app.replicas.api", o.Replicas.API)
+	v.positive("app.replicas.web", o.Replicas.Web)
+	v.positive("app.replicas.dataladService", o.Replicas.DataladService)
+	rs := map[string]Resources{"api": o.Resources.API, "web": o.Resources.Web, "content": o.Resources.Content,
+		"dataladService": o.Resources.DataladService, "worker": o.Resources.Worker, "beat": o.Resources.Beat,
+		"flower": o.Resources.Flower, "indexer": o.Resources.Indexer, "redis": o.Resources.Redis}
+	for _, name := range sortedKeys(rs) {
+		rs[name].validate(v, "app.resources."+name)
+	}
+	v.quantity("app.redis.size", o.Redis.Size)
+	if fields := strings.Fields(o.IndexerSchedule); len(fields) != 5 {
+		v.addf("app.indexerSchedule", "%q is not a five-field cron schedule; write it like \"57 */4 * * *\"", o.IndexerSchedule)
+	}
+	if o.WorkerTerminationGracePeriodSeconds < 30 {
+		v.addf("app.workerTerminationGracePeriodSeconds", "is %d; give a Celery task at least 30 seconds to finish", o.WorkerTerminationGracePeriodSeconds)
+	}
+}

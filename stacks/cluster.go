@@ -1,0 +1,226 @@
+package stacks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ClusterMode says where OpenNeuro runs.
+type ClusterMode string
+
+const (
+	// ModeEKS creates the whole AWS platform: VPC, EKS, node groups, EFS, load balancer controller.
+	ModeEKS ClusterMode = "eks"
+	// ModeExisting deploys onto an existing Kubernetes cluster from a kubeconfig; no AWS at all.
+	ModeExisting ClusterMode = "existing"
+)
+
+// SupportedKubernetesVersions are the EKS versions this program is tested against. The envtest
+// binaries (scripts/envtest-versions.env) are built for DefaultKubernetesVersion.
+var SupportedKubernetesVersions = []string{"1.33", "1.34", "1.35", "1.36"}
+
+// DefaultKubernetesVersion is the EKS version a stack gets unless it sets cluster.kubernetesVersion.
+const DefaultKubernetesVersion = "1.35"
+
+// Cluster configures the EKS cluster and its node groups (openneuro:cluster), or the existing
+// cluster to deploy onto.
+type Cluster struct {
+	// Mode is eks (default) or existing.
+	Mode ClusterMode `json:"mode,omitempty"`
+	// Name is the EKS cluster name. Default openneuro-<stack>. The load balancer controller, the
+	// subnet tags and every kubeconfig refer to it, so changing it replaces the cluster.
+	Name string `json:"name,omitempty"`
+	// KubernetesVersion is the EKS minor version. Default 1.35; one of SupportedKubernetesVersions.
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// EndpointPublicAccess exposes the API endpoint to PublicAccessCIDRs. Default true.
+	EndpointPublicAccess *bool `json:"endpointPublicAccess,omitempty"`
+	// EndpointPrivateAccess lets nodes and pods reach the API inside the VPC. Default true.
+	EndpointPrivateAccess *bool `json:"endpointPrivateAccess,omitempty"`
+	// PublicAccessCIDRs are the CIDRs allowed to reach the public endpoint. Default 0.0.0.0/0;
+	// production should list its operators' networks.
+	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
+	// AdminRoleARNs are IAM roles given cluster-admin through EKS access entries. Default none: only
+	// the identity that runs pulumi up is admin.
+	AdminRoleARNs []string `json:"adminRoleArns,omitempty"`
+	// DefaultNodeGroup is the general-purpose node group. Default m5a.large, 3 nodes (min 3, max 6).
+	DefaultNodeGroup NodeGroup `json:"defaultNodeGroup,omitempty"`
+	// EdgeFSNodeGroup is the storage node group (label and taint openneuro.org/node-pool=edgefs-target)
+	// where only Rook/EdgeFS and the dataset workers run. Default enabled, i3en.large, 3 nodes.
+	EdgeFSNodeGroup NodeGroup `json:"edgefsNodeGroup,omitempty"`
+	// Kubeconfig is the kubeconfig file used in existing mode. Default "": the secret
+	// openneuro:CLUSTER_KUBECONFIG if set, otherwise the ambient kubeconfig ($KUBECONFIG or ~/.kube/config).
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// Context is the kubeconfig context used in existing mode. Default "": the current context.
+	Context string `json:"context,omitempty"`
+	// Dashboard is the optional Kubernetes dashboard (eks mode), reached by port-forward.
+	Dashboard Dashboard `json:"dashboard,omitempty"`
+}
+
+// NodeGroup sizes one managed node group.
+type NodeGroup struct {
+	// Enabled turns the node group on. Only the edgefs-target group can be disabled; its pods then
+	// run on the default group.
+	Enabled *bool `json:"enabled,omitempty"`
+	// InstanceType is the EC2 instance type, e.g. m5a.large.
+	InstanceType string `json:"instanceType,omitempty"`
+	// DesiredSize is the node count at creation. Later changes by the cluster autoscaler are kept.
+	DesiredSize int `json:"desiredSize,omitempty"`
+	// MinSize is the smallest node count, at least 1.
+	MinSize int `json:"minSize,omitempty"`
+	// MaxSize is the largest node count, at least MinSize.
+	MaxSize int `json:"maxSize,omitempty"`
+	// DiskSizeGiB is the root EBS volume size. Default 50.
+	DiskSizeGiB int `json:"diskSizeGiB,omitempty"`
+}
+
+// Dashboard configures the optional Kubernetes dashboard.
+type Dashboard struct {
+	// Enabled installs the dashboard Helm chart. Default false.
+	Enabled bool `json:"enabled,omitempty"`
+	// ChartVersion pins the kubernetes-dashboard chart. Default 7.13.0.
+	ChartVersion string `json:"chartVersion,omitempty"`
+}
+
+// IsEnabled reports whether the node group is on (nil means on).
+func (n NodeGroup) IsEnabled() bool { return n.Enabled == nil || *n.Enabled }
+
+// HasStoragePool reports whether the stack has the tainted edgefs-target node group.
+func (c Cluster) HasStoragePool() bool { return c.Mode == ModeEKS && c.EdgeFSNodeGroup.IsEnabled() }
+
+func boolPtr(b bool) *bool { return &b }
+
+func (n *NodeGroup) applyDefaults(instanceType string, desired, maxSize int) {
+	if n.InstanceType == "" {
+		n.InstanceType = instanceType
+	}
+	if n.DesiredSize == 0 {
+		n.DesiredSize = desired
+	}
+	if n.MinSize == 0 {
+		n.MinSize = min(n.DesiredSize, desired)
+	}
+	if n.MaxSize == 0 {
+		n.MaxSize = max(maxSize, n.DesiredSize)
+	}
+	if n.DiskSizeGiB == 0 {
+		n.DiskSizeGiB = 50
+	}
+}
+
+func (c *Cluster) applyDefaults(env Env) {
+	if c.Mode == "" {
+		c.Mode = ModeEKS
+	}
+	if c.Mode != ModeEKS {
+		// Existing mode: the AWS-only fields stay empty, so validation can tell that a user set them.
+		return
+	}
+	if c.Name == "" {
+		c.Name = Project + "-" + env.Stack
+	}
+	if c.KubernetesVersion == "" {
+		c.KubernetesVersion = DefaultKubernetesVersion
+	}
+	if c.EndpointPublicAccess == nil {
+		c.EndpointPublicAccess = boolPtr(true)
+	}
+	if c.EndpointPrivateAccess == nil {
+		c.EndpointPrivateAccess = boolPtr(true)
+	}
+	if len(c.PublicAccessCIDRs) == 0 && *c.EndpointPublicAccess {
+		c.PublicAccessCIDRs = []string{"0.0.0.0/0"}
+	}
+	c.DefaultNodeGroup.applyDefaults("m5a.large", 3, 6)
+	if c.EdgeFSNodeGroup.IsEnabled() {
+		// A storage cluster does not autoscale: EdgeFS places data on these exact nodes.
+		c.EdgeFSNodeGroup.applyDefaults("i3en.large", 3, 3)
+	}
+	if c.Dashboard.ChartVersion == "" {
+		c.Dashboard.ChartVersion = "7.13.0"
+	}
+}
+
+func (c Cluster) validate(v *validator, env Env) {
+	v.oneOf("cluster.mode", string(c.Mode), string(ModeEKS), string(ModeExisting))
+	switch c.Mode {
+	case ModeEKS:
+		c.validateEKS(v, env)
+	case ModeExisting:
+		c.validateExisting(v)
+	}
+}
+
+func (c Cluster) validateEKS(v *validator, env Env) {
+	if env.Region == "" {
+		v.addf("aws:region", "is not set; run `pulumi config set aws:region us-east-1` (or your region)")
+	}
+	if c.Kubeconfig != "" || c.Context != "" {
+		v.addf("cluster.kubeconfig", "kubeconfig and context are only used with cluster.mode existing; remove them, the program builds its own kubeconfig for EKS")
+	}
+	if len(c.Name) > 100 || !dnsLabel.MatchString(c.Name) {
+		v.addf("cluster.name", "%q is not a valid EKS cluster name; use lower-case letters, digits and '-'", c.Name)
+	}
+	if !slices.Contains(SupportedKubernetesVersions, c.KubernetesVersion) {
+		v.addf("cluster.kubernetesVersion", "%q is not supported; use one of %s", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions, ", "))
+	}
+	if !*c.EndpointPublicAccess && !*c.EndpointPrivateAccess {
+		v.addf("cluster.endpointPublicAccess", "and endpointPrivateAccess are both false; enable at least one, or nobody can reach the API")
+	}
+	for i, cidr := range c.PublicAccessCIDRs {
+		v.cidr(fmt.Sprintf("cluster.publicAccessCidrs[%d]", i), cidr)
+	}
+	for i, arn := range c.AdminRoleARNs {
+		if !iamRoleRE.MatchString(arn) {
+			v.addf(fmt.Sprintf("cluster.adminRoleArns[%d]", i), "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/Admin", arn)
+		}
+	}
+	if !c.DefaultNodeGroup.IsEnabled() {
+		v.addf("cluster.defaultNodeGroup.enabled", "the default node group cannot be disabled; size it down instead")
+	}
+	c.DefaultNodeGroup.validate(v, "cluster.defaultNodeGroup", false)
+	if c.EdgeFSNodeGroup.IsEnabled() {
+		c.EdgeFSNodeGroup.validate(v, "cluster.edgefsNodeGroup", true)
+	}
+	if c.Dashboard.Enabled {
+		v.version("cluster.dashboard.chartVersion", c.Dashboard.ChartVersion)
+	}
+}
+
+func (c Cluster) validateExisting(v *validator) {
+	eksOnly := map[string]bool{
+		"name":                  c.Name != "",
+		"kubernetesVersion":     c.KubernetesVersion != "",
+		"endpointPublicAccess":  c.EndpointPublicAccess != nil,
+		"endpointPrivateAccess": c.EndpointPrivateAccess != nil,
+		"publicAccessCidrs":     len(c.PublicAccessCIDRs) > 0,
+		"adminRoleArns":         len(c.AdminRoleARNs) > 0,
+		"defaultNodeGroup":      c.DefaultNodeGroup != NodeGroup{},
+		"edgefsNodeGroup":       c.EdgeFSNodeGroup != NodeGroup{},
+		"dashboard":             c.Dashboard != Dashboard{},
+	}
+	for _, key := range sortedKeys(eksOnly) {
+		if eksOnly[key] {
+			v.addf("cluster."+key, "is an EKS setting but cluster.mode is existing; remove it (the existing cluster is managed elsewhere)")
+		}
+	}
+}
+
+func (n NodeGroup) validate(v *validator, path string, needsInstanceStore bool) {
+	if !instanceTypeRE.MatchString(n.InstanceType) {
+		v.addf(path+".instanceType", "%q is not an EC2 instance type; write it like m5a.large", n.InstanceType)
+	} else if needsInstanceStore && !instanceStoreRE.MatchString(n.InstanceType) {
+		v.addf(path+".instanceType", "%q has no instance store; EdgeFS needs local NVMe, use an i3en type such as i3en.large", n.InstanceType)
+	}
+	v.positive(path+".minSize", n.MinSize)
+	v.positive(path+".desiredSize", n.DesiredSize)
+	if n.MinSize > n.MaxSize {
+		v.addf(path+".minSize", "%d is greater than maxSize %d; raise maxSize or lower minSize", n.MinSize, n.MaxSize)
+	}
+	if n.DesiredSize < n.MinSize || n.DesiredSize > n.MaxSize {
+		v.addf(path+".desiredSize", "%d is outside minSize..maxSize (%d..%d); pick a size in that range", n.DesiredSize, n.MinSize, n.MaxSize)
+	}
+	if n.DiskSizeGiB < 20 {
+		v.addf(path+".diskSizeGiB", "%d GiB is too small for AL2023 nodes and their images; use at least 20", n.DiskSizeGiB)
+	}
+}

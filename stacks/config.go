@@ -1,0 +1,147 @@
+// Package stacks holds the typed stack configuration: one Config struct with a part per layer, the
+// defaults, strict loading from Pulumi config and validation that reports every problem at once.
+//
+// Each layer is one structured config key in Pulumi.<stack>.yaml (openneuro:network, openneuro:cluster,
+// openneuro:storage, openneuro:ingress, openneuro:edgefs, openneuro:app); secrets are flat keys named
+// after the environment variable they become (openneuro:JWT_SECRET, ...), always set with --secret.
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// Project is the Pulumi project name, the namespace of every config key.
+const Project = "openneuro"
+
+// Config is the whole stack configuration. It is read once by Load and passed down by value.
+type Config struct {
+	// Env says which stack and region this is.
+	Env Env `json:"-"`
+	// Network is the VPC layer (openneuro:network). Unused in existing-cluster mode.
+	Network Network `json:"network"`
+	// Cluster is the EKS cluster and node groups, or an existing cluster (openneuro:cluster).
+	Cluster Cluster `json:"cluster"`
+	// Storage is EFS, the CSI drivers and the storage classes (openneuro:storage).
+	Storage Storage `json:"storage"`
+	// Ingress is the AWS Load Balancer Controller and the IngressClass (openneuro:ingress).
+	Ingress Ingress `json:"ingress"`
+	// EdgeFS is the Rook EdgeFS operator, cluster and NFS/S3 services (openneuro:edgefs).
+	EdgeFS EdgeFS `json:"edgefs"`
+	// OpenNeuro is the application (openneuro:app).
+	OpenNeuro OpenNeuro `json:"app"`
+	// Secrets are the application secrets, kept apart from the plain config: every value is a
+	// Pulumi secret output.
+	Secrets Secrets `json:"-"`
+}
+
+// Env identifies the deployment target.
+type Env struct {
+	// Stack is the Pulumi stack name (staging, prod, local, ...).
+	Stack string
+	// Region is the AWS region (config aws:region). Required in eks mode, ignored in existing mode.
+	Region string
+}
+
+// layerKeys are the structured config keys, in the order the layers are built.
+var layerKeys = []string{"network", "cluster", "storage", "ingress", "edgefs", "app"}
+
+// LayerKeys returns the structured config keys (without the project namespace), in layer order.
+func LayerKeys() []string { return append([]string(nil), layerKeys...) }
+
+// target returns the struct a layer key decodes into.
+func (c *Config) target(key string) any {
+	switch key {
+	case "network":
+		return &c.Network
+	case "cluster":
+		return &c.Cluster
+	case "storage":
+		return &c.Storage
+	case "ingress":
+		return &c.Ingress
+	case "edgefs":
+		return &c.EdgeFS
+	case "app":
+		return &c.OpenNeuro
+	}
+	panic("stacks: unknown layer key " + key)
+}
+
+// Load reads every layer key strictly (unknown fields are errors), applies the defaults, reads the
+// secrets and validates. It returns every problem at once, before any resource is registered.
+func Load(ctx *pulumi.Context) (*Config, error) {
+	cfg := &Config{Env: Env{Stack: ctx.Stack(), Region: config.Get(ctx, "aws:region")}}
+	var errs []error
+	for _, key := range layerKeys {
+		raw, err := config.Try(ctx, Project+":"+key)
+		if errors.Is(err, config.ErrMissingVar) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			continue
+		}
+		if err := DecodeStrict(raw, cfg.target(key)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w; check the key names against Pulumi.yaml", key, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	cfg.ApplyDefaults()
+	secrets, secretErr := loadSecrets(ctx, cfg.Cluster.Mode)
+	if err := errors.Join(cfg.Validate(), secretErr); err != nil {
+		return nil, err
+	}
+	cfg.Secrets = secrets
+	return cfg, nil
+}
+
+// DecodeStrict decodes one JSON config value into v and rejects unknown fields, so that a misspelt key
+// in a stack file is an error instead of being silently dropped (config.TryObject would drop it).
+func DecodeStrict(raw string, v any) error {
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the value")
+	}
+	return nil
+}
+
+// ApplyDefaults fills every unset field. It is the only place defaults are decided; dependent defaults
+// come after the ones they depend on (cluster before edgefs before app).
+func (c *Config) ApplyDefaults() {
+	c.Network.applyDefaults(c.Env)
+	c.Cluster.applyDefaults(c.Env)
+	c.Storage.applyDefaults(c.Cluster)
+	c.Ingress.applyDefaults(c.Cluster)
+	c.EdgeFS.applyDefaults(c.Cluster)
+	c.OpenNeuro.applyDefaults(c.Env, c.Cluster, c.Ingress)
+}
+
+// Validate returns one error per problem of the plain config, each starting with its config path,
+// joined together. Secrets are checked by Load, which sees their values.
+func (c *Config) Validate() error {
+	var v validator
+	c.Network.validate(&v, c.Cluster)
+	c.Cluster.validate(&v, c.Env)
+	c.Storage.validate(&v, c.Cluster)
+	c.Ingress.validate(&v, c.Cluster)
+	c.EdgeFS.validate(&v, c.Cluster)
+	c.OpenNeuro.validate(&v, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
+	return v.err()
+}
+
+// IsEKS reports whether this stack creates its own AWS platform (network, EKS, EFS, load balancer
+// controller) rather than deploying onto an existing cluster.
+func (c *Config) IsEKS() bool { return c.Cluster.Mode == ModeEKS }

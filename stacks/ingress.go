@@ -1,0 +1,75 @@
+package stacks
+
+import "strings"
+
+// Ingress configures how traffic reaches OpenNeuro (openneuro:ingress): in eks mode the AWS Load
+// Balancer Controller and the alb IngressClass; in existing mode the cluster's own ingress controller.
+type Ingress struct {
+	// ClassName is the IngressClass of OpenNeuro's Ingress. eks mode: alb (created by the program).
+	// existing mode: the cluster's class, e.g. nginx or traefik; required there.
+	ClassName string `json:"className,omitempty"`
+	// DefaultClass marks the alb IngressClass as the cluster default (eks mode). Default false.
+	DefaultClass bool `json:"defaultClass,omitempty"`
+	// ControllerChartVersion pins the aws-load-balancer-controller Helm chart (eks mode).
+	ControllerChartVersion string `json:"controllerChartVersion,omitempty"`
+	// ControllerReplicas is the controller's replica count (eks mode). Default 2.
+	ControllerReplicas int `json:"controllerReplicas,omitempty"`
+	// Annotations are added to OpenNeuro's Ingress in existing mode (e.g. nginx proxy timeouts).
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// TLSSecretName is a kubernetes.io/tls Secret in the app namespace for HTTPS in existing mode.
+	// Default "": plain HTTP (local clusters).
+	TLSSecretName string `json:"tlsSecretName,omitempty"`
+}
+
+// ALBClassName is the IngressClass the program creates for the AWS Load Balancer Controller.
+const ALBClassName = "alb"
+
+func (i *Ingress) applyDefaults(c Cluster) {
+	if c.Mode != ModeEKS {
+		return
+	}
+	if i.ClassName == "" {
+		i.ClassName = ALBClassName
+	}
+	if i.ControllerChartVersion == "" {
+		i.ControllerChartVersion = "1.14.0"
+	}
+	if i.ControllerReplicas == 0 {
+		i.ControllerReplicas = 2
+	}
+}
+
+func (i Ingress) validate(v *validator, c Cluster) {
+	if c.Mode != ModeEKS {
+		if i.ClassName == "" {
+			v.addf("ingress.className", "is required with cluster.mode existing; name the cluster's IngressClass, e.g. nginx")
+		} else {
+			v.k8sName("ingress.className", i.ClassName, 253)
+		}
+		if i.ClassName == ALBClassName {
+			v.addf("ingress.className", "alb needs the AWS Load Balancer Controller, which only eks mode installs; use the cluster's own class")
+		}
+		if i.DefaultClass || i.ControllerChartVersion != "" || i.ControllerReplicas != 0 {
+			v.addf("ingress.controllerChartVersion", "defaultClass, controllerChartVersion and controllerReplicas configure the AWS Load Balancer Controller, which existing mode does not install; remove them")
+		}
+		for _, k := range sortedKeys(i.Annotations) {
+			if strings.HasPrefix(k, "alb.ingress.kubernetes.io/") || strings.HasPrefix(k, "service.beta.kubernetes.io/aws-") {
+				v.addf("ingress.annotations", "%q is an AWS load balancer annotation, which needs eks mode; remove it", k)
+			}
+		}
+		if i.TLSSecretName != "" {
+			v.k8sName("ingress.tlsSecretName", i.TLSSecretName, 253)
+		}
+		return
+	}
+	if i.ClassName != ALBClassName {
+		v.addf("ingress.className", "%q: in eks mode OpenNeuro is served by the AWS Load Balancer Controller; use alb", i.ClassName)
+	}
+	if len(i.Annotations) > 0 || i.TLSSecretName != "" {
+		v.addf("ingress.annotations", "annotations and tlsSecretName are for existing mode; in eks mode the ALB settings come from app.certificateArn and the program")
+	}
+	v.version("ingress.controllerChartVersion", i.ControllerChartVersion)
+	if i.ControllerReplicas < 1 {
+		v.addf("ingress.controllerReplicas", "is %d; run at least 1 (2 for availability)", i.ControllerReplicas)
+	}
+}

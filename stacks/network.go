@@ -1,0 +1,80 @@
+package stacks
+
+import "fmt"
+
+// NatMode says how many NAT gateways the VPC gets.
+type NatMode string
+
+const (
+	// NatSingle is one NAT gateway shared by all zones: cheaper, one zone's outage cuts egress.
+	NatSingle NatMode = "single"
+	// NatPerZone is one NAT gateway per zone: what production wants.
+	NatPerZone NatMode = "perZone"
+)
+
+// Network configures the VPC (openneuro:network). Either the program creates a VPC (the default) or
+// it uses an existing one when VpcID is set.
+type Network struct {
+	// CIDR is the VPC's IPv4 block. Default 10.0.0.0/16; a /16 to /20 leaves room for the subnets.
+	CIDR string `json:"cidr,omitempty"`
+	// AvailabilityZones are the three zones the subnets span. Default <region>a, <region>b, <region>c.
+	// Check that m5a.large and i3en.large are offered in each.
+	AvailabilityZones []string `json:"availabilityZones,omitempty"`
+	// NatGateways is single (default) or perZone (prod).
+	NatGateways NatMode `json:"natGateways,omitempty"`
+	// VpcID selects an existing VPC instead of creating one. Default "" (create).
+	VpcID string `json:"vpcId,omitempty"`
+	// PublicSubnetIDs are the existing VPC's public subnets (one per zone), for internet-facing load
+	// balancers. Required with VpcID; they must carry the tag kubernetes.io/role/elb=1.
+	PublicSubnetIDs []string `json:"publicSubnetIds,omitempty"`
+	// PrivateSubnetIDs are the existing VPC's private subnets (one per zone), for nodes, pods and EFS.
+	// Required with VpcID; they must carry the tag kubernetes.io/role/internal-elb=1.
+	PrivateSubnetIDs []string `json:"privateSubnetIds,omitempty"`
+}
+
+// ZoneCount is the number of availability zones the network spans.
+const ZoneCount = 3
+
+func (n *Network) applyDefaults(env Env) {
+	if n.CIDR == "" {
+		n.CIDR = "10.0.0.0/16"
+	}
+	if len(n.AvailabilityZones) == 0 && env.Region != "" {
+		n.AvailabilityZones = []string{env.Region + "a", env.Region + "b", env.Region + "c"}
+	}
+	if n.NatGateways == "" {
+		n.NatGateways = NatSingle
+	}
+}
+
+// UsesExistingVPC reports whether the stack brings its own VPC.
+func (n Network) UsesExistingVPC() bool { return n.VpcID != "" }
+
+func (n Network) validate(v *validator, c Cluster) {
+	if c.Mode != ModeEKS {
+		return
+	}
+	if ipnet := v.cidr("network.cidr", n.CIDR); ipnet != nil {
+		if ones, _ := ipnet.Mask.Size(); ones < 16 || ones > 20 {
+			v.addf("network.cidr", "%q is a /%d; use a block between /16 and /20 so that three private /%d subnets fit", n.CIDR, ones, ones+3)
+		}
+	}
+	if len(n.AvailabilityZones) != ZoneCount {
+		v.addf("network.availabilityZones", "has %d zones; list exactly %d, e.g. us-east-1a, us-east-1b, us-east-1c", len(n.AvailabilityZones), ZoneCount)
+	}
+	seen := map[string]bool{}
+	for i, az := range n.AvailabilityZones {
+		if seen[az] {
+			v.addf(fmt.Sprintf("network.availabilityZones[%d]", i), "%q is listed twice; use three different zones", az)
+		}
+		seen[az] = true
+	}
+	v.oneOf("network.natGateways", string(n.NatGateways), string(NatSingle), string(NatPerZone))
+	if n.UsesExistingVPC() {
+		if len(n.PublicSubnetIDs) != ZoneCount || len(n.PrivateSubnetIDs) != ZoneCount {
+			v.addf("network.vpcId", "is set, so list %d publicSubnetIds and %d privateSubnetIds of that VPC, one per zone", ZoneCount, ZoneCount)
+		}
+	} else if len(n.PublicSubnetIDs)+len(n.PrivateSubnetIDs) > 0 {
+		v.addf("network.publicSubnetIds", "subnet ids are only used with network.vpcId; set vpcId or remove the subnet ids")
+	}
+}

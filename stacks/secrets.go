@@ -1,0 +1,165 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// SecretSpec describes one secret config key. The key is the name of the environment variable it
+// becomes (openneuro:JWT_SECRET -> JWT_SECRET), so a filled copy of the chart's secrets.yaml maps
+// one to one.
+type SecretSpec struct {
+	// Key is the config key without the project namespace.
+	Key string
+	// Required secrets must be set; Load fails without them.
+	Required bool
+	// Group names an optional group emitted together (google, orcid, globus); "" for none.
+	Group string
+	// Trigger marks the key whose presence turns its group on, as the chart did.
+	Trigger bool
+	// AppEnv secrets go into the application Secret as environment variables.
+	AppEnv bool
+	// Description says what the value is for.
+	Description string
+}
+
+// SecretSpecs lists every secret in the order of reference/openneuro-chart.md section 2.12.
+var SecretSpecs = []SecretSpec{
+	{Key: "JWT_SECRET", Required: true, AppEnv: true, Description: "unique, truly random string that signs the JWT session tokens"},
+	{Key: "GOOGLE_CLIENT_ID", Group: "google", AppEnv: true, Description: "Google OAuth client id"},
+	{Key: "GOOGLE_CLIENT_SECRET", Group: "google", Trigger: true, AppEnv: true, Description: "Google OAuth client secret; set it to offer Google login"},
+	{Key: "ORCID_CLIENT_ID", Group: "orcid", AppEnv: true, Description: "ORCID OAuth client id"},
+	{Key: "ORCID_CLIENT_SECRET", Group: "orcid", Trigger: true, AppEnv: true, Description: "ORCID OAuth client secret; set it to offer ORCID login"},
+	{Key: "ORCID_API_ENDPOINT", Group: "orcid", AppEnv: true, Description: "ORCID API endpoint; defaults to the ORCID sandbox, set https://pub.orcid.org/ for production"},
+	{Key: "GLOBUS_CLIENT_ID", Group: "globus", AppEnv: true, Description: "Globus OAuth client id"},
+	{Key: "GLOBUS_CLIENT_SECRET", Group: "globus", Trigger: true, AppEnv: true, Description: "Globus OAuth client secret; set it to offer Globus login"},
+	{Key: "CRN_SERVER_MAIL_SERVICE", Required: true, AppEnv: true, Description: "mail service name understood by nodemailer, e.g. mailgun"},
+	{Key: "CRN_SERVER_MAIL_USER", Required: true, AppEnv: true, Description: "mail service user"},
+	{Key: "CRN_SERVER_MAIL_URL", Required: true, AppEnv: true, Description: "source domain of outgoing mail (not a URL), e.g. mg.openneuro.org"},
+	{Key: "CRN_SERVER_MAIL_PASS", Required: true, AppEnv: true, Description: "mail service password (the chart filled it from the user by mistake)"},
+	{Key: "AWS_REGION", Required: true, AppEnv: true, Description: "region of the dataset S3 buckets"},
+	{Key: "AWS_ACCOUNT_ID", Required: true, AppEnv: true, Description: "AWS account id of the dataset S3 buckets"},
+	{Key: "AWS_ACCESS_KEY_ID", Required: true, AppEnv: true, Description: "access key of the IAM user with write access to the dataset buckets"},
+	{Key: "AWS_SECRET_ACCESS_KEY", Required: true, AppEnv: true, Description: "secret key of that IAM user"},
+	{Key: "AWS_S3_PRIVATE_BUCKET", Required: true, AppEnv: true, Description: "bucket for private dataset exports"},
+	{Key: "AWS_S3_PUBLIC_BUCKET", Required: true, AppEnv: true, Description: "bucket for public dataset exports"},
+	{Key: "DATALAD_GITHUB_LOGIN", AppEnv: true, Description: "GitHub user that pushes dataset exports (optional)"},
+	{Key: "DATALAD_GITHUB_ORG", AppEnv: true, Description: "GitHub organization of the exported datasets (optional)"},
+	{Key: "DATALAD_GITHUB_PASS", AppEnv: true, Description: "GitHub password or token of DATALAD_GITHUB_LOGIN (optional)"},
+	{Key: "DOI_USERNAME", Required: true, AppEnv: true, Description: "DataCite user that mints DOIs"},
+	{Key: "DOI_PASSWORD", Required: true, AppEnv: true, Description: "DataCite password"},
+	{Key: "DOI_PREFIX", Required: true, AppEnv: true, Description: "DataCite DOI prefix, e.g. 10.18112"},
+	{Key: "DOI_URL", Required: true, AppEnv: true, Description: "DataCite MDS API URL"},
+	{Key: "FLOWER_BASIC_AUTH", Required: true, AppEnv: true, Description: "user:password protecting the flower Celery dashboard"},
+	{Key: "MONGO_URL", Required: true, AppEnv: true, Description: "MongoDB connection string with credentials (MongoDB runs outside the cluster)"},
+	{Key: "ENGINE_API_KEY", AppEnv: true, Description: "Apollo Engine API key (optional)"},
+	{Key: "ELASTICSEARCH_CONNECTION", AppEnv: true, Description: "Elasticsearch URL with credentials, used by the API and the indexer (optional; search is off without it)"},
+	{Key: "DATALAD_SSH_KEY", Required: true, Description: "private SSH deploy key the dataset workers push to GitHub with; mounted at /datalad-key (mode 0400)"},
+	{Key: "CLUSTER_KUBECONFIG", Description: "kubeconfig content for cluster.mode existing (optional; otherwise cluster.kubeconfig or the ambient kubeconfig)"},
+}
+
+// Secrets holds the secret values that are set, each a Pulumi secret output.
+type Secrets struct {
+	values map[string]pulumi.StringOutput
+}
+
+// NewSecrets wraps already-secret outputs (for tests of single layers).
+func NewSecrets(values map[string]pulumi.StringOutput) Secrets { return Secrets{values: values} }
+
+// Has reports whether the secret key is set.
+func (s Secrets) Has(key string) bool { _, ok := s.values[key]; return ok }
+
+// Get returns the secret value of key; it panics on an unknown or unset key, a programming error.
+func (s Secrets) Get(key string) pulumi.StringOutput {
+	v, ok := s.values[key]
+	if !ok {
+		panic("stacks: secret " + key + " is not set")
+	}
+	return v
+}
+
+// AppEnvKeys returns the keys of the application Secret, in spec order: every set AppEnv secret,
+// except optional groups whose trigger (the client secret) is unset, which the chart left out whole.
+func (s Secrets) AppEnvKeys() []string {
+	groupOn := map[string]bool{}
+	for _, spec := range SecretSpecs {
+		if spec.Trigger && s.Has(spec.Key) {
+			groupOn[spec.Group] = true
+		}
+	}
+	var keys []string
+	for _, spec := range SecretSpecs {
+		if !spec.AppEnv || !s.Has(spec.Key) || (spec.Group != "" && !groupOn[spec.Group]) {
+			continue
+		}
+		keys = append(keys, spec.Key)
+	}
+	return keys
+}
+
+// loadSecrets reads every secret key. The plain values stay inside this function, for the checks
+// only; messages name keys, never values.
+func loadSecrets(ctx *pulumi.Context, mode ClusterMode) (Secrets, error) {
+	s := Secrets{values: map[string]pulumi.StringOutput{}}
+	plain := map[string]string{}
+	for _, spec := range SecretSpecs {
+		raw, err := config.Try(ctx, Project+":"+spec.Key)
+		if err != nil || raw == "" {
+			continue
+		}
+		plain[spec.Key] = raw
+		s.values[spec.Key] = pulumi.ToSecret(pulumi.String(raw)).(pulumi.StringOutput)
+	}
+	return s, validateSecrets(plain, mode)
+}
+
+func validateSecrets(plain map[string]string, mode ClusterMode) error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s:%s: %s", Project, key, fmt.Sprintf(format, args...)))
+	}
+	for _, spec := range SecretSpecs {
+		if spec.Required && plain[spec.Key] == "" {
+			add(spec.Key, "is required (%s); set it with `pulumi config set --secret %s` or `make secrets`", spec.Description, spec.Key)
+		}
+	}
+	triggers := 0
+	for _, spec := range SecretSpecs {
+		if !spec.Trigger || plain[spec.Key] == "" {
+			continue
+		}
+		triggers++
+		id := strings.Replace(spec.Key, "_SECRET", "_ID", 1)
+		if plain[id] == "" {
+			add(id, "is required because %s is set; set the OAuth client id of the same app", spec.Key)
+		}
+	}
+	if triggers == 0 {
+		add("GOOGLE_CLIENT_SECRET", "no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET or GLOBUS_CLIENT_SECRET (with its _CLIENT_ID)")
+	}
+	if v := plain["MONGO_URL"]; v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
+		add("MONGO_URL", "is not a MongoDB connection string; it must start with mongodb:// or mongodb+srv://")
+	}
+	if v := plain["FLOWER_BASIC_AUTH"]; v != "" && !strings.Contains(v, ":") {
+		add("FLOWER_BASIC_AUTH", "must be user:password")
+	}
+	if v := plain["DATALAD_SSH_KEY"]; v != "" && !strings.Contains(v, "PRIVATE KEY-----") {
+		add("DATALAD_SSH_KEY", "is not a PEM/OpenSSH private key; load the key file's whole content (`make secrets` reads it from the secrets file)")
+	}
+	for _, key := range []string{"DOI_URL", "ELASTICSEARCH_CONNECTION", "ORCID_API_ENDPOINT"} {
+		if v := plain[key]; v != "" {
+			if u, err := url.Parse(v); err != nil || u.Scheme == "" || u.Host == "" {
+				add(key, "is not an absolute URL")
+			}
+		}
+	}
+	if mode != ModeExisting && plain["CLUSTER_KUBECONFIG"] != "" {
+		add("CLUSTER_KUBECONFIG", "is only used with cluster.mode existing; remove it with `pulumi config rm CLUSTER_KUBECONFIG`")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,126 @@
+package stacks
+
+// Storage configures EFS, the CSI drivers and the storage classes (openneuro:storage).
+type Storage struct {
+	// Protect marks the stateful resources (EFS, the KMS key, the EdgeFS cluster, the datasets and
+	// redis volumes) with Pulumi's protect, so that no update or destroy can delete them until an
+	// operator unprotects them. Default false; prod sets true.
+	Protect bool `json:"protect,omitempty"`
+	// ReclaimPolicy is the reclaim policy of the storage classes the program creates: Retain (default)
+	// keeps the EFS access point or EBS volume when its claim is deleted, Delete removes it.
+	ReclaimPolicy string `json:"reclaimPolicy,omitempty"`
+	// EFS configures the file system behind the datasets volume (eks mode).
+	EFS EFS `json:"efs,omitempty"`
+	// EFSCSIDriverVersion pins the aws-efs-csi-driver EKS add-on (eks mode).
+	EFSCSIDriverVersion string `json:"efsCsiDriverVersion,omitempty"`
+	// EBSCSIDriverVersion pins the aws-ebs-csi-driver EKS add-on (eks mode).
+	EBSCSIDriverVersion string `json:"ebsCsiDriverVersion,omitempty"`
+	// DatasetsStorageClass is the class of the shared datasets volume. eks mode: "efs", created by the
+	// program. existing mode: a class of the cluster; "" means the cluster's default class.
+	DatasetsStorageClass string `json:"datasetsStorageClass,omitempty"`
+	// DatasetsAccessMode is ReadWriteMany (default: every worker mounts the same volume) or
+	// ReadWriteOnce, allowed only with a single worker, for single-node clusters without RWX storage.
+	DatasetsAccessMode string `json:"datasetsAccessMode,omitempty"`
+	// DatasetsSize is the requested size of the datasets volume. EFS ignores it (it grows as needed);
+	// other classes use it. Default 100Gi.
+	DatasetsSize string `json:"datasetsSize,omitempty"`
+	// BlockStorageClass is the class for block volumes (redis data). eks mode: "gp3", created by the
+	// program (encrypted). existing mode: a class of the cluster; "" means the default class.
+	BlockStorageClass string `json:"blockStorageClass,omitempty"`
+}
+
+// EFS configures the Elastic File System.
+type EFS struct {
+	// PerformanceMode is generalPurpose (default) or maxIO.
+	PerformanceMode string `json:"performanceMode,omitempty"`
+	// ThroughputMode is elastic (default), bursting or provisioned.
+	ThroughputMode string `json:"throughputMode,omitempty"`
+	// ProvisionedThroughputMibps is the throughput with ThroughputMode provisioned, in MiB/s.
+	ProvisionedThroughputMibps int `json:"provisionedThroughputMibps,omitempty"`
+	// TransitionToIA moves files not read for this long to Infrequent Access. Default AFTER_30_DAYS.
+	TransitionToIA string `json:"transitionToIa,omitempty"`
+	// Backups turns on AWS Backup's automatic daily backups. Default true.
+	Backups *bool `json:"backups,omitempty"`
+}
+
+// Storage class names the program creates in eks mode.
+const (
+	EFSStorageClass = "efs"
+	GP3StorageClass = "gp3"
+)
+
+var transitionToIAValues = []string{"AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS", "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS"}
+
+func (s *Storage) applyDefaults(c Cluster) {
+	if s.ReclaimPolicy == "" {
+		s.ReclaimPolicy = "Retain"
+	}
+	if s.DatasetsAccessMode == "" {
+		s.DatasetsAccessMode = "ReadWriteMany"
+	}
+	if s.DatasetsSize == "" {
+		s.DatasetsSize = "100Gi"
+	}
+	if c.Mode != ModeEKS {
+		return
+	}
+	if s.EFS.PerformanceMode == "" {
+		s.EFS.PerformanceMode = "generalPurpose"
+	}
+	if s.EFS.ThroughputMode == "" {
+		s.EFS.ThroughputMode = "elastic"
+	}
+	if s.EFS.TransitionToIA == "" {
+		s.EFS.TransitionToIA = "AFTER_30_DAYS"
+	}
+	if s.EFS.Backups == nil {
+		s.EFS.Backups = boolPtr(true)
+	}
+	if s.EFSCSIDriverVersion == "" {
+		s.EFSCSIDriverVersion = "v2.1.12-eksbuild.1"
+	}
+	if s.EBSCSIDriverVersion == "" {
+		s.EBSCSIDriverVersion = "v1.48.0-eksbuild.2"
+	}
+	if s.DatasetsStorageClass == "" {
+		s.DatasetsStorageClass = EFSStorageClass
+	}
+	if s.BlockStorageClass == "" {
+		s.BlockStorageClass = GP3StorageClass
+	}
+}
+
+func (s Storage) validate(v *validator, c Cluster) {
+	v.oneOf("storage.reclaimPolicy", s.ReclaimPolicy, "Retain", "Delete")
+	v.oneOf("storage.datasetsAccessMode", s.DatasetsAccessMode, "ReadWriteMany", "ReadWriteOnce")
+	v.quantity("storage.datasetsSize", s.DatasetsSize)
+	if s.DatasetsStorageClass != "" {
+		v.k8sName("storage.datasetsStorageClass", s.DatasetsStorageClass, 253)
+	}
+	if s.BlockStorageClass != "" {
+		v.k8sName("storage.blockStorageClass", s.BlockStorageClass, 253)
+	}
+	if c.Mode != ModeEKS {
+		if s.EFS != (EFS{}) || s.EFSCSIDriverVersion != "" || s.EBSCSIDriverVersion != "" {
+			v.addf("storage.efs", "EFS and the EKS CSI add-ons are EKS settings but cluster.mode is existing; remove efs, efsCsiDriverVersion and ebsCsiDriverVersion and set datasetsStorageClass instead")
+		}
+		return
+	}
+	if s.DatasetsStorageClass != EFSStorageClass || s.BlockStorageClass != GP3StorageClass {
+		v.addf("storage.datasetsStorageClass", "in eks mode the program creates the classes %q and %q itself; remove datasetsStorageClass and blockStorageClass", EFSStorageClass, GP3StorageClass)
+	}
+	if s.DatasetsAccessMode != "ReadWriteMany" {
+		v.addf("storage.datasetsAccessMode", "EFS volumes are shared by every worker; use ReadWriteMany in eks mode")
+	}
+	v.oneOf("storage.efs.performanceMode", s.EFS.PerformanceMode, "generalPurpose", "maxIO")
+	v.oneOf("storage.efs.throughputMode", s.EFS.ThroughputMode, "elastic", "bursting", "provisioned")
+	if s.EFS.ThroughputMode == "elastic" && s.EFS.PerformanceMode == "maxIO" {
+		v.addf("storage.efs.throughputMode", "elastic throughput requires performanceMode generalPurpose; use bursting or provisioned with maxIO")
+	}
+	if (s.EFS.ThroughputMode == "provisioned") != (s.EFS.ProvisionedThroughputMibps > 0) {
+		v.addf("storage.efs.provisionedThroughputMibps", "is %d; set it (1-3414 MiB/s) exactly when throughputMode is provisioned", s.EFS.ProvisionedThroughputMibps)
+	}
+	v.oneOf("storage.efs.transitionToIa", s.EFS.TransitionToIA, transitionToIAValues...)
+	v.version("storage.efsCsiDriverVersion", s.EFSCSIDriverVersion)
+	v.version("storage.ebsCsiDriverVersion", s.EBSCSIDriverVersion)
+}
