@@ -78,7 +78,7 @@ func (c *Config) target(key string) any {
 // secrets and validates. It returns every problem at once, before any resource is registered.
 func Load(ctx *pulumi.Context) (*Config, error) {
 	cfg := &Config{Env: Env{Stack: ctx.Stack(), Region: config.Get(ctx, "aws:region")}}
-	var errs []error
+	var errs, zeroErrs []error
 	for _, key := range layerKeys {
 		raw, err := config.Try(ctx, Project+":"+key)
 		if errors.Is(err, config.ErrMissingVar) {
@@ -90,14 +90,16 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		}
 		if err := DecodeStrict(raw, cfg.target(key)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w; check the key names against Pulumi.yaml", key, err))
+			continue
 		}
+		zeroErrs = append(zeroErrs, explicitZeros(key, raw)...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	cfg.ApplyDefaults()
 	secrets, secretErr := loadSecrets(ctx, cfg.Cluster.Mode)
-	if err := errors.Join(cfg.Validate(), secretErr); err != nil {
+	if err := errors.Join(append(zeroErrs, cfg.Validate(), secretErr)...); err != nil {
 		return nil, err
 	}
 	cfg.Secrets = secrets
@@ -145,3 +147,35 @@ func (c *Config) Validate() error {
 // IsEKS reports whether this stack creates its own AWS platform (network, EKS, EFS, load balancer
 // controller) rather than deploying onto an existing cluster.
 func (c *Config) IsEKS() bool { return c.Cluster.Mode == ModeEKS }
+
+// zeroAllowed are the numeric fields where 0 is a real value rather than "use the default".
+var zeroAllowed = map[string]bool{"storage.efs.provisionedThroughputMibps": true}
+
+// explicitZeros reports every number explicitly set to 0. In the typed structs 0 means "unset, use
+// the default", so `workers: 0` would silently become 4; every count and size must be at least 1.
+func explicitZeros(key, raw string) []error {
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil // DecodeStrict already accepted it; nothing more to say
+	}
+	var errs []error
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for _, k := range sortedKeys(t) {
+				walk(path+"."+k, t[k])
+			}
+		case []any:
+			for i, e := range t {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case float64:
+			if t == 0 && !zeroAllowed[path] {
+				errs = append(errs, fmt.Errorf("%s: is 0; it must be at least 1 (remove the key to use the default)", path))
+			}
+		}
+	}
+	walk(key, v)
+	return errs
+}

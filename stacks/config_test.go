@@ -1,0 +1,286 @@
+package stacks_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"sigs.k8s.io/yaml"
+
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+// load runs only stacks.Load for a stack's real config plus the given changes.
+func load(stack string, opts ...infratest.Option) (*stacks.Config, error) {
+	var cfg *stacks.Config
+	opts = append(opts, infratest.WithProgram(func(ctx *pulumi.Context) error {
+		var err error
+		cfg, err = stacks.Load(ctx)
+		return err
+	}))
+	_, err := infratest.RunStack(stack, opts...)
+	return cfg, err
+}
+
+func TestStackFilesLoad(t *testing.T) {
+	names, err := infratest.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"prod", "staging"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("Pulumi.%s.yaml is missing", want)
+		}
+	}
+	for _, stack := range names {
+		t.Run(stack, func(t *testing.T) {
+			if _, err := load(stack); err != nil {
+				t.Fatalf("Pulumi.%s.yaml does not validate:\n%v", stack, err)
+			}
+		})
+	}
+}
+
+func TestStackValues(t *testing.T) {
+	staging, err := load("staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := load("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"staging cluster name", staging.Cluster.Name, "openneuro-staging"},
+		{"prod cluster name", prod.Cluster.Name, "openneuro-prod"},
+		{"staging release", staging.OpenNeuro.Release, "openneuro-staging"},
+		{"prod hostname", prod.OpenNeuro.Hostname, "openneuro.org"},
+		{"prod url derived from hostname", prod.OpenNeuro.URL, "https://openneuro.org"},
+		{"prod graphql derived from url", prod.OpenNeuro.GraphQLURI, "https://openneuro.org/crn/graphql"},
+		{"prod environment", prod.OpenNeuro.Environment, "production"},
+		{"prod protects data", prod.Storage.Protect, true},
+		{"staging does not protect", staging.Storage.Protect, false},
+		{"prod retains volumes", prod.Storage.ReclaimPolicy, "Retain"},
+		{"prod NAT per zone", prod.Network.NatGateways, stacks.NatPerZone},
+		{"staging single NAT", staging.Network.NatGateways, stacks.NatSingle},
+		{"prod has more api replicas", prod.OpenNeuro.Replicas.API > staging.OpenNeuro.Replicas.API, true},
+		{"prod has a larger redis volume", prod.OpenNeuro.Redis.Size, "40Gi"},
+		{"default node group type", prod.Cluster.DefaultNodeGroup.InstanceType, "m5a.large"},
+		{"storage node group type", prod.Cluster.EdgeFSNodeGroup.InstanceType, "i3en.large"},
+		{"storage node group count", prod.Cluster.EdgeFSNodeGroup.DesiredSize, 3},
+		{"kubernetes version default", prod.Cluster.KubernetesVersion, stacks.DefaultKubernetesVersion},
+		{"zones derived from region", prod.Network.AvailabilityZones, []string{"us-west-2a", "us-west-2b", "us-west-2c"}},
+		{"EdgeFS on with the storage pool", prod.EdgeFS.IsEnabled(), true},
+		{"EFS is the default dataset store", prod.OpenNeuro.DatasetStore, stacks.StoreEFS},
+		{"app version pinned", prod.OpenNeuro.Images.Server, "openneuro/server:v3.14.2"},
+		{"content version pinned", prod.OpenNeuro.Images.Content, "openneuro/content:v1.0.1"},
+		{"chart worker limits", prod.OpenNeuro.Resources.Worker.Limits, stacks.Quantities{CPU: "2", Memory: "2Gi"}},
+		{"chart api requests", prod.OpenNeuro.Resources.API.Requests, stacks.Quantities{CPU: "400m", Memory: "768Mi"}},
+		{"immediate consistency by default", prod.EdgeFS.Consistency, stacks.ConsistencyImmediate},
+	}
+	for _, c := range checks {
+		if !equal(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func equal(a, b any) bool {
+	as, aok := a.([]string)
+	bs, bok := b.([]string)
+	if aok && bok {
+		return slices.Equal(as, bs)
+	}
+	return a == b
+}
+
+// TestBadInput asserts that each bad input fails with a message naming the key and the fix.
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		opts []infratest.Option
+		want []string
+	}{
+		{"missing required secret", []infratest.Option{infratest.WithoutValue("JWT_SECRET")},
+			[]string{"openneuro:JWT_SECRET: is required", "pulumi config set --secret JWT_SECRET"}},
+		{"no OAuth provider", []infratest.Option{infratest.WithoutValue("GOOGLE_CLIENT_SECRET"), infratest.WithoutValue("ORCID_CLIENT_SECRET"), infratest.WithoutValue("GLOBUS_CLIENT_SECRET")},
+			[]string{"no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET or GLOBUS_CLIENT_SECRET"}},
+		{"OAuth secret without its id", []infratest.Option{infratest.WithoutValue("ORCID_CLIENT_ID")},
+			[]string{"openneuro:ORCID_CLIENT_ID: is required because ORCID_CLIENT_SECRET is set"}},
+		{"node count below 1", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.desiredSize", -1)},
+			[]string{"cluster.defaultNodeGroup.desiredSize: is -1; it must be at least 1"}},
+		{"node count explicitly 0", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.minSize", 0)},
+			[]string{"cluster.defaultNodeGroup.minSize: is 0; it must be at least 1"}},
+		{"min greater than max", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.minSize", 6), infratest.WithValue("cluster.defaultNodeGroup.maxSize", 4)},
+			[]string{"cluster.defaultNodeGroup.minSize: 6 is greater than maxSize 4; raise maxSize or lower minSize"}},
+		{"unknown instance type format", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.instanceType", "m5a-large")},
+			[]string{`cluster.defaultNodeGroup.instanceType: "m5a-large" is not an EC2 instance type; write it like m5a.large`}},
+		{"storage nodes without instance store", []infratest.Option{infratest.WithValue("cluster.edgefsNodeGroup.instanceType", "m5.large")},
+			[]string{`cluster.edgefsNodeGroup.instanceType: "m5.large" has no instance store; EdgeFS needs local NVMe, use an i3en type`}},
+		{"hostname that does not parse", []infratest.Option{infratest.WithValue("app.hostname", "openneuro_org"), infratest.WithValue("app.url", "https://openneuro_org")},
+			[]string{`app.hostname: "openneuro_org" is not a valid DNS hostname`}},
+		{"url that does not parse", []infratest.Option{infratest.WithValue("app.url", "openneuro.org/path")},
+			[]string{`app.url: "openneuro.org/path" is not an absolute http(s) URL; write it like https://openneuro.example.org`}},
+		{"url host differs from hostname", []infratest.Option{infratest.WithValue("app.url", "https://example.org")},
+			[]string{`app.url: host "example.org" differs from app.hostname "openneuro.org"; use https://openneuro.org`}},
+		{"worker count 0", []infratest.Option{infratest.WithValue("app.workers", 0)},
+			[]string{"app.workers: is 0; it must be at least 1"}},
+		{"certificate ARN not from ACM", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:iam::488777458602:server-certificate/openneuro")},
+			[]string{`app.certificateArn: "arn:aws:iam::488777458602:server-certificate/openneuro" is not an ACM certificate ARN`}},
+		{"unsupported Kubernetes version", []infratest.Option{infratest.WithValue("cluster.kubernetesVersion", "1.20")},
+			[]string{`cluster.kubernetesVersion: "1.20" is not supported; use one of 1.33, 1.34, 1.35, 1.36`}},
+		{"image tag latest", []infratest.Option{infratest.WithValue("app.images.server", "openneuro/server:latest")},
+			[]string{`app.images.server: "openneuro/server:latest" uses the tag latest; pin a version`}},
+		{"image without tag", []infratest.Option{infratest.WithValue("edgefs.image", "edgefs/edgefs")},
+			[]string{`edgefs.image: "edgefs/edgefs" has no tag`}},
+		{"misspelt key", []infratest.Option{infratest.WithValue("app.wokers", 8)},
+			[]string{`app: json: unknown field "wokers"; check the key names against Pulumi.yaml`}},
+		{"malformed MongoDB URL", []infratest.Option{infratest.WithSecret("MONGO_URL", "postgres://x")},
+			[]string{"openneuro:MONGO_URL: is not a MongoDB connection string"}},
+		{"request above limit", []infratest.Option{infratest.WithValue("app.resources.api.requests.cpu", "4")},
+			[]string{"app.resources.api.requests.cpu: 4 is above the limit 800m"}},
+		{"EdgeFS store without EdgeFS", []infratest.Option{infratest.WithValue("edgefs.enabled", false), infratest.WithValue("app.datasetStore", "edgefs")},
+			[]string{"app.datasetStore: edgefs needs edgefs.enabled true"}},
+		{"missing region", []infratest.Option{infratest.WithoutValue("aws:region")},
+			[]string{"aws:region: is not set"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load("prod", c.opts...)
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestEveryProblemAtOnce shows that validation does not stop at the first problem.
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := load("staging",
+		infratest.WithoutValue("JWT_SECRET"),
+		infratest.WithValue("app.workers", 0),
+		infratest.WithValue("cluster.kubernetesVersion", "1.20"),
+		infratest.WithValue("app.images.redis", "redis:latest"))
+	if err == nil {
+		t.Fatal("loaded without error")
+	}
+	// pulumi.RunErr wraps the program's error in "1 error occurred: * ..."; count the problem lines.
+	var lines []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "* ")); l != "" && !strings.HasSuffix(l, "error occurred:") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 4 {
+		t.Fatalf("want 4 problems, one per line, got %d:\n%v", len(lines), err)
+	}
+}
+
+// TestProgramRegistersNothingOnBadConfig: bad input creates nothing.
+func TestProgramRegistersNothingOnBadConfig(t *testing.T) {
+	rec, err := infratest.RunStack("prod", infratest.WithValue("app.workers", 0))
+	if err == nil {
+		t.Fatal("the program accepted app.workers 0")
+	}
+	if n := len(rec.Resources()); n != 0 {
+		t.Errorf("the program registered %d resources before failing validation", n)
+	}
+}
+
+// TestPulumiYAMLDeclaresEveryKey keeps Pulumi.yaml (what `pulumi config` shows) in step with Go.
+func TestPulumiYAMLDeclaresEveryKey(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var project struct {
+		Name   string                    `json:"name"`
+		Config map[string]map[string]any `json:"config"`
+	}
+	if err := yaml.Unmarshal(data, &project); err != nil {
+		t.Fatal(err)
+	}
+	if project.Name != stacks.Project {
+		t.Errorf("Pulumi.yaml name %q, want %q", project.Name, stacks.Project)
+	}
+	for _, key := range stacks.LayerKeys() {
+		decl, ok := project.Config[key]
+		if !ok {
+			t.Errorf("Pulumi.yaml does not declare %s", key)
+			continue
+		}
+		if decl["type"] != "object" || decl["description"] == nil {
+			t.Errorf("%s: want type object and a description, got %v", key, decl)
+		}
+		// The default must be what Go decides: an empty object, so Go's defaults apply per mode.
+		if d, _ := decl["default"].(map[string]any); d == nil || len(d) != 0 {
+			t.Errorf("%s: default %v, want {} (defaults live in stacks/*.go)", key, decl["default"])
+		}
+	}
+	for _, spec := range stacks.SecretSpecs {
+		decl, ok := project.Config[spec.Key]
+		if !ok {
+			t.Errorf("Pulumi.yaml does not declare the secret %s", spec.Key)
+			continue
+		}
+		desc, _ := decl["description"].(string)
+		if !strings.Contains(desc, spec.Description) {
+			t.Errorf("%s: description %q does not say %q", spec.Key, desc, spec.Description)
+		}
+		_, hasDefault := decl["default"]
+		if spec.Required && (decl["secret"] != true || hasDefault) {
+			t.Errorf("%s is required: declare it secret: true without a default", spec.Key)
+		}
+		if !spec.Required && (decl["default"] != "" || decl["secret"] == true) {
+			t.Errorf("%s is optional: declare it with default \"\" (a secret declaration may not carry a default)", spec.Key)
+		}
+	}
+	for key := range project.Config {
+		if strings.Contains(key, ":") {
+			continue
+		}
+		known := slices.Contains(stacks.LayerKeys(), key)
+		for _, spec := range stacks.SecretSpecs {
+			known = known || spec.Key == key
+		}
+		if !known {
+			t.Errorf("Pulumi.yaml declares %s, which the program does not read", key)
+		}
+	}
+}
+
+// TestStackFilesHoldNoSecret: secrets are set with --secret, never committed.
+func TestStackFilesHoldNoSecret(t *testing.T) {
+	names, _ := infratest.Stacks()
+	for _, stack := range names {
+		data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "Pulumi."+stack+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Config map[string]any `json:"config"`
+		}
+		if err := yaml.Unmarshal(data, &f); err != nil {
+			t.Fatal(err)
+		}
+		for _, spec := range stacks.SecretSpecs {
+			if v, ok := f.Config[stacks.Project+":"+spec.Key]; ok {
+				if m, isMap := v.(map[string]any); !isMap || m["secure"] == nil {
+					t.Errorf("Pulumi.%s.yaml holds %s in plain text; set it with pulumi config set --secret", stack, spec.Key)
+				}
+			}
+		}
+	}
+}
