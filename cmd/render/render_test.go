@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+)
+
+func TestRenderEveryStack(t *testing.T) {
+	stacks, err := infratest.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			first, second := t.TempDir(), t.TempDir()
+			if err := render(stack, first); err != nil {
+				t.Fatal(err)
+			}
+			if err := render(stack, second); err != nil {
+				t.Fatal(err)
+			}
+			rec := infratest.Run(t, stack)
+
+			var records []infratest.ResourceRecord
+			data := read(t, filepath.Join(first, "resources.json"))
+			if err := json.Unmarshal(data, &records); err != nil {
+				t.Fatal(err)
+			}
+			if len(records) != len(rec.Resources()) {
+				t.Errorf("resources.json lists %d resources, the program registers %d", len(records), len(rec.Resources()))
+			}
+			for i, r := range rec.Resources() {
+				if i < len(records) && (records[i].URN != r.URN || records[i].Type != r.Type) {
+					t.Errorf("resources.json[%d] is %s, want %s", i, records[i].URN, r.URN)
+				}
+			}
+			for secret, value := range infratest.SecretPlaceholders() {
+				if bytes.Contains(data, []byte(value)) {
+					t.Errorf("resources.json contains the value of %s", secret)
+				}
+			}
+
+			manifests := rec.Manifests(true)
+			var files []string
+			_ = filepath.Walk(filepath.Join(first, "manifests"), func(p string, info os.FileInfo, err error) error {
+				if err == nil && !info.IsDir() {
+					files = append(files, p)
+				}
+				return nil
+			})
+			if len(files) != len(manifests) {
+				t.Errorf("manifests/ has %d files, the program has %d Kubernetes objects", len(files), len(manifests))
+			}
+			for _, f := range files {
+				rel, _ := filepath.Rel(first, f)
+				if !bytes.Equal(read(t, f), read(t, filepath.Join(second, rel))) {
+					t.Errorf("%s differs between two renders", rel)
+				}
+				if !strings.HasSuffix(f, ".yaml") {
+					t.Errorf("%s is not a .yaml file", rel)
+				}
+			}
+			if !bytes.Equal(data, read(t, filepath.Join(second, "resources.json"))) {
+				t.Error("resources.json differs between two renders")
+			}
+		})
+	}
+}
+
+func TestRenderFailsOnBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	err := render("staging", dir, infratest.WithValue("app.workers", 0), infratest.WithoutValue("app.hostname"))
+	if err == nil || !strings.Contains(err.Error(), "app.workers: is 0") || !strings.Contains(err.Error(), "app.hostname: is required") {
+		t.Fatalf("want every validation line, got %v", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, "resources.json")); statErr == nil {
+		t.Error("render wrote resources.json for a stack that does not validate")
+	}
+}
+
+func read(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
