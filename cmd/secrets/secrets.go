@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+// command is one pulumi invocation; the secret value goes to its standard input.
+type command struct {
+	Args  []string
+	Stdin string
+}
+
+// parse reads a flat KEY: value YAML file, rejecting unknown keys and non-string values.
+func parse(data []byte) (map[string]string, error) {
+	var raw map[string]any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, spec := range stacks.SecretSpecs {
+		known[spec.Key] = true
+	}
+	values := map[string]string{}
+	var problems []string
+	for key, v := range raw {
+		if !known[key] {
+			problems = append(problems, fmt.Sprintf("%s is not a secret of this program (see stacks/secrets.example.yaml)", key))
+			continue
+		}
+		switch t := v.(type) {
+		case nil:
+		case string:
+			if t != "" {
+				values[key] = t
+			}
+		default:
+			problems = append(problems, fmt.Sprintf("%s must be a string; quote it", key))
+		}
+	}
+	slices.Sort(problems)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return values, nil
+}
+
+// commands returns one `pulumi config set --secret` per value, in the order of stacks.SecretSpecs.
+func commands(stack string, values map[string]string) []command {
+	var out []command
+	for _, spec := range stacks.SecretSpecs {
+		v, ok := values[spec.Key]
+		if !ok {
+			continue
+		}
+		out = append(out, command{
+			Args:  []string{"pulumi", "config", "set", "--secret", "--stack", stack, stacks.Project + ":" + spec.Key},
+			Stdin: v,
+		})
+	}
+	return out
+}
+
+// exampleFile renders stacks/secrets.example.yaml from the secret specs.
+func exampleFile() string {
+	var b bytes.Buffer
+	b.WriteString("# Secrets of one OpenNeuro stack. Copy this file OUTSIDE the repository, fill it in, and load it:\n")
+	b.WriteString("#   make secrets STACK=staging FILE=~/openneuro-staging-secrets.yaml\n")
+	b.WriteString("# Each non-empty key becomes a Pulumi secret openneuro:<KEY> (encrypted in the stack file) and the\n")
+	b.WriteString("# environment variable <KEY> of the application. Empty keys are skipped. Never commit a filled copy.\n")
+	b.WriteString("# Generated from stacks/secrets.go: `go run ./cmd/secrets --example > stacks/secrets.example.yaml`.\n")
+	for _, spec := range stacks.SecretSpecs {
+		need := "optional"
+		switch {
+		case spec.Required:
+			need = "REQUIRED"
+		case spec.Group != "":
+			need = "optional, " + spec.Group + " login (at least one login provider is required)"
+		}
+		fmt.Fprintf(&b, "\n# %s: %s.\n", need, spec.Description)
+		if spec.Key == "DATALAD_SSH_KEY" || spec.Key == "CLUSTER_KUBECONFIG" {
+			fmt.Fprintf(&b, "%s: |\n  \n", spec.Key)
+			continue
+		}
+		fmt.Fprintf(&b, "%s: \"\"\n", spec.Key)
+	}
+	return b.String()
+}
