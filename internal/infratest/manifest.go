@@ -17,16 +17,16 @@ func plain(v resource.PropertyValue, redact bool) any {
 	switch {
 	case v.IsSecret():
 		if redact {
-			return Redacted
+			return redactLeaves(plain(v.SecretValue().Element, false))
 		}
 		return plain(v.SecretValue().Element, redact)
 	case v.IsOutput():
 		o := v.OutputValue()
-		if o.Secret && redact {
-			return Redacted
-		}
 		if !o.Known {
 			return nil
+		}
+		if o.Secret && redact {
+			return redactLeaves(plain(o.Element, false))
 		}
 		return plain(o.Element, redact)
 	case v.IsComputed():
@@ -58,6 +58,28 @@ func plain(v resource.PropertyValue, redact bool) any {
 		return "[asset]"
 	}
 	return nil
+}
+
+// redactLeaves keeps the shape of a secret value (map keys, list lengths) and replaces every leaf, so
+// a reviewer still sees which Secret keys exist and changed, never their values.
+func redactLeaves(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = redactLeaves(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = redactLeaves(e)
+		}
+		return out
+	case nil:
+		return nil
+	}
+	return Redacted
 }
 
 func plainMap(m resource.PropertyMap, redact bool) map[string]any {

@@ -1,0 +1,132 @@
+package infratest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+// program registers a small tree that exercises everything the recorder keeps.
+func program(ctx *pulumi.Context) error {
+	cfg, err := stacks.Load(ctx)
+	if err != nil {
+		return err
+	}
+	comp := &struct{ pulumi.ResourceState }{}
+	if err := ctx.RegisterComponentResource("openneuro:test:Component", "comp", comp); err != nil {
+		return err
+	}
+	provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")}, pulumi.Parent(comp))
+	if err != nil {
+		return err
+	}
+	ns, err := corev1.NewNamespace(ctx, "comp-ns", &corev1.NamespaceArgs{
+		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String("openneuro")},
+	}, pulumi.Parent(comp), pulumi.Provider(provider))
+	if err != nil {
+		return err
+	}
+	_, err = corev1.NewSecret(ctx, "comp-secret", &corev1.SecretArgs{
+		Metadata:   metav1.ObjectMetaArgs{Namespace: ns.Metadata.Name()},
+		StringData: pulumi.StringMap{"JWT_SECRET": cfg.Secrets.Get("JWT_SECRET")},
+	}, pulumi.Parent(comp), pulumi.Provider(provider), pulumi.Protect(true), pulumi.RetainOnDelete(true))
+	return err
+}
+
+func TestRecorderKeepsEverything(t *testing.T) {
+	rec := infratest.Run(t, "staging", infratest.WithProgram(program))
+	secret := rec.Find("kubernetes:core/v1:Secret", "comp-secret")
+	ns := rec.Find("kubernetes:core/v1:Namespace", "comp-ns")
+	comp := rec.Find("openneuro:test:Component", "comp")
+	if secret == nil || ns == nil || comp == nil {
+		t.Fatalf("missing resources: %+v", rec.Resources())
+	}
+	if secret.Parent != comp.URN {
+		t.Errorf("parent %q, want %q", secret.Parent, comp.URN)
+	}
+	if !strings.HasPrefix(secret.Provider, "urn:pulumi:staging::openneuro::openneuro:test:Component$pulumi:providers:kubernetes::k8s::") {
+		t.Errorf("provider reference %q", secret.Provider)
+	}
+	if !secret.Protect || !secret.RetainOnDelete {
+		t.Errorf("protect=%v retainOnDelete=%v, want both", secret.Protect, secret.RetainOnDelete)
+	}
+	if got := secret.PropertyDependencies["metadata"]; len(got) != 1 || got[0] != ns.URN {
+		t.Errorf("metadata property dependencies %v, want [%s]", got, ns.URN)
+	}
+	if want := "urn:pulumi:staging::openneuro::openneuro:test:Component$kubernetes:core/v1:Secret::comp-secret"; secret.URN != want {
+		t.Errorf("URN %q, want %q", secret.URN, want)
+	}
+	if comp.Custom || !secret.Custom {
+		t.Error("component/custom flags are wrong")
+	}
+}
+
+func TestManifestsAndRedaction(t *testing.T) {
+	rec := infratest.Run(t, "staging", infratest.WithProgram(program))
+	manifests := rec.Manifests(true)
+	if len(manifests) != 2 {
+		t.Fatalf("want 2 manifests (Namespace, Secret), got %d", len(manifests))
+	}
+	secret := manifests[1]
+	if secret.Kind() != "Secret" || secret.APIVersion() != "v1" || secret.Namespace() != "openneuro" {
+		t.Errorf("secret manifest identity: %s %s %s", secret.APIVersion(), secret.Kind(), secret.Namespace())
+	}
+	if !strings.HasPrefix(secret.Name(), "comp-secret-") {
+		t.Errorf("an unnamed object gets the provider's auto-name, got %q", secret.Name())
+	}
+	data := secret.Object["stringData"].(map[string]any)
+	if data["JWT_SECRET"] != infratest.Redacted {
+		t.Errorf("redacted manifest shows %v", data["JWT_SECRET"])
+	}
+	plain := rec.Manifests(false)[1].Object["stringData"].(map[string]any)
+	if plain["JWT_SECRET"] != infratest.SecretPlaceholders()["JWT_SECRET"] {
+		t.Errorf("unredacted manifest shows %v, want the placeholder", plain["JWT_SECRET"])
+	}
+	for _, r := range rec.Records() {
+		if r.Type == "kubernetes:core/v1:Secret" && r.Inputs["stringData"].(map[string]any)["JWT_SECRET"] != infratest.Redacted {
+			t.Error("resources.json records must redact secrets")
+		}
+	}
+}
+
+func TestStackConfigMergesDefaultsStackFileAndPlaceholders(t *testing.T) {
+	cfg, secretKeys, err := infratest.StackConfig("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg["aws:region"] != "us-west-2" {
+		t.Errorf("aws:region %q", cfg["aws:region"])
+	}
+	if !strings.Contains(cfg["openneuro:app"], `"hostname":"openneuro.org"`) {
+		t.Errorf("openneuro:app %s", cfg["openneuro:app"])
+	}
+	if cfg["openneuro:edgefs"] != "{}" {
+		t.Errorf("an unset layer key takes Pulumi.yaml's default {}, got %q", cfg["openneuro:edgefs"])
+	}
+	if cfg["pulumi:disable-default-providers"] != `["kubernetes"]` {
+		t.Errorf("project-wide value not applied: %q", cfg["pulumi:disable-default-providers"])
+	}
+	if len(secretKeys) == 0 || cfg["openneuro:MONGO_URL"] == "" {
+		t.Error("secrets have no placeholders")
+	}
+}
+
+func TestWithValueAndWithoutValue(t *testing.T) {
+	var got *stacks.Config
+	load := infratest.WithProgram(func(ctx *pulumi.Context) error {
+		var err error
+		got, err = stacks.Load(ctx)
+		return err
+	})
+	infratest.Run(t, "staging", load, infratest.WithValue("app.replicas.api", 7), infratest.WithoutValue("app.googleTrackingId"))
+	if got.OpenNeuro.Replicas.API != 7 || got.OpenNeuro.Hostname != "openneuro.staging.sqm.io" || got.OpenNeuro.GoogleTrackingID != "" {
+		t.Errorf("options not applied on top of the stack file: %+v", got.OpenNeuro.Replicas)
+	}
+}
