@@ -166,6 +166,62 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestModeMismatch: existing mode rejects AWS-only settings and eks mode existing-only ones.
+func TestModeMismatch(t *testing.T) {
+	cases := []struct {
+		name, stack string
+		opts        []infratest.Option
+		want        string
+	}{
+		{"ACM certificate with a non-ALB class", "local", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/6883342b-5d1e-4b8e-9b1f-2a7c0e3d4f51")},
+			`app.certificateArn: an ACM certificate needs the ALB of eks mode; with IngressClass "nginx" use ingress.tlsSecretName`},
+		{"ALB annotation in existing mode", "local", []infratest.Option{infratest.WithValue("ingress.annotations", map[string]any{"alb.ingress.kubernetes.io/scheme": "internet-facing"})},
+			`ingress.annotations: "alb.ingress.kubernetes.io/scheme" is an AWS load balancer annotation, which needs eks mode`},
+		{"alb class in existing mode", "local", []infratest.Option{infratest.WithValue("ingress.className", "alb")},
+			"ingress.className: alb needs the AWS Load Balancer Controller, which only eks mode installs"},
+		{"node group in existing mode", "local", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.instanceType", "m5a.large")},
+			"cluster.defaultNodeGroup: is an EKS setting but cluster.mode is existing"},
+		{"EFS in existing mode", "local", []infratest.Option{infratest.WithValue("storage.efsCsiDriverVersion", "v2.1.12-eksbuild.1")},
+			"storage.efs: EFS and the EKS CSI add-ons are EKS settings but cluster.mode is existing"},
+		{"EFS store in existing mode", "local", []infratest.Option{infratest.WithValue("app.datasetStore", "efs")},
+			"app.datasetStore: efs needs eks mode"},
+		{"RWO with several workers", "local", []infratest.Option{infratest.WithValue("app.workers", 2)},
+			"storage.datasetsAccessMode: ReadWriteOnce allows one node to mount the datasets volume but app.workers is 2"},
+		{"kubeconfig in eks mode", "staging", []infratest.Option{infratest.WithValue("cluster.kubeconfig", "/home/me/.kube/config")},
+			"cluster.kubeconfig: kubeconfig and context are only used with cluster.mode existing"},
+		{"TLS secret in eks mode", "staging", []infratest.Option{infratest.WithValue("ingress.tlsSecretName", "openneuro-tls")},
+			"ingress.annotations: annotations and tlsSecretName are for existing mode"},
+		{"kubeconfig secret in eks mode", "staging", []infratest.Option{infratest.WithSecret("CLUSTER_KUBECONFIG", "apiVersion: v1")},
+			"openneuro:CLUSTER_KUBECONFIG: is only used with cluster.mode existing"},
+		{"storage class in eks mode", "staging", []infratest.Option{infratest.WithValue("storage.datasetsStorageClass", "standard")},
+			`storage.datasetsStorageClass: in eks mode the program creates the classes "efs" and "gp3" itself`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load(c.stack, c.opts...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want an error containing %q, got %v", c.want, err)
+			}
+		})
+	}
+}
+
+func TestLocalStack(t *testing.T) {
+	cfg, err := load("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IsEKS() || cfg.EdgeFS.IsEnabled() || cfg.Cluster.HasStoragePool() {
+		t.Error("the local stack must be existing mode without EdgeFS or a storage pool")
+	}
+	if cfg.OpenNeuro.URL != "http://openneuro.localhost" || cfg.OpenNeuro.DatasetStore != stacks.StoreStorageClass {
+		t.Errorf("url %q store %q", cfg.OpenNeuro.URL, cfg.OpenNeuro.DatasetStore)
+	}
+	if cfg.Storage.DatasetsStorageClass != "" || cfg.Storage.BlockStorageClass != "" {
+		t.Error("the local stack uses the cluster's default storage class")
+	}
+}
+
 // TestEveryProblemAtOnce shows that validation does not stop at the first problem.
 func TestEveryProblemAtOnce(t *testing.T) {
 	_, err := load("staging",
