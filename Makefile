@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK ?= staging
 OUT   ?= out/$(STACK)
 
-.PHONY: test lint unit envtest render render-all secrets golden
+.PHONY: test lint unit envtest render render-all secrets golden local
 
 ## test: lint, build the envtest API server if missing (cached), run every test tier.
 test: lint envtest
@@ -40,3 +40,7 @@ secrets:
 ## golden: rewrite the golden files after an intended change (review the diff!).
 golden:
 	go test ./... -update
+
+## local: OpenNeuro on a local kind cluster (needs Docker, kind, kubectl, pulumi; `pulumi login --local` first).
+local:
+	scripts/local-up.sh
