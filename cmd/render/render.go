@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/openneuro/openneuro-infra/internal/deploygraph"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 )
 
@@ -27,6 +28,9 @@ func render(stack, out string, opts ...infratest.Option) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(out, "resources.json"), append(resources, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := writeGraph(rec, out); err != nil {
 		return err
 	}
 	dir := filepath.Join(out, "manifests")
@@ -61,3 +65,42 @@ func manifestPath(m infratest.Manifest) string {
 	}
 	return filepath.Join(ns, strings.ToLower(m.Kind())+"-"+m.Name()+".yaml")
 }
+
+// writeGraph writes graph.json, graph.mmd (mermaid) and the deploy-time estimate (estimate.json and a
+// readable estimate.txt).
+func writeGraph(rec *infratest.Recorder, out string) error {
+	g := deploygraph.FromResources(rec.Resources())
+	est, err := g.Estimate()
+	if err != nil {
+		return err
+	}
+	graph, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return err
+	}
+	estimate, err := json.MarshalIndent(est, "", "  ")
+	if err != nil {
+		return err
+	}
+	var txt strings.Builder
+	fmt.Fprintf(&txt, "First pulumi up, estimated: %s on the critical path (%s if every resource were created one at a time).\n\n", minutes(est.CriticalSeconds), minutes(est.SerialSeconds))
+	txt.WriteString("Critical path (start-end, resource):\n")
+	for _, s := range est.CriticalPath {
+		fmt.Fprintf(&txt, "  %6s - %6s  %s %s\n", minutes(s.Start), minutes(s.End), s.Type, s.Name)
+	}
+	txt.WriteString("\nTimes per resource type: internal/deploygraph/times.go (from shared/reference/deploy-times.md).\n")
+	files := map[string][]byte{
+		"graph.json":    append(graph, '\n'),
+		"graph.mmd":     []byte(g.Mermaid()),
+		"estimate.json": append(estimate, '\n'),
+		"estimate.txt":  []byte(txt.String()),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func minutes(seconds int) string { return fmt.Sprintf("%dm%02ds", seconds/60, seconds%60) }

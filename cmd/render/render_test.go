@@ -66,8 +66,16 @@ func TestRenderEveryStack(t *testing.T) {
 					t.Errorf("%s is not a .yaml file", rel)
 				}
 			}
-			if !bytes.Equal(data, read(t, filepath.Join(second, "resources.json"))) {
-				t.Error("resources.json differs between two renders")
+			for _, f := range []string{"resources.json", "graph.json", "graph.mmd", "estimate.json", "estimate.txt"} {
+				if !bytes.Equal(read(t, filepath.Join(first, f)), read(t, filepath.Join(second, f))) {
+					t.Errorf("%s differs between two renders", f)
+				}
+			}
+			var g struct {
+				Nodes []struct{ URN string } `json:"nodes"`
+			}
+			if err := json.Unmarshal(read(t, filepath.Join(first, "graph.json")), &g); err != nil || len(g.Nodes) != len(rec.Resources()) {
+				t.Errorf("graph.json has %d nodes, want one per resource (%d): %v", len(g.Nodes), len(rec.Resources()), err)
 			}
 		})
 	}

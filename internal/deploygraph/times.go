@@ -1,0 +1,46 @@
+package deploygraph
+
+import "strings"
+
+// createSeconds are typical creation times per resource type, from observed runs and documented
+// defaults collected in shared/reference/deploy-times.md (section A.0). Where a range was observed,
+// the value is near its middle.
+var createSeconds = map[string]int{
+	"eks:index:Cluster":                                           600, // control plane 8m21s-11m23s observed
+	"aws:eks/cluster:Cluster":                                     600,
+	"eks:index:ManagedNodeGroup":                                  180, // 1m48s-3m41s after the control plane is ACTIVE
+	"aws:eks/nodeGroup:NodeGroup":                                 180,
+	"aws:eks/addon:Addon":                                         45, // 14-55 s with nodes Ready
+	"aws:eks/accessEntry:AccessEntry":                             5,
+	"aws:eks/accessPolicyAssociation:AccessPolicyAssociation":     5,
+	"aws:ec2/natGateway:NatGateway":                               105, // 1m25s-2m05s
+	"aws:ec2/vpc:Vpc":                                             5,
+	"aws:ec2/subnet:Subnet":                                       3,
+	"aws:ec2/internetGateway:InternetGateway":                     5,
+	"aws:ec2/eip:Eip":                                             5,
+	"aws:ec2/launchTemplate:LaunchTemplate":                       5,
+	"aws:ec2/securityGroup:SecurityGroup":                         5,
+	"aws:kms/key:Key":                                             25, // 12-29 s
+	"aws:efs/fileSystem:FileSystem":                               12,
+	"aws:efs/mountTarget:MountTarget":                             90,  // >60 s; AWS advises waiting 90 s before mounting
+	"kubernetes:helm.sh/v3:Release":                               60,  // the load balancer controller: ~45 s, plus readiness
+	"kubernetes:networking.k8s.io/v1:Ingress":                     150, // the ALB: 2-3 min to provision and register targets
+	"kubernetes:apps/v1:Deployment":                               60,  // image pull and readiness
+	"kubernetes:apps/v1:StatefulSet":                              90,  // ordinals start in parallel or in order
+	"kubernetes:apps/v1:DaemonSet":                                45,
+	"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 5,
+	"kubernetes:core/v1:PersistentVolumeClaim":                    15,
+}
+
+// CreateSeconds returns the typical creation time of a resource type: a table value (remote
+// components such as pulumi-eks's Cluster included: their AWS children are not visible here), 0 for
+// our own components and providers, or a default of 2 s for any other API object.
+func CreateSeconds(typ string, custom bool) int {
+	if s, ok := createSeconds[typ]; ok {
+		return s
+	}
+	if !custom || strings.HasPrefix(typ, "pulumi:providers:") {
+		return 0
+	}
+	return 2
+}
