@@ -14,7 +14,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=envtest-versions.env
+# shellcheck source-path=SCRIPTDIR source=envtest-versions.env
 . "$here/envtest-versions.env"
 
 cache="${OPENNEURO_TOOLS_CACHE:-$HOME/.cache/openneuro-infra}"
@@ -46,23 +46,23 @@ have_etcd() {
 # a go.work or a GOFLAGS of the caller can change what is built.
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 work=""
-cleanup() { [[ -z "$work" ]] || rm -rf "$work"; }
-trap cleanup EXIT
-
-# new_module DIR writes the go.mod of a throw-away module, read from stdin.
-new_module() {
-  mkdir -p "$1"
-  cat >"$1/go.mod"
+finish() {
+  local rc=$?
+  [[ -z "$work" ]] || rm -rf "$work"
+  [[ $rc -eq 0 ]] || log "failed (exit $rc); the output above says why"
 }
+trap finish EXIT
 
 # kube_gomod prints k8s.io/kubernetes's own go.mod, renamed and with every staging replace
 # (k8s.io/X => ./staging/src/k8s.io/X) turned into the published k8s.io/X v0.<minor>.<patch>, so that
 # its exact dependency versions are used.
 kube_gomod() {
-  local gomod staging
-  gomod="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" |
-    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
-  [[ -f "$gomod" ]] || { log "could not download k8s.io/kubernetes@v$KUBERNETES_VERSION"; return 1; }
+  local json gomod staging
+  if ! json="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION")"; then
+    log "cannot download k8s.io/kubernetes@v$KUBERNETES_VERSION: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
+    return 1
+  fi
+  gomod="$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
   staging="v0.${KUBERNETES_VERSION#*.}"
   sed -e 's|^module k8s.io/kubernetes$|module envtestbuild/kube-apiserver|' \
     -e "s|=> \./staging/src/\(k8s\.io/[^[:space:]]*\)|=> \1 $staging|" "$gomod"
@@ -73,12 +73,13 @@ build_kube_apiserver() {
   local m="$work/kube-apiserver" pkg=k8s.io/component-base/version
   local major="${KUBERNETES_VERSION%%.*}" minor="${KUBERNETES_VERSION#*.}"
   minor="${minor%%.*}"
-  kube_gomod | new_module "$m"
+  mkdir -p "$m"
+  (cd "$work" && kube_gomod) >"$m/go.mod" # outside any module: the repository stays untouched
   # The version variables are what `make` sets (hack/lib/version.sh); without them the binary calls
   # itself v0.0.0-master and the cache check above could never match.
   local ldflags="-s -w -X $pkg.gitVersion=v$KUBERNETES_VERSION -X $pkg.gitMajor=$major"
   ldflags+=" -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-  (cd "$m" && step "download kube-apiserver modules" go mod download)
+  (cd "$m" && step "download kube-apiserver modules" go list -deps k8s.io/kubernetes/cmd/kube-apiserver >/dev/null)
   (cd "$m" && step "build kube-apiserver v$KUBERNETES_VERSION" \
     go build -trimpath -ldflags="$ldflags" -o "$dir/.kube-apiserver.new" k8s.io/kubernetes/cmd/kube-apiserver)
   mv -f "$dir/.kube-apiserver.new" "$dir/kube-apiserver"
@@ -87,14 +88,15 @@ build_kube_apiserver() {
 build_etcd() {
   local m="$work/etcd"
   # etcd's server module is its own main package (server/main.go); its go.mod pins the dependencies.
-  new_module "$m" <<EOF
+  mkdir -p "$m"
+  cat >"$m/go.mod" <<EOF
 module envtestbuild/etcd
 
 go 1.25.0
 
 require go.etcd.io/etcd/server/v3 v$ETCD_VERSION
 EOF
-  (cd "$m" && step "download etcd modules" go mod download go.etcd.io/etcd/server/v3)
+  (cd "$m" && step "download etcd modules" go list -deps go.etcd.io/etcd/server/v3 >/dev/null)
   (cd "$m" && step "build etcd v$ETCD_VERSION" \
     go build -trimpath -ldflags="-s -w" -o "$dir/.etcd.new" go.etcd.io/etcd/server/v3)
   mv -f "$dir/.etcd.new" "$dir/etcd"
@@ -130,12 +132,19 @@ if try_setup_envtest && have_kube_apiserver && have_etcd; then
   exit 0
 fi
 # A half-working setup-envtest may have left links to other versions.
-[[ -L "$dir/kube-apiserver" ]] && rm -f "$dir/kube-apiserver"
-[[ -L "$dir/etcd" ]] && rm -f "$dir/etcd"
+for bin in kube-apiserver etcd; do
+  if [[ -L "$dir/$bin" ]]; then rm -f "$dir/$bin"; fi
+done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/envtest-bins.XXXXXX")"
-have_etcd || build_etcd
-have_kube_apiserver || build_kube_apiserver
+# Plain ifs, not `have_etcd || build_etcd`: set -e is off inside the right side of || and a failed
+# build would go unnoticed.
+if ! have_etcd; then
+  build_etcd
+fi
+if ! have_kube_apiserver; then
+  build_kube_apiserver
+fi
 
 have_etcd || { log "etcd in $dir does not report version $ETCD_VERSION"; exit 1; }
 have_kube_apiserver || { log "kube-apiserver in $dir does not report v$KUBERNETES_VERSION"; exit 1; }

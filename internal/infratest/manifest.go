@@ -88,9 +88,18 @@ func plainMap(m resource.PropertyMap, redact bool) map[string]any {
 		if e.IsNull() || e.IsComputed() {
 			continue
 		}
-		out[string(k)] = plain(e, redact)
+		out[apiKey(string(k))] = plain(e, redact)
 	}
 	return out
+}
+
+// apiKey turns the Go SDK's x_kubernetes_* schema keys (Go names cannot hold dashes) into the
+// x-kubernetes-* names the provider sends to the API server (pulumi/pulumi-kubernetes#2128).
+func apiKey(k string) string {
+	if strings.HasPrefix(k, "x_kubernetes_") {
+		return strings.ReplaceAll(k, "_", "-")
+	}
+	return k
 }
 
 // Plain returns the inputs as plain Go data, secrets redacted or not.
