@@ -1,0 +1,60 @@
+package openneuro
+
+import (
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// flower is the Celery dashboard (chart section 2.8). It reads its basic auth (user:password) from
+// FLOWER_BASIC_AUTH in the Secret. It has a ClusterIP Service and no Ingress: operators reach it
+// with `kubectl port-forward svc/<release>-flower 5555`.
+func (b *builder) flower() error {
+	image := b.cfg.Images.DataladService
+	set := b.labelSet(compFlower, image)
+	sa, err := b.serviceAccount("flower", set)
+	if err != nil {
+		return err
+	}
+	// Every path asks for basic auth (and the 2020 flower has no health endpoint), so the probes
+	// check the port.
+	listening := func(delay, period int) *corev1.ProbeArgs {
+		return &corev1.ProbeArgs{
+			TcpSocket:           &corev1.TCPSocketActionArgs{Port: pulumi.String(httpPortName)},
+			InitialDelaySeconds: pulumi.Int(delay),
+			PeriodSeconds:       pulumi.Int(period),
+			TimeoutSeconds:      pulumi.Int(5),
+			FailureThreshold:    pulumi.Int(3),
+		}
+	}
+	pod := basePod(sa)
+	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
+		Name:  pulumi.String(b.objectName(compFlower)),
+		Image: pulumi.String(image),
+		Command: pulumi.ToStringArray([]string{"flower", "-A", celeryApp, "--broker",
+			"redis://" + b.objectName(redisMasterSuffix)}),
+		Ports:           httpPort(flowerPort),
+		EnvFrom:         b.envFrom(),
+		ReadinessProbe:  listening(5, 10),
+		LivenessProbe:   listening(30, 30),
+		Resources:       resources(b.cfg.Resources.Flower),
+		SecurityContext: containerSecurity(),
+	}}
+	if _, err := appsv1.NewDeployment(b.ctx, b.logical("flower"), &appsv1.DeploymentArgs{
+		Metadata: b.meta(b.objectName(compFlower), set),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas:             pulumi.Int(1),
+			Selector:             &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
+			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels(), Annotations: b.configAnnotations()},
+				Spec:     pod,
+			},
+		},
+	}, b.workloadOpts(b.configMap, b.secret)...); err != nil {
+		return err
+	}
+	_, err = b.httpService("flower", set, flowerPort, nil)
+	return err
+}

@@ -1,0 +1,57 @@
+package openneuro
+
+import (
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// indexerContainer is the chart's literal container name.
+const indexerContainer = "openneuro-indexer"
+
+// indexer fills the external Elasticsearch from the public GraphQL API (chart section 2.10). It
+// needs ELASTICSEARCH_CONNECTION; without it search is off and the job is not created, rather than
+// failing every four hours. Jobs read the ConfigMap and Secret when they start, so no checksum.
+func (b *builder) indexer() error {
+	if !b.args.Secrets.Has("ELASTICSEARCH_CONNECTION") {
+		return nil
+	}
+	image := b.cfg.Images.Indexer
+	set := b.labelSet(compIndexer, image)
+	sa, err := b.serviceAccount("indexer", set)
+	if err != nil {
+		return err
+	}
+	pod := basePod(sa)
+	pod.RestartPolicy = pulumi.String("OnFailure")
+	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
+		Name:            pulumi.String(indexerContainer),
+		Image:           pulumi.String(image),
+		EnvFrom:         b.envFrom(),
+		Resources:       resources(b.cfg.Resources.Indexer),
+		SecurityContext: containerSecurity(),
+	}}
+	_, err = batchv1.NewCronJob(b.ctx, b.logical("indexer"), &batchv1.CronJobArgs{
+		Metadata: b.meta(b.objectName(compIndexer), set),
+		Spec: &batchv1.CronJobSpecArgs{
+			Schedule: pulumi.String(b.cfg.IndexerSchedule),
+			// A run that overlaps the next would index the same data twice at once.
+			ConcurrencyPolicy: pulumi.String("Forbid"),
+			// A run missed by more than 5 minutes (controller down) waits for the next slot.
+			StartingDeadlineSeconds:    pulumi.Int(300),
+			SuccessfulJobsHistoryLimit: pulumi.Int(3),
+			FailedJobsHistoryLimit:     pulumi.Int(3),
+			JobTemplate: &batchv1.JobTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels()},
+				Spec: &batchv1.JobSpecArgs{
+					Template: &corev1.PodTemplateSpecArgs{
+						Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels()},
+						Spec:     pod,
+					},
+				},
+			},
+		},
+	}, b.workloadOpts(b.configMap, b.secret)...)
+	return err
+}

@@ -1,0 +1,207 @@
+package openneuro
+
+import (
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/labels"
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+// Ports, mount paths and volume names (reference/openneuro-chart.md section 2).
+const (
+	apiPort     = 8111
+	dataladPort = 9877
+	webPort     = 80
+	flowerPort  = 5555
+	redisPort   = 6379
+	// httpPortName names the container port every HTTP Service targets.
+	httpPortName = "http"
+
+	datasetsVolume    = "datasets"
+	datasetsMountPath = "/datalad"
+	sshKeyVolume      = "ssh-key"
+	// sshKeyMountPath is the IdentityFile of the datalad-service image's /root/.ssh/config.
+	sshKeyMountPath = "/datalad-key"
+	// sshKeyMode is 0400: ssh refuses a private key others can read.
+	sshKeyMode = 0o400
+
+	revisionHistoryLimit = 5
+)
+
+// Pod template annotations that roll a workload when its configuration changes: the pods read
+// envFrom and subPath-mounted files only at start.
+const (
+	configChecksumKey = "checksum/config"
+	secretChecksumKey = "checksum/secret"
+	sshKeyChecksumKey = "checksum/ssh-key"
+)
+
+// basePod is what every pod shares. No pod talks to the Kubernetes API, so none gets a token; the
+// Docker-style service links are off because nothing reads them and every per-ordinal worker
+// Service would add variables to every pod; seccomp RuntimeDefault is the profile the images run
+// under in docker-compose (Docker's default profile), so it breaks none of them.
+func basePod(serviceAccount string) corev1.PodSpecArgs {
+	return corev1.PodSpecArgs{
+		ServiceAccountName:           pulumi.String(serviceAccount),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+		EnableServiceLinks:           pulumi.Bool(false),
+		SecurityContext: &corev1.PodSecurityContextArgs{
+			SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+		},
+	}
+}
+
+// containerSecurity forbids gaining privileges through setuid binaries (no_new_privs). Safe for
+// every image here: they start as root and only ever drop privileges (nginx's workers), and none
+// runs a setuid helper (ssh and git-annex in the worker do not). Redis sets its own, stricter one.
+func containerSecurity() *corev1.SecurityContextArgs {
+	return &corev1.SecurityContextArgs{AllowPrivilegeEscalation: pulumi.Bool(false)}
+}
+
+// resources turns config requests and limits into the container's.
+func resources(r stacks.Resources) *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.Requests.CPU), "memory": pulumi.String(r.Requests.Memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.Limits.CPU), "memory": pulumi.String(r.Limits.Memory)},
+	}
+}
+
+// envFrom injects the ConfigMap and the Secret, as the chart did for every application container.
+func (b *builder) envFrom() corev1.EnvFromSourceArray {
+	return corev1.EnvFromSourceArray{
+		corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: pulumi.String(b.objectName("configmap"))}},
+		corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: pulumi.String(b.objectName("secret"))}},
+	}
+}
+
+// configAnnotations are the checksums of the ConfigMap and the Secret, for the pod templates of
+// the workloads that read them through envFrom.
+func (b *builder) configAnnotations() pulumi.StringMap {
+	return pulumi.StringMap{
+		configChecksumKey: pulumi.String(b.configSum),
+		secretChecksumKey: b.secretSum,
+	}
+}
+
+// workloadOpts are a workload's options. Pods refer to the ConfigMap and Secrets by their fixed
+// names (the chart's), so the dependency on them is explicit: they exist before the first pod
+// starts and are deleted after the last. With ALB readiness gates the controller's webhook admits
+// every pod of the namespace, so workloads also wait for the controller.
+func (b *builder) workloadOpts(deps ...pulumi.Resource) []pulumi.ResourceOption {
+	if b.args.Ingress.ALB && b.args.IngressController != nil {
+		deps = append(deps, b.args.IngressController)
+	}
+	return []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}
+}
+
+// serviceOpts: the load balancer controller's webhook admits every Service, so Services wait for
+// it (and are deleted before it).
+func (b *builder) serviceOpts(deps ...pulumi.Resource) []pulumi.ResourceOption {
+	if b.args.IngressController != nil {
+		deps = append(deps, b.args.IngressController)
+	}
+	return []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}
+}
+
+// spread places replicas in different zones, then on different nodes, when it can
+// (ScheduleAnyway): a zone or node loss then takes out one replica, not all.
+func spread(set labels.Set) corev1.TopologySpreadConstraintArray {
+	sel := &metav1.LabelSelectorArgs{MatchLabels: set.Selector()}
+	return corev1.TopologySpreadConstraintArray{
+		corev1.TopologySpreadConstraintArgs{MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String("topology.kubernetes.io/zone"),
+			WhenUnsatisfiable: pulumi.String("ScheduleAnyway"), LabelSelector: sel},
+		corev1.TopologySpreadConstraintArgs{MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String("kubernetes.io/hostname"),
+			WhenUnsatisfiable: pulumi.String("ScheduleAnyway"), LabelSelector: sel},
+	}
+}
+
+// httpProbe probes path on the named HTTP port.
+func httpProbe(path string, initialDelay, period, timeout int) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		HttpGet:             &corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.String(httpPortName)},
+		InitialDelaySeconds: pulumi.Int(initialDelay),
+		PeriodSeconds:       pulumi.Int(period),
+		TimeoutSeconds:      pulumi.Int(timeout),
+		FailureThreshold:    pulumi.Int(3),
+	}
+}
+
+// shellProbe runs a /bin/sh command.
+func shellProbe(script string, initialDelay, period, timeout, failures int) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		Exec:                &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", script})},
+		InitialDelaySeconds: pulumi.Int(initialDelay),
+		PeriodSeconds:       pulumi.Int(period),
+		TimeoutSeconds:      pulumi.Int(timeout),
+		FailureThreshold:    pulumi.Int(failures),
+	}
+}
+
+// httpPort is the container port every HTTP Service targets by name.
+func httpPort(port int) corev1.ContainerPortArray {
+	return corev1.ContainerPortArray{corev1.ContainerPortArgs{
+		Name: pulumi.String(httpPortName), ContainerPort: pulumi.Int(port), Protocol: pulumi.String("TCP"),
+	}}
+}
+
+// drainPause keeps a terminating pod serving for a few seconds, until the load balancer and
+// kube-proxy have stopped sending it new requests (endpoint removal is asynchronous).
+func drainPause() *corev1.LifecycleArgs {
+	return &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+		Exec: &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"sleep", "10"})},
+	}}
+}
+
+// serviceAccount creates the component's own ServiceAccount (without an API token) and returns
+// its name.
+func (b *builder) serviceAccount(role string, set labels.Set) (string, error) {
+	name := b.objectName(set.Component)
+	_, err := corev1.NewServiceAccount(b.ctx, b.logical(role), &corev1.ServiceAccountArgs{
+		Metadata:                     b.meta(name, set),
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, b.parent)
+	return name, err
+}
+
+// disruptionBudget lets a node drain evict one pod of the component at a time. Pods that are not
+// ready anyway may always be evicted, so a crash-looping pod never blocks a node group update.
+func (b *builder) disruptionBudget(role string, set labels.Set) error {
+	_, err := policyv1.NewPodDisruptionBudget(b.ctx, b.logical(role), &policyv1.PodDisruptionBudgetArgs{
+		Metadata: b.meta(b.objectName(set.Component), set),
+		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+			MaxUnavailable:             pulumi.Int(1),
+			UnhealthyPodEvictionPolicy: pulumi.String("AlwaysAllow"),
+			Selector:                   &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
+		},
+	}, b.parent)
+	return err
+}
+
+// httpService is the ClusterIP Service <release>-<component> of an HTTP component.
+func (b *builder) httpService(role string, set labels.Set, port int, annotations pulumi.StringMap) (*corev1.Service, error) {
+	meta := b.meta(b.objectName(set.Component), set)
+	meta.Annotations = annotations
+	return corev1.NewService(b.ctx, b.logical(role), &corev1.ServiceArgs{
+		Metadata: meta,
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String("ClusterIP"),
+			Selector: set.Selector(),
+			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
+				Name: pulumi.String(httpPortName), Port: pulumi.Int(port), TargetPort: pulumi.String(httpPortName), Protocol: pulumi.String("TCP"),
+			}},
+		},
+	}, b.serviceOpts()...)
+}
+
+// surgeRollout replaces pods one at a time and removes an old pod only when its replacement is
+// ready, so a rollout never lowers the serving capacity.
+func surgeRollout() *appsv1.DeploymentStrategyArgs {
+	return &appsv1.DeploymentStrategyArgs{
+		Type:          pulumi.String("RollingUpdate"),
+		RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.Int(1), MaxUnavailable: pulumi.Int(0)},
+	}
+}

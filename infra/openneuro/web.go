@@ -1,0 +1,78 @@
+package openneuro
+
+import (
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const (
+	contentVolume = "shared-data"
+	// contentCopyPath is where the init container copies the openneuro/content files to.
+	contentCopyPath = "/shared"
+	// contentServePath is where nginx serves them from.
+	contentServePath = "/srv/app/dist/content"
+)
+
+// web is the React front end: nginx serving the built app (openneuro/app), with the static content
+// of openneuro/content copied in by an init container (chart section 2.13-2.14). nginx reads none
+// of the ConfigMap or Secret (the app's settings are built into it), so unlike the chart the pods
+// get neither: no secret in a web server's environment, and no restart when they change.
+func (b *builder) web() error {
+	image := b.cfg.Images.App
+	set := b.labelSet(compWeb, image)
+	sa, err := b.serviceAccount("web", set)
+	if err != nil {
+		return err
+	}
+	pod := basePod(sa)
+	pod.TopologySpreadConstraints = spread(set)
+	pod.Volumes = corev1.VolumeArray{corev1.VolumeArgs{
+		Name: pulumi.String(contentVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
+	}}
+	pod.InitContainers = corev1.ContainerArray{corev1.ContainerArgs{
+		Name:    pulumi.String(b.objectName("content")),
+		Image:   pulumi.String(b.cfg.Images.Content),
+		Command: pulumi.ToStringArray([]string{"/bin/sh"}),
+		Args:    pulumi.ToStringArray([]string{"-c", "cp -r content/* " + contentCopyPath}),
+		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
+			Name: pulumi.String(contentVolume), MountPath: pulumi.String(contentCopyPath),
+		}},
+		Resources:       resources(b.cfg.Resources.Content),
+		SecurityContext: containerSecurity(),
+	}}
+	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
+		Name:  pulumi.String(b.objectName(compWeb)),
+		Image: pulumi.String(image),
+		Ports: httpPort(webPort),
+		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
+			Name: pulumi.String(contentVolume), MountPath: pulumi.String(contentServePath),
+		}},
+		LivenessProbe:   httpProbe("/", 10, 30, 5),
+		ReadinessProbe:  httpProbe("/", 5, 10, 5),
+		Lifecycle:       drainPause(),
+		Resources:       resources(b.cfg.Resources.Web),
+		SecurityContext: containerSecurity(),
+	}}
+	if _, err := appsv1.NewDeployment(b.ctx, b.logical("web"), &appsv1.DeploymentArgs{
+		Metadata: b.meta(b.objectName(compWeb), set),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas:             pulumi.Int(b.cfg.Replicas.Web),
+			Selector:             &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
+			Strategy:             surgeRollout(),
+			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels()},
+				Spec:     pod,
+			},
+		},
+	}, b.workloadOpts()...); err != nil {
+		return err
+	}
+	if err := b.disruptionBudget("web", set); err != nil {
+		return err
+	}
+	b.webSvc, err = b.httpService("web", set, webPort, b.healthCheck("/"))
+	return err
+}

@@ -1,0 +1,139 @@
+package openneuro
+
+import (
+	"fmt"
+	"strconv"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const (
+	// podNameLabel is set by the StatefulSet controller on each pod: it selects one shard.
+	podNameLabel = "statefulset.kubernetes.io/pod-name"
+	// timeoutAnnotation overrides how long Pulumi waits for a rollout (default 10 minutes).
+	timeoutAnnotation = "pulumi.com/timeoutSeconds"
+	// celeryApp is the Celery application of the datalad-service image.
+	celeryApp = "datalad_service.worker"
+)
+
+// workerScript is the image's /dataset-worker script (`WORKER_ID=$(python get_docker_scale.py)`,
+// then celery on queue dataset-worker-<WORKER_ID>, the StatefulSet ordinal), with exec added:
+// the script starts celery as a child of bash, and bash as PID 1 ignores SIGTERM, so celery never
+// got the signal to finish its task and was killed when the grace period ran out.
+const workerScript = `exec celery -A ` + celeryApp + ` worker -Q "dataset-worker-$(python get_docker_scale.py)" -l info`
+
+// workerLiveness is the chart's: the worker answers a broadcast ping. Every 30 s instead of every
+// second: each run broadcasts to every worker through redis, and Python needs seconds just to
+// import the app, beyond the 1 s exec timeout that Kubernetes enforces since 1.20. Five misses
+// (2.5 min) before a restart, so that a short redis outage does not restart every worker at once.
+func workerLiveness() *corev1.ProbeArgs {
+	return shellProbe(`celery status --app `+celeryApp+` | grep "${HOSTNAME}:.*OK"`, 10, 30, 20, 5)
+}
+
+// workerReadiness pings only this worker (celery's default node name is celery@<hostname>).
+func workerReadiness() *corev1.ProbeArgs {
+	return shellProbe(`celery inspect ping --app `+celeryApp+` --destination "celery@${HOSTNAME}"`, 10, 30, 20, 2)
+}
+
+// workers are the Celery dataset workers (chart section 2.7): one StatefulSet pod per shard, pod N
+// consuming queue dataset-worker-N, all sharing the datasets volume. The v3.14.2 worker serves no
+// port (the DataLad HTTP API is the datalad-service Deployment), so every worker Service is
+// headless without ports: the governing Service gives the pods stable DNS names, and the Service
+// per ordinal, <release>-dataset-worker-<i>, is the stable address of shard i (a DNS name that
+// resolves to that one pod) that later releases route to.
+func (b *builder) workers() error {
+	image := b.cfg.Images.DataladService
+	set := b.labelSet(compWorker, image)
+	workers := b.cfg.Workers
+	sa, err := b.serviceAccount("dataset-worker", set)
+	if err != nil {
+		return err
+	}
+	// The chart's serviceName "dataset-worker" named a Service it never created.
+	governing, err := corev1.NewService(b.ctx, b.logical("dataset-worker"), &corev1.ServiceArgs{
+		Metadata: b.meta(b.objectName(compWorker), set),
+		Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: set.Selector()},
+	}, b.serviceOpts()...)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < workers; i++ {
+		shard := b.objectName(compWorker) + "-" + strconv.Itoa(i)
+		sel := set.Selector()
+		sel[podNameLabel] = pulumi.String(shard)
+		// Keyed by ordinal: the ordinal is the shard's identity (queue dataset-worker-<i>).
+		if _, err := corev1.NewService(b.ctx, b.logical(compWorker+"-"+strconv.Itoa(i)), &corev1.ServiceArgs{
+			Metadata: b.meta(shard, set),
+			Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: sel},
+		}, b.serviceOpts()...); err != nil {
+			return fmt.Errorf("shard %d: %w", i, err)
+		}
+	}
+
+	pod := basePod(sa)
+	// Celery finishes the running task on SIGTERM (warm shutdown); a git-annex operation killed
+	// half-way leaves a dataset to repair.
+	pod.TerminationGracePeriodSeconds = pulumi.Int(b.cfg.WorkerTerminationGracePeriodSeconds)
+	pod.NodeSelector = b.args.StoragePool.NodeSelector()
+	pod.Tolerations = b.args.StoragePool.Tolerations()
+	pod.TopologySpreadConstraints = spread(set)
+	pod.Volumes = corev1.VolumeArray{
+		b.datasetsVolumeSource(),
+		corev1.VolumeArgs{Name: pulumi.String(sshKeyVolume), Secret: &corev1.SecretVolumeSourceArgs{
+			SecretName:  pulumi.String(b.objectName("ssh-key")),
+			DefaultMode: pulumi.Int(sshKeyMode),
+			Items: corev1.KeyToPathArray{corev1.KeyToPathArgs{
+				Key: pulumi.String(sshKeySecretKey), Path: pulumi.String(sshKeySecretKey), Mode: pulumi.Int(sshKeyMode),
+			}},
+		}},
+	}
+	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
+		Name:    pulumi.String(b.objectName(compWorker)),
+		Image:   pulumi.String(image),
+		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", workerScript}),
+		EnvFrom: b.envFrom(),
+		VolumeMounts: corev1.VolumeMountArray{
+			corev1.VolumeMountArgs{Name: pulumi.String(datasetsVolume), MountPath: pulumi.String(datasetsMountPath)},
+			// A file at /datalad-key, where the image's ssh config looks (subPath, so the key
+			// does not hide a directory).
+			corev1.VolumeMountArgs{Name: pulumi.String(sshKeyVolume), MountPath: pulumi.String(sshKeyMountPath),
+				SubPath: pulumi.String(sshKeySecretKey), ReadOnly: pulumi.Bool(true)},
+		},
+		LivenessProbe:   workerLiveness(),
+		ReadinessProbe:  workerReadiness(),
+		Resources:       resources(b.cfg.Resources.Worker),
+		SecurityContext: containerSecurity(),
+	}}
+
+	// A subPath mount never sees a Secret update: a new key must restart the workers.
+	annotations := b.configAnnotations()
+	annotations[sshKeyChecksumKey] = b.sshKeySum
+	meta := b.meta(b.objectName(compWorker), set)
+	// A rollout replaces the workers one at a time and each may take the whole grace period to
+	// finish its task: wait for that instead of Pulumi's default 10 minutes.
+	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(workers * (b.cfg.WorkerTerminationGracePeriodSeconds + 300)))}
+	_, err = appsv1.NewStatefulSet(b.ctx, b.logical("dataset-worker"), &appsv1.StatefulSetArgs{
+		Metadata: meta,
+		Spec: &appsv1.StatefulSetSpecArgs{
+			// The shard count: DATALAD_WORKERS in the ConfigMap comes from the same app.workers.
+			Replicas:    pulumi.Int(workers),
+			ServiceName: governing.Metadata.Name().Elem(),
+			Selector:    &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
+			// Shards are independent: start them together rather than one after another.
+			PodManagementPolicy:  pulumi.String("Parallel"),
+			UpdateStrategy:       &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
+			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels(), Annotations: annotations},
+				Spec:     pod,
+			},
+		},
+	}, b.workloadOpts(b.configMap, b.secret, b.sshKey)...)
+	if err != nil {
+		return err
+	}
+	return b.disruptionBudget("dataset-worker", set)
+}

@@ -1,0 +1,417 @@
+package openneuro_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/openneuro/openneuro-infra/infra/labels"
+	"github.com/openneuro/openneuro-infra/infra/placement"
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+)
+
+// rel is the staging release, the prefix of every object name.
+const rel = "openneuro-staging"
+
+func name(suffix string) string { return rel + "-" + suffix }
+
+// selectorOf is the stable selector of a component.
+func selectorOf(component string) map[string]string {
+	return map[string]string{labels.NameKey: "openneuro", labels.InstanceKey: rel, labels.ComponentKey: component}
+}
+
+// labelsOf are all six recommended labels of a component running version.
+func labelsOf(component, version string) map[string]string {
+	l := selectorOf(component)
+	l[labels.PartOfKey] = labels.PartOf
+	l[labels.ManagedByKey] = labels.ManagedBy
+	l[labels.VersionKey] = version
+	return l
+}
+
+func equal[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
+// resourcesOf builds expected requests and limits.
+func resourcesOf(reqCPU, reqMem, limCPU, limMem string) corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(reqCPU), corev1.ResourceMemory: resource.MustParse(reqMem)},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(limCPU), corev1.ResourceMemory: resource.MustParse(limMem)},
+	}
+}
+
+// assertPod checks what every pod of the layer shares: labels, its own ServiceAccount without a
+// token, no service links, seccomp RuntimeDefault, no privilege escalation, requests and limits.
+func assertPod(t *testing.T, tmpl corev1.PodTemplateSpec, component, version string) {
+	t.Helper()
+	equal(t, "pod labels", tmpl.Labels, labelsOf(component, version))
+	pod := tmpl.Spec
+	equal(t, "serviceAccountName", pod.ServiceAccountName, name(component))
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Error("the pod mounts an API token; no component talks to the API")
+	}
+	if pod.EnableServiceLinks == nil || *pod.EnableServiceLinks {
+		t.Error("service links are on")
+	}
+	if pod.SecurityContext == nil || pod.SecurityContext.SeccompProfile == nil || pod.SecurityContext.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Error("pod seccomp profile is not RuntimeDefault")
+	}
+	for _, c := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
+		if c.SecurityContext == nil || c.SecurityContext.AllowPrivilegeEscalation == nil || *c.SecurityContext.AllowPrivilegeEscalation {
+			t.Errorf("container %s may escalate privileges", c.Name)
+		}
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			if _, ok := c.Resources.Requests[r]; !ok {
+				t.Errorf("container %s has no %s request", c.Name, r)
+			}
+			if _, ok := c.Resources.Limits[r]; !ok {
+				t.Errorf("container %s has no %s limit", c.Name, r)
+			}
+		}
+	}
+}
+
+// assertSpread checks zone and node spreading over the component's own pods.
+func assertSpread(t *testing.T, pod corev1.PodSpec, component string) {
+	t.Helper()
+	var keys []string
+	for _, c := range pod.TopologySpreadConstraints {
+		keys = append(keys, c.TopologyKey)
+		equal(t, c.TopologyKey+" selector", c.LabelSelector.MatchLabels, selectorOf(component))
+		equal(t, c.TopologyKey+" whenUnsatisfiable", c.WhenUnsatisfiable, corev1.ScheduleAnyway)
+		equal(t, c.TopologyKey+" maxSkew", c.MaxSkew, int32(1))
+	}
+	equal(t, "spread topology keys", keys, []string{"topology.kubernetes.io/zone", "kubernetes.io/hostname"})
+}
+
+func envFromOf() []corev1.EnvFromSource {
+	return []corev1.EnvFromSource{
+		{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: name("configmap")}}},
+		{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: name("secret")}}},
+	}
+}
+
+func httpPortOf(port int32) []corev1.ContainerPort {
+	return []corev1.ContainerPort{{Name: "http", ContainerPort: port, Protocol: corev1.ProtocolTCP}}
+}
+
+func httpGet(path string, delay, period, timeout int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}},
+		InitialDelaySeconds: delay, PeriodSeconds: period, TimeoutSeconds: timeout, FailureThreshold: 3,
+	}
+}
+
+// assertHTTPService checks a ClusterIP Service on port targeting the named port "http".
+func assertHTTPService(t *testing.T, o objects, component string, port int32) *corev1.Service {
+	t.Helper()
+	svc := o.service(t, name(component))
+	equal(t, component+" service type", svc.Spec.Type, corev1.ServiceTypeClusterIP)
+	equal(t, component+" service selector", svc.Spec.Selector, selectorOf(component))
+	equal(t, component+" service ports", svc.Spec.Ports, []corev1.ServicePort{
+		{Name: "http", Port: port, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP},
+	})
+	return svc
+}
+
+func assertDisruptionBudget(t *testing.T, o objects, component string) {
+	t.Helper()
+	pdb := o.pdb(t, name(component))
+	equal(t, component+" pdb maxUnavailable", pdb.Spec.MaxUnavailable, ptr(intstr.FromInt32(1)))
+	equal(t, component+" pdb selector", pdb.Spec.Selector.MatchLabels, selectorOf(component))
+	equal(t, component+" pdb unhealthy eviction", *pdb.Spec.UnhealthyPodEvictionPolicy, "AlwaysAllow")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestAPI(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil))
+	d := o.deployment(t, name("api"))
+	equal(t, "replicas (app.replicas.api in Pulumi.staging.yaml)", *d.Spec.Replicas, int32(2))
+	equal(t, "selector", d.Spec.Selector.MatchLabels, selectorOf("api"))
+	equal(t, "deployment labels", d.Labels, labelsOf("api", "v3.14.2"))
+	equal(t, "rollout", d.Spec.Strategy.RollingUpdate.MaxUnavailable, ptr(intstr.FromInt32(0)))
+	equal(t, "revisionHistoryLimit", *d.Spec.RevisionHistoryLimit, int32(5))
+	assertPod(t, d.Spec.Template, "api", "v3.14.2")
+	assertSpread(t, d.Spec.Template.Spec, "api")
+	c := container(t, d.Spec.Template.Spec, name("api"))
+	equal(t, "image", c.Image, "openneuro/server:v3.14.2")
+	equal(t, "command (the image's node /srv/src/index.js)", c.Command, []string(nil))
+	equal(t, "ports", c.Ports, httpPortOf(8111))
+	equal(t, "envFrom", c.EnvFrom, envFromOf())
+	equal(t, "liveness (chart 60/30)", c.LivenessProbe, httpGet("/crn/", 60, 30, 10))
+	equal(t, "readiness", c.ReadinessProbe, httpGet("/crn/", 15, 15, 10))
+	equal(t, "resources (chart)", c.Resources, resourcesOf("400m", "768Mi", "800m", "1600Mi"))
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil {
+		t.Error("no preStop pause: the ALB may still send requests to a stopping pod")
+	}
+	if len(d.Spec.Template.Spec.NodeSelector) != 0 || len(d.Spec.Template.Spec.Tolerations) != 0 {
+		t.Error("the API must not be pinned to the storage pool")
+	}
+	svc := assertHTTPService(t, o, "api", 8111)
+	equal(t, "ALB health check", svc.Annotations["alb.ingress.kubernetes.io/healthcheck-path"], "/crn/")
+	assertDisruptionBudget(t, o, "api")
+}
+
+func TestWeb(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil))
+	d := o.deployment(t, name("web"))
+	equal(t, "replicas", *d.Spec.Replicas, int32(2))
+	equal(t, "selector", d.Spec.Selector.MatchLabels, selectorOf("web"))
+	assertPod(t, d.Spec.Template, "web", "v3.14.2")
+	assertSpread(t, d.Spec.Template.Spec, "web")
+	pod := d.Spec.Template.Spec
+	equal(t, "shared-data volume", volume(t, pod, "shared-data").EmptyDir, &corev1.EmptyDirVolumeSource{})
+
+	content := container(t, pod, name("content"))
+	equal(t, "content is an init container", len(pod.InitContainers), 1)
+	equal(t, "content image (app.contentVersion)", content.Image, "openneuro/content:v1.0.1")
+	equal(t, "content command", content.Command, []string{"/bin/sh"})
+	equal(t, "content args", content.Args, []string{"-c", "cp -r content/* /shared"})
+	equal(t, "content mount", mount(t, content, "/shared").Name, "shared-data")
+	equal(t, "content resources", content.Resources, resourcesOf("50m", "32Mi", "200m", "128Mi"))
+
+	web := container(t, pod, name("web"))
+	equal(t, "image", web.Image, "openneuro/app:v3.14.2")
+	equal(t, "ports", web.Ports, httpPortOf(80))
+	equal(t, "content mount", mount(t, web, "/srv/app/dist/content").Name, "shared-data")
+	equal(t, "liveness", web.LivenessProbe, httpGet("/", 10, 30, 5))
+	equal(t, "readiness", web.ReadinessProbe, httpGet("/", 5, 10, 5))
+	equal(t, "resources (chart)", web.Resources, resourcesOf("250m", "64Mi", "500m", "256Mi"))
+	equal(t, "envFrom (nginx reads no configuration or secret)", web.EnvFrom, []corev1.EnvFromSource(nil))
+	equal(t, "annotations (nothing to roll on)", d.Spec.Template.Annotations, map[string]string(nil))
+
+	svc := assertHTTPService(t, o, "web", 80)
+	equal(t, "ALB health check", svc.Annotations["alb.ingress.kubernetes.io/healthcheck-path"], "/")
+	assertDisruptionBudget(t, o, "web")
+}
+
+func TestDataladService(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil))
+	d := o.deployment(t, name("datalad-service"))
+	equal(t, "replicas", *d.Spec.Replicas, int32(2))
+	equal(t, "selector", d.Spec.Selector.MatchLabels, selectorOf("datalad-service"))
+	assertPod(t, d.Spec.Template, "datalad-service", "v3.14.2")
+	assertSpread(t, d.Spec.Template.Spec, "datalad-service")
+	pod := d.Spec.Template.Spec
+	equal(t, "datasets volume", volume(t, pod, "datasets").PersistentVolumeClaim,
+		&corev1.PersistentVolumeClaimVolumeSource{ClaimName: name("datasets")})
+	c := container(t, pod, name("datalad-service"))
+	equal(t, "image", c.Image, "openneuro/datalad-service:v3.14.2")
+	equal(t, "command (the image's gunicorn)", c.Command, []string(nil))
+	equal(t, "ports", c.Ports, httpPortOf(9877))
+	equal(t, "envFrom", c.EnvFrom, envFromOf())
+	equal(t, "datasets mount", mount(t, c, "/datalad").Name, "datasets")
+	equal(t, "liveness (chart 30/30)", c.LivenessProbe, httpGet("/heartbeat", 30, 30, 10))
+	equal(t, "readiness", c.ReadinessProbe, httpGet("/heartbeat", 10, 10, 5))
+	equal(t, "resources (chart)", c.Resources, resourcesOf("200m", "1Gi", "800m", "3Gi"))
+	assertHTTPService(t, o, "datalad-service", 9877)
+	assertDisruptionBudget(t, o, "datalad-service")
+}
+
+func TestWorkers(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil))
+	ss := o.statefulSet(t, name("dataset-worker"))
+	equal(t, "replicas = app.workers", *ss.Spec.Replicas, int32(4))
+	equal(t, "selector", ss.Spec.Selector.MatchLabels, selectorOf("dataset-worker"))
+	equal(t, "serviceName", ss.Spec.ServiceName, name("dataset-worker"))
+	equal(t, "podManagementPolicy", string(ss.Spec.PodManagementPolicy), "Parallel")
+	equal(t, "rollout timeout: 4 workers x (600 s grace + 300 s)", ss.Annotations["pulumi.com/timeoutSeconds"], "3600")
+	assertPod(t, ss.Spec.Template, "dataset-worker", "v3.14.2")
+	assertSpread(t, ss.Spec.Template.Spec, "dataset-worker")
+	pod := ss.Spec.Template.Spec
+	equal(t, "terminationGracePeriodSeconds", *pod.TerminationGracePeriodSeconds, int64(600))
+	equal(t, "nodeSelector (storage pool)", pod.NodeSelector, map[string]string{placement.StoragePoolKey: placement.StoragePoolName})
+	equal(t, "tolerations (storage pool)", pod.Tolerations, []corev1.Toleration{{
+		Key: placement.StoragePoolKey, Operator: corev1.TolerationOpEqual, Value: placement.StoragePoolName, Effect: corev1.TaintEffectNoSchedule,
+	}})
+	equal(t, "datasets volume", volume(t, pod, "datasets").PersistentVolumeClaim,
+		&corev1.PersistentVolumeClaimVolumeSource{ClaimName: name("datasets")})
+	equal(t, "ssh-key volume", volume(t, pod, "ssh-key").Secret, &corev1.SecretVolumeSource{
+		SecretName: name("ssh-key"), DefaultMode: ptr(int32(0o400)),
+		Items: []corev1.KeyToPath{{Key: "datalad-key", Path: "datalad-key", Mode: ptr(int32(0o400))}},
+	})
+
+	c := container(t, pod, name("dataset-worker"))
+	equal(t, "image", c.Image, "openneuro/datalad-service:v3.14.2")
+	equal(t, "command", c.Command, []string{"/bin/sh", "-c",
+		`exec celery -A datalad_service.worker worker -Q "dataset-worker-$(python get_docker_scale.py)" -l info`})
+	equal(t, "ports (the v3.14.2 worker serves none)", c.Ports, []corev1.ContainerPort(nil))
+	equal(t, "envFrom", c.EnvFrom, envFromOf())
+	equal(t, "datasets mount", mount(t, c, "/datalad"), corev1.VolumeMount{Name: "datasets", MountPath: "/datalad"})
+	equal(t, "ssh key mount", mount(t, c, "/datalad-key"), corev1.VolumeMount{Name: "ssh-key", MountPath: "/datalad-key", SubPath: "datalad-key", ReadOnly: true})
+	equal(t, "liveness (the chart's command, every 30 s)", c.LivenessProbe, &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c",
+			`celery status --app datalad_service.worker | grep "${HOSTNAME}:.*OK"`}}},
+		InitialDelaySeconds: 10, PeriodSeconds: 30, TimeoutSeconds: 20, FailureThreshold: 5,
+	})
+	equal(t, "readiness", c.ReadinessProbe, &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c",
+			`celery inspect ping --app datalad_service.worker --destination "celery@${HOSTNAME}"`}}},
+		InitialDelaySeconds: 10, PeriodSeconds: 30, TimeoutSeconds: 20, FailureThreshold: 2,
+	})
+	equal(t, "resources (chart)", c.Resources, resourcesOf("500m", "768Mi", "2", "2Gi"))
+
+	governing := o.service(t, name("dataset-worker"))
+	equal(t, "governing service is headless", governing.Spec.ClusterIP, "None")
+	equal(t, "governing service selector", governing.Spec.Selector, selectorOf("dataset-worker"))
+	for _, shard := range []string{"0", "1", "2", "3"} {
+		svc := o.service(t, name("dataset-worker-"+shard))
+		sel := selectorOf("dataset-worker")
+		sel["statefulset.kubernetes.io/pod-name"] = name("dataset-worker-" + shard)
+		equal(t, "shard "+shard+" selector", svc.Spec.Selector, sel)
+		equal(t, "shard "+shard+" headless", svc.Spec.ClusterIP, "None")
+		equal(t, "shard "+shard+" ports", len(svc.Spec.Ports), 0)
+	}
+	if _, ok := o["Service/"+name("dataset-worker-4")]; ok {
+		t.Error("a Service for a shard that does not exist")
+	}
+	assertDisruptionBudget(t, o, "dataset-worker")
+}
+
+func TestWorkersWithoutStoragePool(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil, infratest.WithValue("cluster.edgefsNodeGroup.enabled", false)))
+	pod := o.statefulSet(t, name("dataset-worker")).Spec.Template.Spec
+	equal(t, "nodeSelector", pod.NodeSelector, map[string]string(nil))
+	equal(t, "tolerations", pod.Tolerations, []corev1.Toleration(nil))
+}
+
+func TestWorkersOverrides(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil,
+		infratest.WithValue("app.workers", 2), infratest.WithValue("app.workerTerminationGracePeriodSeconds", 1800)))
+	ss := o.statefulSet(t, name("dataset-worker"))
+	equal(t, "replicas", *ss.Spec.Replicas, int32(2))
+	equal(t, "grace period", *ss.Spec.Template.Spec.TerminationGracePeriodSeconds, int64(1800))
+	equal(t, "rollout timeout", ss.Annotations["pulumi.com/timeoutSeconds"], "4200")
+	equal(t, "DATALAD_WORKERS", o.configMap(t, name("configmap")).Data["DATALAD_WORKERS"], "2")
+	var shards []string
+	for key := range o {
+		if strings.HasPrefix(key, "Service/"+name("dataset-worker-")) {
+			shards = append(shards, key)
+		}
+	}
+	if len(shards) != 2 {
+		t.Errorf("per-shard services %v, want 2", shards)
+	}
+}
+
+func TestBeat(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil))
+	d := o.deployment(t, name("beat-scheduler"))
+	equal(t, "replicas (one beat only)", *d.Spec.Replicas, int32(1))
+	equal(t, "strategy (never two beats)", string(d.Spec.Strategy.Type), "Recreate")
+	assertPod(t, d.Spec.Template, "beat-scheduler", "v3.14.2")
+	c := container(t, d.Spec.Template.Spec, name("beat-scheduler"))
+	equal(t, "image", c.Image, "openneuro/datalad-service:v3.14.2")
+	equal(t, "command", c.Command, []string{"/beat-scheduler"})
+	equal(t, "ports", c.Ports, []corev1.ContainerPort(nil))
+	equal(t, "envFrom", c.EnvFrom, envFromOf())
+	if c.ReadinessProbe == nil || c.ReadinessProbe.Exec == nil || !strings.Contains(strings.Join(c.ReadinessProbe.Exec.Command, " "), `os.environ["REDIS_HOST"]`) {
+		t.Errorf("readiness %v does not check the broker", c.ReadinessProbe)
+	}
+	equal(t, "resources (chart)", c.Resources, resourcesOf("100m", "1Gi", "500m", "2Gi"))
+	if _, ok := o["PodDisruptionBudget/"+name("beat-scheduler")]; ok {
+		t.Error("a PDB on a single replica would block node drains")
+	}
+}
+
+func TestFlower(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil))
+	d := o.deployment(t, name("flower"))
+	equal(t, "replicas", *d.Spec.Replicas, int32(1))
+	assertPod(t, d.Spec.Template, "flower", "v3.14.2")
+	c := container(t, d.Spec.Template.Spec, name("flower"))
+	equal(t, "image", c.Image, "openneuro/datalad-service:v3.14.2")
+	equal(t, "command", c.Command, []string{"flower", "-A", "datalad_service.worker", "--broker", "redis://" + name("redis-master")})
+	equal(t, "ports", c.Ports, httpPortOf(5555))
+	equal(t, "envFrom (FLOWER_BASIC_AUTH)", c.EnvFrom, envFromOf())
+	tcp := &corev1.TCPSocketAction{Port: intstr.FromString("http")}
+	equal(t, "readiness", c.ReadinessProbe.TCPSocket, tcp)
+	equal(t, "liveness", c.LivenessProbe.TCPSocket, tcp)
+	equal(t, "resources (chart)", c.Resources, resourcesOf("50m", "256Mi", "100m", "1Gi"))
+	assertHTTPService(t, o, "flower", 5555)
+	if _, ok := o.secret(t, name("secret")).StringData["FLOWER_BASIC_AUTH"]; !ok {
+		t.Error("the Secret has no FLOWER_BASIC_AUTH for flower")
+	}
+}
+
+func TestIndexer(t *testing.T) {
+	o := layerObjects(t, run(t, "staging", nil))
+	cj := o.cronJob(t, name("indexer"))
+	equal(t, "schedule (chart default)", cj.Spec.Schedule, "57 */4 * * *")
+	equal(t, "concurrencyPolicy", string(cj.Spec.ConcurrencyPolicy), "Forbid")
+	equal(t, "successful history", *cj.Spec.SuccessfulJobsHistoryLimit, int32(3))
+	equal(t, "failed history", *cj.Spec.FailedJobsHistoryLimit, int32(3))
+	tmpl := cj.Spec.JobTemplate.Spec.Template
+	assertPod(t, tmpl, "indexer", "v3.14.2")
+	equal(t, "restartPolicy", tmpl.Spec.RestartPolicy, corev1.RestartPolicyOnFailure)
+	c := container(t, tmpl.Spec, "openneuro-indexer")
+	equal(t, "image", c.Image, "openneuro/indexer:v3.14.2")
+	equal(t, "envFrom (ELASTICSEARCH_CONNECTION, GRAPHQL_URI)", c.EnvFrom, envFromOf())
+	equal(t, "resources (chart)", c.Resources, resourcesOf("100m", "256Mi", "500m", "512Mi"))
+
+	t.Run("schedule from config", func(t *testing.T) {
+		o := layerObjects(t, run(t, "staging", nil, infratest.WithValue("app.indexerSchedule", "15 3 * * *")))
+		equal(t, "schedule", o.cronJob(t, name("indexer")).Spec.Schedule, "15 3 * * *")
+	})
+	t.Run("no Elasticsearch, no indexer", func(t *testing.T) {
+		o := layerObjects(t, run(t, "staging", nil, infratest.WithoutValue("ELASTICSEARCH_CONNECTION")))
+		if _, ok := o["CronJob/"+name("indexer")]; ok {
+			t.Error("the indexer would fail every run without ELASTICSEARCH_CONNECTION")
+		}
+	})
+}
+
+func TestRedis(t *testing.T) {
+	for _, tc := range []struct {
+		stack, size, whenDeleted string
+	}{{"staging", "8Gi", "Delete"}, {"prod", "40Gi", "Retain"}} {
+		t.Run(tc.stack, func(t *testing.T) {
+			o := layerObjects(t, run(t, tc.stack, nil))
+			master := "openneuro-" + tc.stack + "-redis-master"
+			ss := o.statefulSet(t, master)
+			equal(t, "replicas (master only)", *ss.Spec.Replicas, int32(1))
+			equal(t, "serviceName", ss.Spec.ServiceName, "openneuro-"+tc.stack+"-redis-headless")
+			pod := ss.Spec.Template.Spec
+			c := container(t, pod, "redis")
+			equal(t, "image", c.Image, "redis:7.4.2")
+			equal(t, "args", c.Args, []string{"redis-server", "--appendonly", "yes", "--protected-mode", "no", "--dir", "/data"})
+			equal(t, "ports", c.Ports, []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379, Protocol: corev1.ProtocolTCP}})
+			equal(t, "readiness", c.ReadinessProbe.Exec.Command, []string{"/bin/sh", "-c", `test "$(redis-cli -p 6379 ping)" = PONG`})
+			equal(t, "data mount", mount(t, c, "/data").Name, "data")
+			equal(t, "resources (chart)", c.Resources, resourcesOf("250m", "1536Mi", "500m", "3Gi"))
+			equal(t, "runs as the image's redis user", *pod.SecurityContext.RunAsUser, int64(999))
+			equal(t, "drops every capability", c.SecurityContext.Capabilities.Drop, []corev1.Capability{"ALL"})
+			if len(ss.Spec.VolumeClaimTemplates) != 1 {
+				t.Fatalf("volumeClaimTemplates %v", ss.Spec.VolumeClaimTemplates)
+			}
+			claim := ss.Spec.VolumeClaimTemplates[0]
+			equal(t, "claim size (app.redis.size)", claim.Spec.Resources.Requests[corev1.ResourceStorage], resource.MustParse(tc.size))
+			equal(t, "claim class", *claim.Spec.StorageClassName, "gp3")
+			equal(t, "claim labels (stable, no version)", claim.Labels, map[string]string{
+				labels.NameKey: "openneuro", labels.InstanceKey: "openneuro-" + tc.stack, labels.ComponentKey: "redis"})
+			equal(t, "retention whenDeleted", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted), tc.whenDeleted)
+			equal(t, "retention whenScaled", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled), "Retain")
+			for _, svcName := range []string{master, "openneuro-" + tc.stack + "-redis-headless"} {
+				svc := o.service(t, svcName)
+				equal(t, svcName+" ports", svc.Spec.Ports, []corev1.ServicePort{
+					{Name: "redis", Port: 6379, TargetPort: intstr.FromString("redis"), Protocol: corev1.ProtocolTCP}})
+			}
+			equal(t, "headless", o.service(t, "openneuro-"+tc.stack+"-redis-headless").Spec.ClusterIP, "None")
+		})
+	}
+	t.Run("no persistence", func(t *testing.T) {
+		o := layerObjects(t, run(t, "staging", nil, infratest.WithValue("app.redis.persistence", false)))
+		ss := o.statefulSet(t, name("redis-master"))
+		equal(t, "claim templates", len(ss.Spec.VolumeClaimTemplates), 0)
+		equal(t, "data volume", volume(t, ss.Spec.Template.Spec, "data").EmptyDir, &corev1.EmptyDirVolumeSource{})
+	})
+}
