@@ -10,7 +10,9 @@ type Ingress struct {
 	ClassName string `json:"className,omitempty"`
 	// DefaultClass marks the alb IngressClass as the cluster default (eks mode). Default false.
 	DefaultClass bool `json:"defaultClass,omitempty"`
-	// ControllerChartVersion pins the aws-load-balancer-controller Helm chart (eks mode).
+	// ControllerChartVersion pins the aws-load-balancer-controller Helm chart (eks mode). Default
+	// 1.14.0 (controller v2.14.0, runs on EKS 1.35); infra/ingress transcribes that controller
+	// version's IAM policy, so a bump updates infra/ingress/iampolicy.go too.
 	ControllerChartVersion string `json:"controllerChartVersion,omitempty"`
 	// ControllerReplicas is the controller's replica count (eks mode). Default 2.
 	ControllerReplicas int `json:"controllerReplicas,omitempty"`

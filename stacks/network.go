@@ -24,11 +24,13 @@ type Network struct {
 	NatGateways NatMode `json:"natGateways,omitempty"`
 	// VpcID selects an existing VPC instead of creating one. Default "" (create).
 	VpcID string `json:"vpcId,omitempty"`
-	// PublicSubnetIDs are the existing VPC's public subnets (one per zone), for internet-facing load
-	// balancers. Required with VpcID; they must carry the tag kubernetes.io/role/elb=1.
+	// PublicSubnetIDs are the existing VPC's public subnets (one per zone, in availabilityZones
+	// order), for internet-facing load balancers. Required with VpcID; they must carry the tag
+	// kubernetes.io/role/elb=1.
 	PublicSubnetIDs []string `json:"publicSubnetIds,omitempty"`
-	// PrivateSubnetIDs are the existing VPC's private subnets (one per zone), for nodes, pods and EFS.
-	// Required with VpcID; they must carry the tag kubernetes.io/role/internal-elb=1.
+	// PrivateSubnetIDs are the existing VPC's private subnets (one per zone, in availabilityZones
+	// order: the EFS mount targets are named after those zones), for nodes, pods and EFS. Required
+	// with VpcID; they must carry the tag kubernetes.io/role/internal-elb=1 and route to a NAT.
 	PrivateSubnetIDs []string `json:"privateSubnetIds,omitempty"`
 }
 

@@ -11,9 +11,9 @@ type Storage struct {
 	ReclaimPolicy string `json:"reclaimPolicy,omitempty"`
 	// EFS configures the file system behind the datasets volume (eks mode).
 	EFS EFS `json:"efs,omitempty"`
-	// EFSCSIDriverVersion pins the aws-efs-csi-driver EKS add-on (eks mode).
+	// EFSCSIDriverVersion pins the aws-efs-csi-driver EKS add-on (eks mode). Default v2.3.0-eksbuild.2.
 	EFSCSIDriverVersion string `json:"efsCsiDriverVersion,omitempty"`
-	// EBSCSIDriverVersion pins the aws-ebs-csi-driver EKS add-on (eks mode).
+	// EBSCSIDriverVersion pins the aws-ebs-csi-driver EKS add-on (eks mode). Default v1.56.0-eksbuild.1.
 	EBSCSIDriverVersion string `json:"ebsCsiDriverVersion,omitempty"`
 	// DatasetsStorageClass is the class of the shared datasets volume. eks mode: "efs", created by the
 	// program. existing mode: a class of the cluster; "" means the cluster's default class.
@@ -76,11 +76,14 @@ func (s *Storage) applyDefaults(c Cluster) {
 	if s.EFS.Backups == nil {
 		s.EFS.Backups = boolPtr(true)
 	}
+	// Add-on builds EKS lists for Kubernetes 1.35 (the default version); the 2025 builds
+	// v2.1.12/v1.48.0 predate 1.35. EFS stays on the 2.x line: 3.x splits the driver's IAM into a
+	// controller and a node role. Check with `aws eks describe-addon-versions --kubernetes-version`.
 	if s.EFSCSIDriverVersion == "" {
-		s.EFSCSIDriverVersion = "v2.1.12-eksbuild.1"
+		s.EFSCSIDriverVersion = "v2.3.0-eksbuild.2"
 	}
 	if s.EBSCSIDriverVersion == "" {
-		s.EBSCSIDriverVersion = "v1.48.0-eksbuild.2"
+		s.EBSCSIDriverVersion = "v1.56.0-eksbuild.1"
 	}
 	if s.DatasetsStorageClass == "" {
 		s.DatasetsStorageClass = EFSStorageClass

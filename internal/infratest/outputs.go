@@ -75,6 +75,12 @@ func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
 		set("dnsName", rec.ID+".efs."+r.region+".amazonaws.com")
 	case "aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup":
 		set("status", "ACTIVE")
+		if _, ok := out["nodeGroupName"]; !ok {
+			set("nodeGroupName", rec.Name+"-"+hexOf(rec.URN, 7)) // the provider's auto-name
+		}
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		set("latestVersion", 1.0)
+		set("defaultVersion", 1.0)
 	case "kubernetes:core/v1:Service":
 		r.serviceOutputs(rec, out)
 	case "kubernetes:networking.k8s.io/v1:Ingress":

@@ -1,0 +1,310 @@
+package cluster_test
+
+import (
+	"bytes"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"sigs.k8s.io/yaml"
+
+	"github.com/openneuro/openneuro-infra/infra/cluster"
+	"github.com/openneuro/openneuro-infra/infra/network"
+	"github.com/openneuro/openneuro-infra/infra/placement"
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+const (
+	eksType       = "eks:index:Cluster"
+	nodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+	ltType        = "aws:ec2/launchTemplate:LaunchTemplate"
+	keyType       = "aws:kms/key:Key"
+	logGroupType  = "aws:cloudwatch/logGroup:LogGroup"
+)
+
+var allStacks = []string{"staging", "prod"}
+
+// result is what a run of the network and cluster layers gives the assertions.
+type result struct {
+	rec        *infratest.Recorder
+	cfg        *stacks.Config
+	pool       *placement.Pool
+	groups     int
+	hasProv    bool
+	privateIDs []string
+	outputs    map[string]internals.UnsafeAwaitOutputResult
+}
+
+// run runs the network and cluster layers for a stack with its real config.
+func run(t *testing.T, stack string, opts ...infratest.Option) *result {
+	t.Helper()
+	r := &result{}
+	program := infratest.WithProgram(func(ctx *pulumi.Context) error {
+		cfg, err := stacks.Load(ctx)
+		if err != nil {
+			return err
+		}
+		r.cfg = cfg
+		net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
+		if err != nil {
+			return err
+		}
+		c, err := cluster.New(ctx, "cluster", &cluster.Args{
+			Config:           cfg.Cluster,
+			VpcID:            net.VpcID,
+			PublicSubnetIDs:  net.PublicSubnetIDs,
+			PrivateSubnetIDs: net.PrivateSubnetIDs,
+			NodeDependencies: net.EgressRoutes,
+			Protect:          cfg.Storage.Protect,
+		})
+		if err != nil {
+			return err
+		}
+		r.pool, r.groups, r.hasProv = c.StoragePool, len(c.NodeGroups), c.Provider != nil
+		r.outputs = map[string]internals.UnsafeAwaitOutputResult{}
+		for k, o := range map[string]pulumi.Output{
+			"name": c.Name, "kubeconfigJson": c.KubeconfigJSON, "oidcProviderArn": c.OIDCProviderARN,
+			"oidcIssuer": c.OIDCIssuer, "nodeSecurityGroupId": c.NodeSecurityGroupID, "nodeGroupNames": c.NodeGroupNames,
+		} {
+			if r.outputs[k], err = internals.UnsafeAwaitOutput(ctx.Context(), o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	r.rec = infratest.Run(t, stack, append(opts, program)...)
+	r.privateIDs = r.cfg.Network.PrivateSubnetIDs
+	if !r.cfg.Network.UsesExistingVPC() {
+		for _, az := range r.cfg.Network.AvailabilityZones {
+			r.privateIDs = append(r.privateIDs, r.rec.Find("aws:ec2/subnet:Subnet", "network-private-"+az).ID)
+		}
+	}
+	return r
+}
+
+func (r *result) eks(t *testing.T) (*infratest.Resource, map[string]any) {
+	t.Helper()
+	res := r.rec.Find(eksType, "cluster-eks")
+	if res == nil {
+		t.Fatal("no eks:index:Cluster cluster-eks")
+	}
+	return res, res.Plain(false)
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, e := range v.([]any) {
+		out = append(out, e.(string))
+	}
+	return out
+}
+
+func TestControlPlane(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			r := run(t, stack)
+			c := r.cfg.Cluster
+			res, in := r.eks(t)
+			for key, want := range map[string]any{
+				"name":                      c.Name,
+				"version":                   stacks.DefaultKubernetesVersion,
+				"skipDefaultNodeGroup":      true,
+				"skipDefaultSecurityGroups": true,
+				"createOidcProvider":        true,
+				"authenticationMode":        "API",
+				"endpointPublicAccess":      *c.EndpointPublicAccess,
+				"endpointPrivateAccess":     *c.EndpointPrivateAccess,
+			} {
+				if in[key] != want {
+					t.Errorf("eks %s = %v, want %v", key, in[key], want)
+				}
+			}
+			if got := strs(in["enabledClusterLogTypes"]); !reflect.DeepEqual(got, []string{"api", "audit", "authenticator"}) {
+				t.Errorf("enabledClusterLogTypes = %v", got)
+			}
+			if got := strs(in["privateSubnetIds"]); !reflect.DeepEqual(got, r.privateIDs) {
+				t.Errorf("privateSubnetIds = %v, want the network's private subnets %v", got, r.privateIDs)
+			}
+			if got := strs(in["publicAccessCidrs"]); !reflect.DeepEqual(got, c.PublicAccessCIDRs) {
+				t.Errorf("publicAccessCidrs = %v, want %v", got, c.PublicAccessCIDRs)
+			}
+			// The EKS cluster is protected in prod (replacing it loses every workload and EdgeFS).
+			if res.Protect != r.cfg.Storage.Protect {
+				t.Errorf("eks protect = %v, want %v", res.Protect, r.cfg.Storage.Protect)
+			}
+			if !r.hasProv {
+				t.Error("Cluster.Provider is nil")
+			}
+		})
+	}
+}
+
+// TestSecretsEncryption checks the KMS key: rotation on, the longest deletion window, used by the
+// cluster, protected and retained in prod only.
+func TestSecretsEncryption(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			r := run(t, stack)
+			keys := r.rec.ByType(keyType)
+			if len(keys) != 1 {
+				t.Fatalf("%d KMS keys, want 1", len(keys))
+			}
+			key := keys[0]
+			in := key.Plain(false)
+			if in["enableKeyRotation"] != true || in["deletionWindowInDays"] != int64(30) {
+				t.Errorf("key rotation %v, deletion window %v; want true, 30", in["enableKeyRotation"], in["deletionWindowInDays"])
+			}
+			_, eks := r.eks(t)
+			if arn := key.Outputs["arn"].StringValue(); eks["encryptionConfigKeyArn"] != arn {
+				t.Errorf("encryptionConfigKeyArn = %v, want the key %s", eks["encryptionConfigKeyArn"], arn)
+			}
+			logs := r.rec.ByType(logGroupType)
+			if len(logs) != 1 || logs[0].Plain(false)["name"] != "/aws/eks/"+r.cfg.Cluster.Name+"/cluster" || logs[0].Plain(false)["retentionInDays"] != int64(cluster.LogRetentionDays) {
+				t.Errorf("control-plane log group = %v", logs)
+			}
+			prod := r.cfg.Storage.Protect
+			for _, res := range []infratest.Resource{key, logs[0]} {
+				if res.Protect != prod || res.RetainOnDelete != prod {
+					t.Errorf("%s: protect %v retain %v, want both %v", res.Name, res.Protect, res.RetainOnDelete, prod)
+				}
+			}
+			// The log group's name reaches the cluster as an input: EKS cannot create it first.
+			if !slices.Contains(eksDeps(r), logs[0].URN) {
+				t.Error("the EKS cluster does not depend on the control-plane log group")
+			}
+		})
+	}
+}
+
+func eksDeps(r *result) []string { return r.rec.Find(eksType, "cluster-eks").DependsOn }
+
+func TestAccessEntries(t *testing.T) {
+	admins := []string{"arn:aws:iam::123456789012:role/Ops", "arn:aws:iam::123456789012:role/team/Admin"}
+	r := run(t, "prod", infratest.WithValue("cluster.adminRoleArns", admins))
+	_, in := r.eks(t)
+	entries, _ := in["accessEntries"].(map[string]any)
+	want := map[string]string{"admin-Ops": admins[0], "admin-Admin": admins[1]}
+	if len(entries) != len(want) {
+		t.Fatalf("access entries = %v, want keys %v", entries, want)
+	}
+	for key, arn := range want {
+		e, _ := entries[key].(map[string]any)
+		policy, _ := e["accessPolicies"].(map[string]any)["cluster-admin"].(map[string]any)
+		scope, _ := policy["accessScope"].(map[string]any)
+		if e["principalArn"] != arn || policy["policyArn"] != cluster.ClusterAdminPolicyARN || scope["type"] != "cluster" {
+			t.Errorf("access entry %s = %v; want %s with %s at cluster scope", key, e, arn, cluster.ClusterAdminPolicyARN)
+		}
+	}
+	if r := run(t, "staging"); len(mapOf(r, "accessEntries")) != 0 {
+		t.Errorf("staging has access entries without adminRoleArns")
+	}
+}
+
+func mapOf(r *result, key string) map[string]any {
+	m, _ := r.rec.Find(eksType, "cluster-eks").Plain(false)[key].(map[string]any)
+	return m
+}
+
+func TestPrivateOnlyEndpoint(t *testing.T) {
+	r := run(t, "staging", infratest.WithValue("cluster.endpointPublicAccess", false))
+	_, in := r.eks(t)
+	if in["endpointPublicAccess"] != false || in["endpointPrivateAccess"] != true {
+		t.Errorf("endpoint access public %v private %v", in["endpointPublicAccess"], in["endpointPrivateAccess"])
+	}
+	if _, set := in["publicAccessCidrs"]; set {
+		t.Errorf("publicAccessCidrs set with the public endpoint off: pulumi-eks rejects that")
+	}
+}
+
+func TestKubernetesProvider(t *testing.T) {
+	r := run(t, "staging")
+	providers := r.rec.ByType("pulumi:providers:kubernetes")
+	if len(providers) != 1 {
+		t.Fatalf("%d kubernetes providers, want 1", len(providers))
+	}
+	in := providers[0].Plain(false)
+	eks := r.rec.Find(eksType, "cluster-eks")
+	if in["enableServerSideApply"] != true || in["deleteUnreachable"] != true || in["clusterIdentifier"] != r.cfg.Cluster.Name ||
+		in["kubeconfig"] != eks.Outputs["kubeconfigJson"].StringValue() {
+		t.Errorf("provider inputs = %v", in)
+	}
+}
+
+// TestOutputs checks the values stack exports read: the kubeconfig stays secret, the OIDC and
+// security group values come from the pulumi-eks component, node group names default first.
+func TestOutputs(t *testing.T) {
+	r := run(t, "prod")
+	eks := r.rec.Find(eksType, "cluster-eks")
+	if kc := r.outputs["kubeconfigJson"]; !kc.Secret || kc.Value != eks.Outputs["kubeconfigJson"].StringValue() {
+		t.Errorf("KubeconfigJSON secret=%v, want the secret kubeconfig of the cluster", kc.Secret)
+	}
+	for key := range map[string]bool{"oidcProviderArn": true, "oidcIssuer": true, "nodeSecurityGroupId": true} {
+		if got := r.outputs[key].Value; got != eks.Outputs[resourceKey(key)].StringValue() {
+			t.Errorf("%s = %v, want the component's %v", key, got, eks.Outputs[resourceKey(key)])
+		}
+	}
+	if got := r.outputs["name"].Value; got != "openneuro-prod" {
+		t.Errorf("Name = %v", got)
+	}
+	var want []string
+	for _, key := range []string{"default", "edgefs-target"} {
+		want = append(want, r.rec.Find(nodeGroupType, "cluster-"+key).Outputs["nodeGroupName"].StringValue())
+	}
+	if got := r.outputs["nodeGroupNames"].Value; !reflect.DeepEqual(got, want) {
+		t.Errorf("NodeGroupNames = %v, want %v", got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			infratest.Golden(t, stack+".golden.yaml", render(t, run(t, stack)))
+		})
+	}
+}
+
+// render is the layer's golden text: its custom resources, then the arguments given to pulumi-eks's
+// remote component, whose own children the mocks never see.
+func render(t *testing.T, r *result) []byte {
+	t.Helper()
+	res, _ := r.eks(t)
+	args, err := yaml.Marshal(map[string]any{"type": res.Type, "name": res.Name, "protect": res.Protect, "inputs": res.Plain(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := infratest.RenderYAML(r.rec.Descendants(cluster.Type))
+	return append(out, append([]byte("---\n# "+eksType+" "+res.Name+" (remote component: its arguments)\n"), args...)...)
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, stack := range allStacks {
+		a, b := run(t, stack), run(t, stack)
+		if !bytes.Equal(render(t, a), render(t, b)) {
+			t.Errorf("%s: two runs render differently", stack)
+		}
+	}
+}
+
+// TestNoIndexNames guards against names that would rename (and replace) resources on reordering.
+func TestNoIndexNames(t *testing.T) {
+	r := run(t, "prod")
+	var names []string
+	for _, res := range r.rec.Descendants(cluster.Type) {
+		names = append(names, res.Name)
+		if i := strings.LastIndex(res.Name, "-"); i >= 0 && strings.Trim(res.Name[i+1:], "0123456789") == "" {
+			t.Errorf("%s %s is index-named", res.Type, res.Name)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		t.Fatal("no resources under the cluster component")
+	}
+}
+
+func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }

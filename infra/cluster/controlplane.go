@@ -1,0 +1,85 @@
+package cluster
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ClusterAdminPolicyARN is the EKS access policy that makes a principal cluster-admin.
+const ClusterAdminPolicyARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+// LogRetentionDays is how long CloudWatch keeps the control-plane logs. Without our own log group
+// EKS creates /aws/eks/<cluster>/cluster with no expiry, and the audit log grows (and costs) forever.
+const LogRetentionDays = 90
+
+// keyDeletionWindowDays is the longest pending-deletion window KMS allows: a key deleted by mistake
+// can be recovered for 30 days.
+const keyDeletionWindowDays = 30
+
+// controlPlaneDeps are the resources the control plane uses but that outlive it.
+type controlPlaneDeps struct {
+	key      *kms.Key
+	logGroup *cloudwatch.LogGroup
+}
+
+// newControlPlaneDeps creates the KMS key that envelope-encrypts the cluster's Secrets and the log
+// group of the control-plane logs. Both are inputs of the cluster, so Pulumi creates them first and
+// deletes them last.
+func newControlPlaneDeps(ctx *pulumi.Context, name, clusterName string, protect bool, parent pulumi.ResourceOption) (*controlPlaneDeps, error) {
+	// Envelope encryption cannot be turned off or moved to another key once on: losing or replacing
+	// this key loses every Secret of the cluster. Hence protect and retain in prod.
+	key, err := kms.NewKey(ctx, name+"-secrets-key", &kms.KeyArgs{
+		Description:          pulumi.String("Envelope encryption of Kubernetes Secrets of EKS cluster " + clusterName),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(keyDeletionWindowDays),
+		Tags:                 pulumi.StringMap{"Name": pulumi.String(clusterName + "-secrets")},
+	}, parent, pulumi.Protect(protect), pulumi.RetainOnDelete(protect))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: secrets key: %w", err)
+	}
+	// The name EKS writes to; the audit log is evidence, so prod keeps it on delete.
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/eks/" + clusterName + "/cluster"),
+		RetentionInDays: pulumi.Int(LogRetentionDays),
+	}, parent, pulumi.Protect(protect), pulumi.RetainOnDelete(protect))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: control-plane log group: %w", err)
+	}
+	return &controlPlaneDeps{key: key, logGroup: logGroup}, nil
+}
+
+// accessEntries gives every admin role cluster-admin through an EKS access entry, keyed by role
+// name so that reordering cluster.adminRoleArns changes nothing. The identity running `pulumi up`
+// is admin already (pulumi-eks sets bootstrapClusterCreatorAdminPermissions): listing it here too
+// makes EKS reject the duplicate entry.
+func accessEntries(roleARNs []string) (map[string]eks.AccessEntryArgs, error) {
+	if len(roleARNs) == 0 {
+		return nil, nil
+	}
+	entries := map[string]eks.AccessEntryArgs{}
+	sorted := append([]string(nil), roleARNs...)
+	sort.Strings(sorted)
+	for _, arn := range sorted {
+		key := "admin-" + arn[strings.LastIndex(arn, "/")+1:]
+		if _, dup := entries[key]; dup {
+			return nil, fmt.Errorf("cluster: cluster.adminRoleArns: two roles are named %q; access entries are keyed by role name, list each role once", key)
+		}
+		entries[key] = eks.AccessEntryArgs{
+			PrincipalArn: pulumi.String(arn),
+			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+				"cluster-admin": eks.AccessPolicyAssociationArgs{
+					PolicyArn:   pulumi.String(ClusterAdminPolicyARN),
+					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+				},
+			},
+		}
+	}
+	return entries, nil
+}

@@ -1,0 +1,297 @@
+package ingress_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+
+	"github.com/openneuro/openneuro-infra/infra/cluster"
+	"github.com/openneuro/openneuro-infra/infra/ingress"
+	"github.com/openneuro/openneuro-infra/infra/irsa"
+	"github.com/openneuro/openneuro-infra/infra/network"
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+const (
+	releaseType = "kubernetes:helm.sh/v3:Release"
+	classType   = "kubernetes:networking.k8s.io/v1:IngressClass"
+)
+
+var allStacks = []string{"staging", "prod"}
+
+type result struct {
+	rec        *infratest.Recorder
+	cfg        *stacks.Config
+	className  string
+	controller string
+	nodeGroups []string
+	eks        *infratest.Resource
+}
+
+// run runs network, cluster and ingress for a stack with its real config.
+func run(t *testing.T, stack string, opts ...infratest.Option) *result {
+	t.Helper()
+	r := &result{}
+	program := infratest.WithProgram(func(ctx *pulumi.Context) error {
+		cfg, err := stacks.Load(ctx)
+		if err != nil {
+			return err
+		}
+		r.cfg = cfg
+		net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
+		if err != nil {
+			return err
+		}
+		c, err := cluster.New(ctx, "cluster", &cluster.Args{
+			Config: cfg.Cluster, VpcID: net.VpcID, PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
+			NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect,
+		})
+		if err != nil {
+			return err
+		}
+		in, err := ingress.New(ctx, "ingress", &ingress.Args{
+			Config: cfg.Ingress, Provider: c.Provider, ClusterName: c.Name, Region: cfg.Env.Region, VpcID: net.VpcID,
+			OIDCProviderARN: c.OIDCProviderARN, OIDCIssuer: c.OIDCIssuer, NodeGroups: c.NodeGroups,
+		})
+		if err != nil {
+			return err
+		}
+		r.className = in.ClassName
+		urn, err := internals.UnsafeAwaitOutput(ctx.Context(), in.Controller.URN())
+		if err != nil {
+			return err
+		}
+		r.controller = string(urn.Value.(pulumi.URN))
+		return nil
+	})
+	r.rec = infratest.Run(t, stack, append(opts, program)...)
+	for _, ng := range r.rec.ByType("aws:eks/nodeGroup:NodeGroup") {
+		r.nodeGroups = append(r.nodeGroups, ng.URN)
+	}
+	r.eks = r.rec.Find("eks:index:Cluster", "cluster-eks")
+	return r
+}
+
+func TestControllerRelease(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			r := run(t, stack)
+			rel := r.rec.Find(releaseType, "ingress-controller")
+			if rel == nil {
+				t.Fatal("no release ingress-controller")
+			}
+			in := rel.Plain(false)
+			if in["chart"] != "aws-load-balancer-controller" || in["version"] != r.cfg.Ingress.ControllerChartVersion ||
+				in["namespace"] != "kube-system" || in["name"] != "aws-load-balancer-controller" ||
+				in["repositoryOpts"].(map[string]any)["repo"] != "https://aws.github.io/eks-charts" {
+				t.Errorf("release %v; want chart aws-load-balancer-controller %s from eks-charts into kube-system", in, r.cfg.Ingress.ControllerChartVersion)
+			}
+			role := r.rec.Find("aws:iam/role:Role", "ingress-controller-role")
+			vpc := r.rec.Find("aws:ec2/vpc:Vpc", "network-vpc")
+			want := map[string]any{
+				"clusterName":  r.cfg.Cluster.Name,
+				"region":       r.cfg.Env.Region,
+				"vpcId":        vpc.ID,
+				"replicaCount": int64(2),
+				"serviceAccount": map[string]any{
+					"create": true, "name": "aws-load-balancer-controller",
+					"annotations": map[string]any{"eks.amazonaws.com/role-arn": role.Outputs["arn"].StringValue()},
+				},
+				"ingressClass":                "alb",
+				"createIngressClassResource":  false,
+				"enableServiceMutatorWebhook": false,
+				"keepTLSSecret":               true,
+				"podDisruptionBudget":         map[string]any{"maxUnavailable": int64(1)},
+			}
+			if !reflect.DeepEqual(in["values"], want) {
+				t.Errorf("values\n got %v\nwant %v", in["values"], want)
+			}
+			if !reflect.DeepEqual(rel.IgnoreChanges, []string{"checksum"}) {
+				t.Errorf("ignoreChanges = %v, want [checksum] (the chart's genCA changes the rendered checksum every preview)", rel.IgnoreChanges)
+			}
+			if rel.Provider == "" {
+				t.Error("release uses the default provider")
+			}
+			for _, urn := range r.nodeGroups {
+				if !slices.Contains(rel.DependsOn, urn) {
+					t.Errorf("release does not depend on node group %s", urn)
+				}
+			}
+			att := r.rec.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ingress-controller-AWSLoadBalancerControllerIAMPolicy")
+			if att == nil || !slices.Contains(rel.DependsOn, att.URN) {
+				t.Error("release does not wait for the controller's IAM policy attachment")
+			}
+		})
+	}
+}
+
+func TestReplicasFromConfig(t *testing.T) {
+	r := run(t, "staging", infratest.WithValue("ingress.controllerReplicas", 3))
+	if got := r.rec.Find(releaseType, "ingress-controller").Plain(false)["values"].(map[string]any)["replicaCount"]; got != int64(3) {
+		t.Errorf("replicaCount = %v, want 3", got)
+	}
+}
+
+func TestControllerTrustPolicy(t *testing.T) {
+	r := run(t, "prod")
+	var doc irsa.Document
+	if err := json.Unmarshal([]byte(r.rec.Find("aws:iam/role:Role", "ingress-controller-role").Plain(false)["assumeRolePolicy"].(string)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	issuer := r.eks.Outputs["oidcIssuer"].StringValue()
+	want := irsa.Condition{"StringEquals": {
+		issuer + ":sub": {"system:serviceaccount:kube-system:aws-load-balancer-controller"},
+		issuer + ":aud": {"sts.amazonaws.com"},
+	}}
+	st := doc.Statement[0]
+	if len(doc.Statement) != 1 || st.Principal.Federated != r.eks.Outputs["oidcProviderArn"].StringValue() || !reflect.DeepEqual(st.Condition, want) {
+		t.Errorf("trust policy %+v, want only the controller's service account", doc)
+	}
+}
+
+func TestIngressClass(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		opts         []infratest.Option
+		defaultClass bool
+	}{
+		{name: "default", defaultClass: false},
+		{name: "defaultClass true", opts: []infratest.Option{infratest.WithValue("ingress.defaultClass", true)}, defaultClass: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, "staging", tc.opts...)
+			class := r.rec.Find(classType, "ingress-class")
+			if class == nil {
+				t.Fatal("no IngressClass")
+			}
+			in := class.Plain(false)
+			md := in["metadata"].(map[string]any)
+			if md["name"] != "alb" || in["spec"].(map[string]any)["controller"] != "ingress.k8s.aws/alb" || len(md["labels"].(map[string]any)) != 6 {
+				t.Errorf("IngressClass %v", in)
+			}
+			annotations, _ := md["annotations"].(map[string]any)
+			if got := annotations["ingressclass.kubernetes.io/is-default-class"] == "true"; got != tc.defaultClass {
+				t.Errorf("default-class annotation %v, want %v", annotations, tc.defaultClass)
+			}
+			if class.Provider == "" {
+				t.Error("IngressClass uses the default provider")
+			}
+			rel := r.rec.Find(releaseType, "ingress-controller")
+			if !slices.Contains(class.DependsOn, rel.URN) {
+				t.Error("IngressClass does not wait for the controller release")
+			}
+			if r.controller != class.URN || r.className != "alb" {
+				t.Errorf("Ingress.Controller %s ClassName %s, want the IngressClass %s and alb", r.controller, r.className, class.URN)
+			}
+		})
+	}
+}
+
+// TestControllerPolicy parses the IAM policy as AWS would: version, no statement that grants every
+// action (so none grants * on *), and within the 6,144-character managed policy limit.
+func TestControllerPolicy(t *testing.T) {
+	r := run(t, "staging")
+	pol := r.rec.Find("aws:iam/policy:Policy", "ingress-controller")
+	if pol == nil {
+		t.Fatal("no controller policy")
+	}
+	text := pol.Plain(false)["policy"].(string)
+	want, err := ingress.ControllerPolicy().JSON()
+	if err != nil || text != want {
+		t.Fatalf("policy input differs from ControllerPolicy(): %v", err)
+	}
+	var doc struct {
+		Version   string
+		Statement []struct {
+			Effect    string
+			Action    irsa.Values
+			Resource  irsa.Values
+			Condition map[string]map[string]irsa.Values
+		}
+	}
+	if err := json.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatalf("policy is not JSON: %v", err)
+	}
+	if doc.Version != "2012-10-17" || len(doc.Statement) != 16 {
+		t.Errorf("version %q, %d statements; want 2012-10-17 and upstream's 16", doc.Version, len(doc.Statement))
+	}
+	actions := map[string]bool{}
+	for i, st := range doc.Statement {
+		if st.Effect != "Allow" || len(st.Action) == 0 {
+			t.Errorf("statement %d: effect %q, %d actions", i, st.Effect, len(st.Action))
+		}
+		for _, a := range st.Action {
+			actions[a] = true
+			// No wildcard action at all, so in particular no "*" on "*".
+			if strings.Contains(a, "*") {
+				t.Errorf("statement %d grants the wildcard action %q on %v", i, a, st.Resource)
+			}
+		}
+		if len(st.Resource) == 0 {
+			t.Errorf("statement %d names no resource", i)
+		}
+	}
+	// Spot checks of what the controller needs for ALB Ingresses.
+	for _, a := range []string{"elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:SetRulePriorities", "ec2:GetSecurityGroupsForVpc", "ec2:DescribeRouteTables", "acm:DescribeCertificate"} {
+		if !actions[a] {
+			t.Errorf("policy lacks %s", a)
+		}
+	}
+	if n := len(strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, text)); n > 6144 {
+		t.Errorf("policy has %d characters, over IAM's 6,144 for managed policies", n)
+	}
+}
+
+func TestEveryKubernetesResourceHasTheProvider(t *testing.T) {
+	r := run(t, "prod")
+	for _, res := range r.rec.Descendants(ingress.Type) {
+		if strings.HasPrefix(res.Type, "kubernetes:") && res.Custom && res.Provider == "" {
+			t.Errorf("%s %s uses the default provider", res.Type, res.Name)
+		}
+	}
+}
+
+// render is the golden text: the layer's resources and the IAM policy, indented for review.
+func render(t *testing.T, r *result) []byte {
+	t.Helper()
+	var pretty bytes.Buffer
+	doc, _ := ingress.ControllerPolicy().JSON()
+	if err := json.Indent(&pretty, []byte(doc), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	out := infratest.RenderYAML(r.rec.Descendants(ingress.Type))
+	out = append(out, "---\n# IAM policy of the controller (from "+ingress.ControllerPolicySource+")\n"...)
+	for _, line := range strings.Split(pretty.String(), "\n") {
+		out = append(out, "# "+line+"\n"...)
+	}
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			infratest.Golden(t, stack+".golden.yaml", render(t, run(t, stack)))
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, stack := range allStacks {
+		if a, b := render(t, run(t, stack)), render(t, run(t, stack)); !bytes.Equal(a, b) {
+			t.Errorf("%s: two runs render differently", stack)
+		}
+	}
+}

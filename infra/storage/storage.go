@@ -1,0 +1,98 @@
+// Package storage is the storage layer of an EKS stack: the EFS file system behind the shared
+// datasets volume (encrypted, backed up, a mount target per private subnet, NFS open only to the
+// nodes), the EFS and EBS CSI drivers as EKS add-ons with their IRSA roles, and the efs and gp3
+// StorageClasses.
+package storage
+
+import (
+	"errors"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+// Type is the component's type token.
+const Type = "openneuro:storage:Storage"
+
+// Args configures the storage layer.
+type Args struct {
+	// Config is the stack's openneuro:storage config (eks mode, defaults applied, validated).
+	Config stacks.Storage
+	// Provider is the cluster's Kubernetes provider. Required.
+	Provider *kubernetes.Provider
+	// ClusterName is the EKS cluster the add-ons go into. Required.
+	ClusterName pulumi.StringInput
+	// OIDCProviderARN and OIDCIssuer are the cluster's IRSA identity provider. Required.
+	OIDCProviderARN pulumi.StringInput
+	OIDCIssuer      pulumi.StringInput
+	// VpcID is the VPC of the file system's security group. Required.
+	VpcID pulumi.StringInput
+	// PrivateSubnetIDs are the subnets that get a mount target each. Required.
+	PrivateSubnetIDs pulumi.StringArrayInput
+	// Zones are the availability zones of PrivateSubnetIDs, in the same order
+	// (network.availabilityZones); they name the mount targets. Required, one per subnet.
+	Zones []string
+	// NodeSecurityGroupID is the security group the nodes carry; only it may reach NFS. Required.
+	NodeSecurityGroupID pulumi.StringInput
+	// NodeGroups are the cluster's node groups. The CSI add-ons wait for them: their controllers
+	// are Deployments, and an add-on without nodes waits out its 20-minute timeout.
+	NodeGroups []pulumi.Resource
+	// Protect protects the file system and retains it on delete. Default false; prod true.
+	Protect bool
+}
+
+// Storage is the storage layer's result.
+type Storage struct {
+	pulumi.ResourceState
+
+	// FileSystemID is the EFS file system id (fs-...).
+	FileSystemID pulumi.StringOutput `pulumi:"fileSystemId"`
+
+	// Drivers are what a PersistentVolumeClaim's consumer must depend on: the CSI add-ons, the
+	// StorageClasses and the mount targets. Then pods mount only once the file system is
+	// reachable, and destroy deletes the claims (and their access points and volumes) while the
+	// drivers still run.
+	Drivers []pulumi.Resource
+}
+
+// New creates the storage layer.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Storage, error) {
+	if args == nil || args.Provider == nil {
+		return nil, errors.New("storage: Provider is required")
+	}
+	if args.ClusterName == nil || args.OIDCProviderARN == nil || args.OIDCIssuer == nil ||
+		args.VpcID == nil || args.PrivateSubnetIDs == nil || args.NodeSecurityGroupID == nil {
+		return nil, errors.New("storage: ClusterName, OIDCProviderARN, OIDCIssuer, VpcID, PrivateSubnetIDs and NodeSecurityGroupID are required")
+	}
+	if len(args.Zones) == 0 {
+		return nil, errors.New("storage: Zones is required: one availability zone per private subnet")
+	}
+	cfg := args.Config
+	if cfg.EFSCSIDriverVersion == "" || cfg.EBSCSIDriverVersion == "" || cfg.EFS.PerformanceMode == "" {
+		return nil, errors.New("storage: Config must be an eks-mode storage config with defaults applied (stacks.Load)")
+	}
+
+	comp := &Storage{}
+	if err := ctx.RegisterComponentResource(Type, name, comp, append([]pulumi.ResourceOption{pulumi.Providers(args.Provider)}, opts...)...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+
+	fs, mounts, err := newFileSystem(ctx, name, args, parent)
+	if err != nil {
+		return nil, err
+	}
+	drivers, err := newDrivers(ctx, name, args, fs, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	comp.FileSystemID = fs.ID().ToStringOutput()
+	comp.Drivers = append(drivers, mounts...)
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"fileSystemId": comp.FileSystemID}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}

@@ -1,0 +1,310 @@
+package storage_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/cluster"
+	"github.com/openneuro/openneuro-infra/infra/irsa"
+	"github.com/openneuro/openneuro-infra/infra/network"
+	"github.com/openneuro/openneuro-infra/infra/storage"
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+const (
+	fsType    = "aws:efs/fileSystem:FileSystem"
+	mtType    = "aws:efs/mountTarget:MountTarget"
+	addonType = "aws:eks/addon:Addon"
+	scType    = "kubernetes:storage.k8s.io/v1:StorageClass"
+	ruleType  = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+)
+
+var allStacks = []string{"staging", "prod"}
+
+type result struct {
+	rec        *infratest.Recorder
+	cfg        *stacks.Config
+	drivers    int
+	privateIDs []string
+	nodeGroups []string
+	eks        *infratest.Resource
+}
+
+// run runs network, cluster and storage for a stack with its real config.
+func run(t *testing.T, stack string, opts ...infratest.Option) *result {
+	t.Helper()
+	r := &result{}
+	program := infratest.WithProgram(func(ctx *pulumi.Context) error {
+		cfg, err := stacks.Load(ctx)
+		if err != nil {
+			return err
+		}
+		r.cfg = cfg
+		net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
+		if err != nil {
+			return err
+		}
+		c, err := cluster.New(ctx, "cluster", &cluster.Args{
+			Config: cfg.Cluster, VpcID: net.VpcID, PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
+			NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect,
+		})
+		if err != nil {
+			return err
+		}
+		s, err := storage.New(ctx, "storage", &storage.Args{
+			Config: cfg.Storage, Provider: c.Provider, ClusterName: c.Name,
+			OIDCProviderARN: c.OIDCProviderARN, OIDCIssuer: c.OIDCIssuer,
+			VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs, Zones: cfg.Network.AvailabilityZones,
+			NodeSecurityGroupID: c.NodeSecurityGroupID, NodeGroups: c.NodeGroups, Protect: cfg.Storage.Protect,
+		})
+		if err != nil {
+			return err
+		}
+		r.drivers = len(s.Drivers)
+		return nil
+	})
+	r.rec = infratest.Run(t, stack, append(opts, program)...)
+	for _, az := range r.cfg.Network.AvailabilityZones {
+		r.privateIDs = append(r.privateIDs, r.rec.Find("aws:ec2/subnet:Subnet", "network-private-"+az).ID)
+	}
+	for _, ng := range r.rec.ByType("aws:eks/nodeGroup:NodeGroup") {
+		r.nodeGroups = append(r.nodeGroups, ng.URN)
+	}
+	r.eks = r.rec.Find("eks:index:Cluster", "cluster-eks")
+	return r
+}
+
+func TestFileSystem(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			r := run(t, stack)
+			efs := r.cfg.Storage.EFS
+			fss := r.rec.ByType(fsType)
+			if len(fss) != 1 {
+				t.Fatalf("%d file systems, want 1", len(fss))
+			}
+			fs := fss[0]
+			in := fs.Plain(false)
+			if in["encrypted"] != true || in["performanceMode"] != efs.PerformanceMode || in["throughputMode"] != efs.ThroughputMode {
+				t.Errorf("file system %v; want encrypted, %s, %s", in, efs.PerformanceMode, efs.ThroughputMode)
+			}
+			wantLifecycle := []any{map[string]any{"transitionToIa": efs.TransitionToIA}, map[string]any{"transitionToPrimaryStorageClass": "AFTER_1_ACCESS"}}
+			if !reflect.DeepEqual(in["lifecyclePolicies"], wantLifecycle) {
+				t.Errorf("lifecycle %v, want %v", in["lifecyclePolicies"], wantLifecycle)
+			}
+			prod := r.cfg.Storage.Protect
+			if fs.Protect != prod || fs.RetainOnDelete != prod {
+				t.Errorf("file system protect %v retain %v, want both %v", fs.Protect, fs.RetainOnDelete, prod)
+			}
+			backup := r.rec.ByType("aws:efs/backupPolicy:BackupPolicy")
+			if len(backup) != 1 || backup[0].Plain(false)["backupPolicy"].(map[string]any)["status"] != "ENABLED" || backup[0].Plain(false)["fileSystemId"] != fs.ID {
+				t.Errorf("backup policy %v, want ENABLED on %s", backup, fs.ID)
+			}
+		})
+	}
+}
+
+func TestProvisionedThroughputAndNoBackups(t *testing.T) {
+	r := run(t, "staging",
+		infratest.WithValue("storage.efs.throughputMode", "provisioned"),
+		infratest.WithValue("storage.efs.provisionedThroughputMibps", 128),
+		infratest.WithValue("storage.efs.backups", false))
+	in := r.rec.ByType(fsType)[0].Plain(false)
+	if in["throughputMode"] != "provisioned" || in["provisionedThroughputInMibps"] != int64(128) {
+		t.Errorf("throughput %v %v, want provisioned 128", in["throughputMode"], in["provisionedThroughputInMibps"])
+	}
+	if status := r.rec.ByType("aws:efs/backupPolicy:BackupPolicy")[0].Plain(false)["backupPolicy"].(map[string]any)["status"]; status != "DISABLED" {
+		t.Errorf("backup status %v, want DISABLED", status)
+	}
+}
+
+// TestMountTargets: one mount target per private subnet, named by zone, in the EFS security
+// group, whose only rule lets NFS in from the security group the nodes carry.
+func TestMountTargets(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			r := run(t, stack)
+			fs := r.rec.ByType(fsType)[0]
+			sg := r.rec.Find("aws:ec2/securityGroup:SecurityGroup", "storage-efs")
+			if sg == nil {
+				t.Fatal("no EFS security group")
+			}
+			var subnets []string
+			for _, az := range r.cfg.Network.AvailabilityZones {
+				mt := r.rec.Find(mtType, "storage-efs-"+az)
+				if mt == nil {
+					t.Fatalf("no mount target storage-efs-%s", az)
+				}
+				in := mt.Plain(false)
+				if in["fileSystemId"] != fs.ID || !reflect.DeepEqual(in["securityGroups"], []any{sg.ID}) {
+					t.Errorf("mount target %s: %v", az, in)
+				}
+				subnets = append(subnets, in["subnetId"].(string))
+			}
+			if len(r.rec.ByType(mtType)) != len(r.privateIDs) || !reflect.DeepEqual(subnets, r.privateIDs) {
+				t.Errorf("mount targets in %v, want exactly the private subnets %v", subnets, r.privateIDs)
+			}
+
+			rules := r.rec.ByType(ruleType)
+			if len(rules) != 1 {
+				t.Fatalf("%d ingress rules, want 1", len(rules))
+			}
+			rule := rules[0].Plain(false)
+			nodeSG := r.eks.Outputs["nodeSecurityGroupId"].StringValue()
+			want := map[string]any{
+				"securityGroupId": sg.ID, "ipProtocol": "tcp", "fromPort": int64(2049), "toPort": int64(2049),
+				"referencedSecurityGroupId": nodeSG, "description": "NFS from the EKS nodes",
+			}
+			if !reflect.DeepEqual(rule, want) {
+				t.Errorf("NFS rule %v, want %v", rule, want)
+			}
+			if sgIn := sg.Plain(false); sgIn["ingress"] != nil || sgIn["egress"] != nil {
+				t.Errorf("EFS security group has inline rules: %v", sgIn)
+			}
+		})
+	}
+}
+
+func TestCSIAddons(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			r := run(t, stack)
+			issuer := r.eks.Outputs["oidcIssuer"].StringValue()
+			providerARN := r.eks.Outputs["oidcProviderArn"].StringValue()
+			for _, tc := range []struct{ role, addon, version, sa, policy string }{
+				{"efs-csi", storage.EFSAddon, r.cfg.Storage.EFSCSIDriverVersion, "efs-csi-controller-sa", "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"},
+				{"ebs-csi", storage.EBSAddon, r.cfg.Storage.EBSCSIDriverVersion, "ebs-csi-controller-sa", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"},
+			} {
+				addon := r.rec.Find(addonType, "storage-"+tc.role)
+				role := r.rec.Find("aws:iam/role:Role", "storage-"+tc.role+"-role")
+				if addon == nil || role == nil {
+					t.Fatalf("no add-on or role storage-%s", tc.role)
+				}
+				in := addon.Plain(false)
+				if in["addonName"] != tc.addon || in["addonVersion"] != tc.version || in["clusterName"] != r.cfg.Cluster.Name ||
+					in["serviceAccountRoleArn"] != role.Outputs["arn"].StringValue() {
+					t.Errorf("%s add-on %v; want %s %s with its IRSA role", tc.role, in, tc.addon, tc.version)
+				}
+				checkTrust(t, role.Plain(false)["assumeRolePolicy"].(string), providerARN, issuer, "system:serviceaccount:kube-system:"+tc.sa)
+				att := r.rec.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "storage-"+tc.role+"-"+tc.policy[len("arn:aws:iam::aws:policy/service-role/"):])
+				if att == nil || att.Plain(false)["policyArn"] != tc.policy {
+					t.Errorf("%s role lacks %s", tc.role, tc.policy)
+				}
+				// The add-on waits for every node group and for its role's policy.
+				for _, urn := range append(append([]string{}, r.nodeGroups...), att.URN) {
+					if !slices.Contains(addon.DependsOn, urn) {
+						t.Errorf("%s add-on does not depend on %s", tc.role, urn)
+					}
+				}
+			}
+			if len(r.nodeGroups) != 2 {
+				t.Errorf("%d node groups, want 2", len(r.nodeGroups))
+			}
+		})
+	}
+}
+
+// checkTrust parses a trust policy and checks its exact principal, sub and aud.
+func checkTrust(t *testing.T, policy, providerARN, issuer, sub string) {
+	t.Helper()
+	var doc irsa.Document
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatalf("trust policy is not JSON: %v", err)
+	}
+	if doc.Version != "2012-10-17" || len(doc.Statement) != 1 {
+		t.Fatalf("trust policy %s", policy)
+	}
+	st := doc.Statement[0]
+	want := irsa.Condition{"StringEquals": {issuer + ":sub": {sub}, issuer + ":aud": {"sts.amazonaws.com"}}}
+	if st.Principal == nil || st.Principal.Federated != providerARN || !reflect.DeepEqual(st.Condition, want) ||
+		!reflect.DeepEqual(st.Action, irsa.Values{"sts:AssumeRoleWithWebIdentity"}) {
+		t.Errorf("trust policy %s; want %s trusted for %s", policy, providerARN, sub)
+	}
+}
+
+func TestStorageClasses(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			r := run(t, stack)
+			fs := r.rec.ByType(fsType)[0]
+			reclaim := r.cfg.Storage.ReclaimPolicy
+			for name, want := range map[string]map[string]any{
+				"efs": {
+					"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "efs.csi.aws.com", "reclaimPolicy": reclaim,
+					"parameters": map[string]any{"provisioningMode": "efs-ap", "fileSystemId": fs.ID, "directoryPerms": "700"},
+				},
+				"gp3": {
+					"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "ebs.csi.aws.com", "reclaimPolicy": reclaim,
+					"parameters": map[string]any{"type": "gp3", "encrypted": "true"}, "volumeBindingMode": "WaitForFirstConsumer", "allowVolumeExpansion": true,
+				},
+			} {
+				sc := r.rec.Find(scType, "storage-"+name)
+				if sc == nil {
+					t.Fatalf("no StorageClass storage-%s", name)
+				}
+				if sc.Provider == "" {
+					t.Errorf("StorageClass %s has no explicit provider", name)
+				}
+				got := sc.Plain(false)
+				md := got["metadata"].(map[string]any)
+				delete(got, "metadata")
+				if !reflect.DeepEqual(got, want) || md["name"] != name || len(md["labels"].(map[string]any)) != 6 {
+					t.Errorf("StorageClass %s = %v %v, want %v with 6 labels", name, md, got, want)
+				}
+				addon := r.rec.Find(addonType, map[string]string{"efs": "storage-efs-csi", "gp3": "storage-ebs-csi"}[name])
+				if !slices.Contains(sc.DependsOn, addon.URN) {
+					t.Errorf("StorageClass %s does not depend on its driver", name)
+				}
+			}
+			if want := 2 + 2 + 1 + len(r.privateIDs); r.drivers != want {
+				t.Errorf("Storage.Drivers has %d resources, want %d (add-ons, classes, NFS rule, mount targets)", r.drivers, want)
+			}
+		})
+	}
+}
+
+func TestEveryKubernetesResourceHasTheProvider(t *testing.T) {
+	r := run(t, "prod")
+	for _, res := range r.rec.Descendants(storage.Type) {
+		if res.IsKubernetesObject() && res.Provider == "" {
+			t.Errorf("%s %s uses the default provider", res.Type, res.Name)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, stack := range allStacks {
+		t.Run(stack, func(t *testing.T) {
+			infratest.Golden(t, stack+".golden.yaml", infratest.RenderYAML(run(t, stack).rec.Descendants(storage.Type)))
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, stack := range allStacks {
+		a, b := run(t, stack), run(t, stack)
+		ra, rb := infratest.RenderYAML(a.rec.Descendants(storage.Type)), infratest.RenderYAML(b.rec.Descendants(storage.Type))
+		if !bytes.Equal(ra, rb) {
+			t.Errorf("%s: two runs render differently", stack)
+		}
+		var na, nb []string
+		for _, x := range a.rec.Resources() {
+			na = append(na, x.URN)
+		}
+		for _, x := range b.rec.Resources() {
+			nb = append(nb, x.URN)
+		}
+		sort.Strings(na)
+		sort.Strings(nb)
+		if !reflect.DeepEqual(na, nb) {
+			t.Errorf("%s: two runs register different resources", stack)
+		}
+	}
+}
