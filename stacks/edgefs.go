@@ -1,6 +1,10 @@
 package stacks
 
-import "fmt"
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
 
 // Consistency is the EdgeFS durability/consistency trade-off.
 type Consistency string
@@ -34,7 +38,8 @@ type EdgeFS struct {
 	// Consistency is immediate (default, safe for git-annex) or relaxed (the 2020 speed tuning).
 	Consistency Consistency `json:"consistency,omitempty"`
 	// Resources are the EdgeFS target daemon's requests and limits. Default requests 1 CPU / 2Gi,
-	// limits 2 CPU / 8Gi (the operator's "performance" profile needs at least 2Gi / 8Gi).
+	// limits 2 CPU / 8Gi: the operator's "performance" profile needs at least 2Gi / 8Gi; below that
+	// the program selects the "embedded" profile, which needs at least 256Mi / 1024Mi.
 	Resources Resources `json:"resources,omitempty"`
 	// OperatorResources are the operator's requests and limits. Default 100m/128Mi, 500m/512Mi.
 	OperatorResources Resources `json:"operatorResources,omitempty"`
@@ -56,6 +61,10 @@ type NFSService struct {
 	Cluster string `json:"cluster,omitempty"`
 	Tenant  string `json:"tenant,omitempty"`
 	Bucket  string `json:"bucket,omitempty"`
+	// Resources are each NFS gateway pod's requests and limits. Default requests 250m / 1Gi, limits
+	// 1 CPU / 4Gi: without a memory limit the gateway's chunk cache takes 75% of the node's memory,
+	// which the target daemon and the dataset workers share.
+	Resources Resources `json:"resources,omitempty"`
 }
 
 // S3Service configures the optional EdgeFS S3 service.
@@ -66,6 +75,8 @@ type S3Service struct {
 	Name string `json:"name,omitempty"`
 	// Instances is the number of S3 gateway pods. Default 1.
 	Instances int `json:"instances,omitempty"`
+	// Resources are each S3 gateway pod's requests and limits. Default as edgefs.nfs.resources.
+	Resources Resources `json:"resources,omitempty"`
 }
 
 // IsEnabled reports whether EdgeFS is deployed.
@@ -100,11 +111,14 @@ func (e *EdgeFS) applyDefaults(c Cluster) {
 	setDefault(&e.NFS.Cluster, "openneuro")
 	setDefault(&e.NFS.Tenant, "openneuro")
 	setDefault(&e.NFS.Bucket, "datasets")
+	gateway := Resources{Requests: Quantities{CPU: "250m", Memory: "1Gi"}, Limits: Quantities{CPU: "1", Memory: "4Gi"}}
+	e.NFS.Resources.applyDefaults(gateway)
 	if e.S3.Enabled {
 		setDefault(&e.S3.Name, "s3")
 		if e.S3.Instances == 0 {
 			e.S3.Instances = 1
 		}
+		e.S3.Resources.applyDefaults(gateway)
 	}
 }
 
@@ -135,7 +149,18 @@ func (e EdgeFS) validate(v *validator, c Cluster) {
 	v.oneOf("edgefs.failureDomain", e.FailureDomain, "host", "device", "zone")
 	v.oneOf("edgefs.consistency", string(e.Consistency), string(ConsistencyImmediate), string(ConsistencyRelaxed))
 	e.Resources.validate(v, "edgefs.resources")
+	// The operator rejects a target below its smallest, embedded profile (rook v1.5.12 cluster.go
+	// validateClusterSpec) and leaves the Cluster in Error.
+	for _, m := range []struct{ path, value, min string }{
+		{"edgefs.resources.requests.memory", e.Resources.Requests.Memory, "256Mi"},
+		{"edgefs.resources.limits.memory", e.Resources.Limits.Memory, "1024Mi"},
+	} {
+		if q, err := parseQuantity(m.value); err == nil && q.Cmp(resource.MustParse(m.min)) < 0 {
+			v.addf(m.path, "%s is below %s, the EdgeFS operator's minimum (embedded profile); 2Gi and 8Gi select the performance profile", m.value, m.min)
+		}
+	}
 	e.OperatorResources.validate(v, "edgefs.operatorResources")
+	e.NFS.Resources.validate(v, "edgefs.nfs.resources")
 	v.k8sName("edgefs.nfs.name", e.NFS.Name, 40)
 	v.positive("edgefs.nfs.instances", e.NFS.Instances)
 	if e.Consistency == ConsistencyImmediate && e.NFS.Instances > 1 {
@@ -149,6 +174,7 @@ func (e EdgeFS) validate(v *validator, c Cluster) {
 	if e.S3.Enabled {
 		v.k8sName("edgefs.s3.name", e.S3.Name, 40)
 		v.positive("edgefs.s3.instances", e.S3.Instances)
+		e.S3.Resources.validate(v, "edgefs.s3.resources")
 		if e.S3.Name == e.NFS.Name {
 			v.addf("edgefs.s3.name", "%q is also the NFS service name; EdgeFS service names must differ", e.S3.Name)
 		}

@@ -1,0 +1,282 @@
+// Package edgefsv1 is Rook's edgefs.rook.io/v1 API as Go types: the specs of the Cluster, NFS and S3
+// custom resources the program creates, and the CustomResourceDefinitions of all eight kinds the EdgeFS
+// operator watches, with OpenAPI schemas generated from these types (schema.go), so the CRDs and the
+// objects the program sends cannot drift apart.
+//
+// The types follow the operator's own (rook v1.3.11-v1.5.12 pkg/apis/edgefs.rook.io/v1/types.go and
+// pkg/apis/rook.io/v1) field for field and JSON name for JSON name, so the operator decodes exactly what
+// is sent. Validation lives in struct tags the schema generator reads:
+//
+//	required:"true"       the field is listed in the parent's required
+//	enum:"a,b,c"          the string is one of the values
+//	pattern:"^...$"       the string matches the regular expression
+//	minimum:"1"           the number is at least the value (maximum likewise)
+//
+// Enums, patterns and minimums only go on fields the operator leaves out when empty (omitempty in its
+// types): the operator writes the whole Cluster back with a plain Update (finalizer, status), and a
+// constraint that rejected its zero values would make that Update fail.
+package edgefsv1
+
+// Group and Version of the EdgeFS API.
+const (
+	Group   = "edgefs.rook.io"
+	Version = "v1"
+	// APIVersion is the apiVersion of every EdgeFS custom resource.
+	APIVersion = Group + "/" + Version
+)
+
+// Quantity is a Kubernetes resource quantity such as 500m, 2Gi or 8Ti. The operator's
+// resource.Quantity accepts a JSON string or number, so the schema is int-or-string.
+type Quantity string
+
+// Object is a free-form JSON object, for Kubernetes types the program never sets and does not model
+// (pod affinities, topology spread constraints). Its schema keeps unknown fields.
+type Object map[string]any
+
+// ClusterSpec is the spec of a Cluster: one EdgeFS cluster per namespace (rook ClusterSpec).
+type ClusterSpec struct {
+	// EdgefsImageName is the data-plane image; the operator derives edgefs-restapi, -ui and -isgw
+	// images from it. Upstream defaults to edgefs/edgefs:latest, so it is required here.
+	EdgefsImageName string `json:"edgefsImageName" required:"true"`
+	// DataDirHostPath is the host directory for EdgeFS state (.etc, .state) on each target node.
+	// Exactly one of DataDirHostPath and DataVolumeSize (the operator rejects both or neither).
+	DataDirHostPath string `json:"dataDirHostPath,omitempty" pattern:"^/(\\S+)"`
+	// DataVolumeSize puts state in a PVC per target instead; its mgr/gateway pods then mount a PVC the
+	// operator never creates (reference section 7.3), so the program uses DataDirHostPath.
+	DataVolumeSize Quantity `json:"dataVolumeSize,omitempty"`
+	// DevicesResurrectMode restarts a cluster on existing disks: restore, restoreZap or
+	// restoreZapWait, optionally followed by :<slave containers>.
+	DevicesResurrectMode string `json:"devicesResurrectMode,omitempty" pattern:"^(restore|restoreZap|restoreZapWait)(:[0-9]+)?$"`
+	// Storage selects the nodes, devices and store settings.
+	Storage StorageScopeSpec `json:"storage,omitempty"`
+	// Annotations are added to the pods of each daemon kind.
+	Annotations *AnnotationsSpec `json:"annotations,omitempty"`
+	// Placement schedules the daemons; all is merged into mgr, target and prepare. Target placement
+	// also decides which nodes become storage nodes.
+	Placement *PlacementSpec `json:"placement,omitempty"`
+	// Network is pod networking (host) or multus; empty is the pod network.
+	Network *NetworkSpec `json:"network,omitempty"`
+	// Dashboard exposes the UI Service on an external IP.
+	Dashboard *DashboardSpec `json:"dashboard,omitempty"`
+	// Resources of the target daemon containers. The performance profile needs a memory request of at
+	// least 2048Mi and a limit of at least 8192Mi, embedded 256Mi and 1024Mi.
+	Resources *ResourceRequirements `json:"resources,omitempty"`
+	// ResourceProfile is embedded or performance; empty lets the operator pick from Resources.
+	ResourceProfile string `json:"resourceProfile,omitempty" enum:"embedded,performance"`
+	// ChunkCacheSize caps the chunk cache; default 75% of the memory limit.
+	ChunkCacheSize Quantity `json:"chunkCacheSize,omitempty"`
+	// ServiceAccount runs the target, mgr and prepare pods. Default rook-edgefs-cluster.
+	ServiceAccount string `json:"serviceAccount,omitempty"`
+	// SkipHostPrepare skips the per-node sysctl tuning Jobs.
+	SkipHostPrepare bool `json:"skipHostPrepare,omitempty"`
+	// SysRepCount is the number of copies of every chunk (also sync_put). Default 3.
+	SysRepCount int `json:"sysRepCount,omitempty" minimum:"1"`
+	// FailureDomain is where copies must differ: device, host (default) or zone.
+	FailureDomain string `json:"failureDomain,omitempty" enum:"device,host,zone"`
+	// TrlogProcessingInterval is in seconds and must divide 60. Default 10.
+	TrlogProcessingInterval int `json:"trlogProcessingInterval,omitempty" minimum:"1" maximum:"60"`
+	// TrlogKeepDays is how long transaction logs are kept. Default 3.
+	TrlogKeepDays float64 `json:"trlogKeepDays,omitempty"`
+	// CommitNWait above 0 stops puts from waiting for the commit (sync_put_commit_wait=0); unset keeps
+	// the safe default of waiting.
+	CommitNWait int `json:"commitNWait,omitempty"`
+	// NoIP4Frag avoids fragmented UDP (smaller maximum chunk).
+	NoIP4Frag bool `json:"noIP4Frag,omitempty"`
+	// MaxContainerCapacity is the disk capacity per target container. Default 132Ti.
+	MaxContainerCapacity Quantity `json:"maxContainerCapacity,omitempty"`
+	// UseHostLocalTime mounts the host's /etc/localtime.
+	UseHostLocalTime bool `json:"useHostLocalTime,omitempty"`
+	// SysMaxChunkSize is the largest chunk in bytes. Default 1M.
+	SysMaxChunkSize int `json:"sysMaxChunkSize,omitempty" minimum:"1"`
+}
+
+// ClusterStatus is written by the operator with a plain Update of the whole object (there is no
+// status subresource). No enum on State: a value outside it would make that Update fail, and with it
+// the finalizer the operator adds in the same way.
+type ClusterStatus struct {
+	// State is Creating, Created, Updating, Deleting or Error.
+	State string `json:"state,omitempty"`
+	// Message explains an Error state.
+	Message string `json:"message,omitempty"`
+}
+
+// StorageScopeSpec selects storage (rook.io/v1 StorageScopeSpec, the fields EdgeFS reads).
+type StorageScopeSpec struct {
+	// UseAllNodes makes every node that rook-discover ran on and that the target placement allows a
+	// storage node. Without it and without Nodes the cluster has no nodes (reference section 7.3).
+	UseAllNodes bool `json:"useAllNodes,omitempty"`
+	// Nodes lists storage nodes by name, each with its own selection.
+	Nodes []Node `json:"nodes,omitempty"`
+	// UseAllDevices takes every empty, unpartitioned disk (rtrd engine).
+	UseAllDevices *bool `json:"useAllDevices,omitempty"`
+	// DeviceFilter is a regular expression over device names (sdb, nvme1n1).
+	DeviceFilter string `json:"deviceFilter,omitempty"`
+	// DevicePathFilter is a regular expression over device paths (/dev/disk/by-id/...).
+	DevicePathFilter string `json:"devicePathFilter,omitempty"`
+	// Devices lists disks by name.
+	Devices []Device `json:"devices,omitempty"`
+	// Directories are host directories for the rtlfs engine instead of disks.
+	Directories []Directory `json:"directories,omitempty"`
+	// Config holds the store settings (all string values): useAllSSD, sync, rtVerifyChid, ...
+	Config map[string]string `json:"config,omitempty"`
+}
+
+// Node is one storage node with its own selection (rook.io/v1 Node).
+type Node struct {
+	Name             string                `json:"name,omitempty"`
+	Resources        *ResourceRequirements `json:"resources,omitempty"`
+	Config           map[string]string     `json:"config,omitempty"`
+	UseAllDevices    *bool                 `json:"useAllDevices,omitempty"`
+	DeviceFilter     string                `json:"deviceFilter,omitempty"`
+	DevicePathFilter string                `json:"devicePathFilter,omitempty"`
+	Devices          []Device              `json:"devices,omitempty"`
+}
+
+// Device is one disk, by name or full path (rook.io/v1 Device).
+type Device struct {
+	Name     string            `json:"name,omitempty"`
+	FullPath string            `json:"fullpath,omitempty"`
+	Config   map[string]string `json:"config,omitempty"`
+}
+
+// Directory is one rtlfs directory (rook.io/v1 Directory).
+type Directory struct {
+	Path   string            `json:"path,omitempty"`
+	Config map[string]string `json:"config,omitempty"`
+}
+
+// NetworkSpec picks pod networking (rook.io/v1 NetworkSpec). Provider has no enum: the operator's
+// Update writes the field back as it found it.
+type NetworkSpec struct {
+	// Provider is host or multus; empty is the pod network.
+	Provider string `json:"provider,omitempty"`
+	// Selectors are the server and broker interfaces (host) or multus attachments.
+	Selectors map[string]string `json:"selectors,omitempty"`
+}
+
+// DashboardSpec exposes the UI (edgefs DashboardSpec). The operator always writes localAddr back,
+// empty when unset, so it has no pattern.
+type DashboardSpec struct {
+	LocalAddr string `json:"localAddr,omitempty"`
+}
+
+// AnnotationsSpec are pod annotations per daemon kind (rook.io/v1 AnnotationsSpec).
+type AnnotationsSpec struct {
+	All     map[string]string `json:"all,omitempty"`
+	Mgr     map[string]string `json:"mgr,omitempty"`
+	Target  map[string]string `json:"target,omitempty"`
+	Prepare map[string]string `json:"prepare,omitempty"`
+}
+
+// PlacementSpec is the placement per daemon kind; All is merged into the others (rook.io/v1
+// PlacementSpec).
+type PlacementSpec struct {
+	All     *Placement `json:"all,omitempty"`
+	Mgr     *Placement `json:"mgr,omitempty"`
+	Target  *Placement `json:"target,omitempty"`
+	Prepare *Placement `json:"prepare,omitempty"`
+}
+
+// Placement schedules pods (rook.io/v1 Placement).
+type Placement struct {
+	NodeAffinity              *NodeAffinity `json:"nodeAffinity,omitempty"`
+	PodAffinity               Object        `json:"podAffinity,omitempty"`
+	PodAntiAffinity           Object        `json:"podAntiAffinity,omitempty"`
+	Tolerations               []Toleration  `json:"tolerations,omitempty"`
+	TopologySpreadConstraints []Object      `json:"topologySpreadConstraints,omitempty"`
+}
+
+// NodeAffinity is core/v1 NodeAffinity.
+type NodeAffinity struct {
+	RequiredDuringSchedulingIgnoredDuringExecution  *NodeSelector             `json:"requiredDuringSchedulingIgnoredDuringExecution,omitempty"`
+	PreferredDuringSchedulingIgnoredDuringExecution []PreferredSchedulingTerm `json:"preferredDuringSchedulingIgnoredDuringExecution,omitempty"`
+}
+
+// NodeSelector is core/v1 NodeSelector: the terms are ORed.
+type NodeSelector struct {
+	NodeSelectorTerms []NodeSelectorTerm `json:"nodeSelectorTerms" required:"true"`
+}
+
+// PreferredSchedulingTerm is core/v1 PreferredSchedulingTerm.
+type PreferredSchedulingTerm struct {
+	Weight     int              `json:"weight" required:"true" minimum:"1" maximum:"100"`
+	Preference NodeSelectorTerm `json:"preference" required:"true"`
+}
+
+// NodeSelectorTerm is core/v1 NodeSelectorTerm: the requirements are ANDed.
+type NodeSelectorTerm struct {
+	MatchExpressions []NodeSelectorRequirement `json:"matchExpressions,omitempty"`
+	MatchFields      []NodeSelectorRequirement `json:"matchFields,omitempty"`
+}
+
+// NodeSelectorRequirement is core/v1 NodeSelectorRequirement.
+type NodeSelectorRequirement struct {
+	Key      string   `json:"key" required:"true"`
+	Operator string   `json:"operator" required:"true" enum:"In,NotIn,Exists,DoesNotExist,Gt,Lt"`
+	Values   []string `json:"values,omitempty"`
+}
+
+// Toleration is core/v1 Toleration.
+type Toleration struct {
+	Key               string `json:"key,omitempty"`
+	Operator          string `json:"operator,omitempty" enum:"Exists,Equal"`
+	Value             string `json:"value,omitempty"`
+	Effect            string `json:"effect,omitempty" enum:"NoSchedule,PreferNoSchedule,NoExecute"`
+	TolerationSeconds *int64 `json:"tolerationSeconds,omitempty"`
+}
+
+// ResourceRequirements is core/v1 ResourceRequirements (requests and limits).
+type ResourceRequirements struct {
+	Limits   map[string]Quantity `json:"limits,omitempty"`
+	Requests map[string]Quantity `json:"requests,omitempty"`
+}
+
+// NFSSpec is the spec of an NFS service; the CR's name must equal an EdgeFS service created with
+// `efscli service create nfs <name>`.
+type NFSSpec struct {
+	// Instances is the number of gateway pods (the Deployment's replicas).
+	Instances int `json:"instances" required:"true" minimum:"1"`
+	// RelaxedDirUpdates defers directory updates (eventual directory consistency); safe only with one
+	// instance and never for git-annex.
+	RelaxedDirUpdates *bool `json:"relaxedDirUpdates,omitempty"`
+	// Placement schedules the gateway pods; the Cluster's placement does not apply to them.
+	Placement *Placement `json:"placement,omitempty"`
+	// Resources of the gateway container. Without a memory limit the chunk cache takes 75% of the node.
+	Resources *ResourceRequirements `json:"resources,omitempty"`
+	// Annotations are added to the gateway pods.
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// ResourceProfile is embedded or performance.
+	ResourceProfile string `json:"resourceProfile,omitempty" enum:"embedded,performance"`
+	// ChunkCacheSize caps the chunk cache.
+	ChunkCacheSize Quantity `json:"chunkCacheSize,omitempty"`
+}
+
+// S3Spec is the spec of an S3 service; the CR's name must equal an EdgeFS service created with
+// `efscli service create s3 <name>`.
+type S3Spec struct {
+	// Instances is the number of gateway pods.
+	Instances int `json:"instances" required:"true" minimum:"1"`
+	// S3Type is s3 (path style, the default), s3s (bucket as DNS name) or s3g (experimental).
+	S3Type string `json:"s3type,omitempty" enum:"s3,s3s,s3g"`
+	// Port is the HTTP port. Default 9982.
+	Port int `json:"port,omitempty" minimum:"1" maximum:"65535"`
+	// SecurePort is the HTTPS port. Default 9443.
+	SecurePort int `json:"securePort,omitempty" minimum:"1" maximum:"65535"`
+	// ServiceType of the operator's Service. Default ClusterIP.
+	ServiceType string `json:"serviceType,omitempty" enum:"ClusterIP,NodePort,LoadBalancer"`
+	// ExternalPort and SecureExternalPort are NodePorts.
+	ExternalPort       int `json:"externalPort,omitempty" minimum:"1" maximum:"65535"`
+	SecureExternalPort int `json:"secureExternalPort,omitempty" minimum:"1" maximum:"65535"`
+	// SSLCertificateRef names a Secret with keys sslkey and sslcert.
+	SSLCertificateRef string `json:"sslCertificateRef,omitempty"`
+	// Placement schedules the gateway pods.
+	Placement *Placement `json:"placement,omitempty"`
+	// Resources of the gateway container.
+	Resources *ResourceRequirements `json:"resources,omitempty"`
+	// Annotations are added to the gateway pods.
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// ResourceProfile is embedded or performance.
+	ResourceProfile string `json:"resourceProfile,omitempty" enum:"embedded,performance"`
+	// ChunkCacheSize caps the chunk cache.
+	ChunkCacheSize Quantity `json:"chunkCacheSize,omitempty"`
+}
