@@ -66,12 +66,18 @@ func (e Exception) matches(kind, name, container string) bool {
 // no traffic, so nothing routes by their readiness. For example a Celery beat scheduler:
 //
 //	{Kind: "Deployment", Name: "*-beat", Container: "beat", Reason: "Celery beat only enqueues tasks; it serves no traffic"},
-var NoReadinessProbe = []Exception{}
+var NoReadinessProbe = []Exception{
+	{Kind: "Deployment", Name: "rook-edgefs-operator", Container: "rook-edgefs-operator",
+		Reason: "the Rook EdgeFS operator image has no health endpoint and nothing routes to it"},
+}
 
 // ServiceSelectorExceptions lists Services that on purpose do not select the pods of exactly one
 // workload of the program: no selector (ExternalName, or endpoints managed elsewhere), or a selector
 // for pods an operator creates (e.g. the NFS pods the EdgeFS operator runs for an NFS resource).
-var ServiceSelectorExceptions = []Exception{}
+var ServiceSelectorExceptions = []Exception{
+	{Kind: "Service", Name: "openneuro-*-nfs",
+		Reason: "selects the NFS gateway pods the EdgeFS operator creates for the NFS resource; the workers' PersistentVolume mounts its cluster IP"},
+}
 
 // ExternalRef is a ConfigMap or Secret that pods may refer to although the program does not create it.
 type ExternalRef struct {
