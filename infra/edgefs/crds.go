@@ -15,7 +15,7 @@ func newCRDs(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args)
 	var crds []pulumi.Resource
 	meta := labelSet("crd", args.Config.OperatorImage).Labels()
 	for _, crd := range edgefsv1.CRDs() {
-		opts := []pulumi.ResourceOption{pulumi.Parent(comp)}
+		opts := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn)}
 		if crd.Kind == "Cluster" {
 			opts = append(opts, pulumi.Protect(args.Protect))
 		}

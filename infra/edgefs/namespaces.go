@@ -21,13 +21,13 @@ func newHome(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args)
 	var err error
 	h.operatorNS, err = corev1.NewNamespace(ctx, name+"-operator-namespace", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(OperatorNamespace), Labels: podSecurityPrivileged(op.Labels())},
-	}, pulumi.Parent(comp))
+	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
 		return nil, wrap("operator namespace", err)
 	}
 	h.clusterNS, err = corev1.NewNamespace(ctx, name+"-cluster-namespace", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ClusterNamespace), Labels: podSecurityPrivileged(cl.Labels())},
-	}, pulumi.Parent(comp), pulumi.Protect(args.Protect))
+	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn), pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, wrap("cluster namespace", err)
 	}
@@ -35,7 +35,7 @@ func newHome(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args)
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(operatorAccount), Namespace: h.operatorNS.Metadata.Name(), Labels: withUpstream(op.Labels()),
 		},
-	}, pulumi.Parent(comp))
+	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
 		return nil, wrap("operator service account", err)
 	}
@@ -43,7 +43,7 @@ func newHome(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args)
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(clusterAccount), Namespace: h.clusterNS.Metadata.Name(), Labels: cl.Labels(),
 		},
-	}, pulumi.Parent(comp))
+	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
 		return nil, wrap("cluster service account", err)
 	}

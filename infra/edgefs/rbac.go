@@ -119,11 +119,11 @@ func newRBAC(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args,
 		if r.namespace == "" {
 			res, err = rbacv1.NewClusterRole(ctx, name+"-rbac-"+r.name, &rbacv1.ClusterRoleArgs{
 				Metadata: meta(r.name, "", r.component), Rules: rules,
-			}, pulumi.Parent(comp))
+			}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 		} else {
 			res, err = rbacv1.NewRole(ctx, name+"-rbac-"+r.name, &rbacv1.RoleArgs{
 				Metadata: meta(r.name, r.namespace, r.component), Rules: rules,
-			}, pulumi.Parent(comp))
+			}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 		}
 		if err != nil {
 			return nil, wrap("role "+r.name, err)
@@ -141,11 +141,11 @@ func newRBAC(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args,
 		if b.namespace == "" {
 			res, err = rbacv1.NewClusterRoleBinding(ctx, name+"-rbac-"+b.name, &rbacv1.ClusterRoleBindingArgs{
 				Metadata: meta(b.name, "", b.component), RoleRef: ref, Subjects: subjects,
-			}, pulumi.Parent(comp))
+			}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 		} else {
 			res, err = rbacv1.NewRoleBinding(ctx, name+"-rbac-"+b.name, &rbacv1.RoleBindingArgs{
 				Metadata: meta(b.name, b.namespace, b.component), RoleRef: ref, Subjects: subjects,
-			}, pulumi.Parent(comp))
+			}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 		}
 		if err != nil {
 			return nil, wrap("binding "+b.name, err)

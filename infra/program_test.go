@@ -1,0 +1,380 @@
+package infra_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/openneuro/openneuro-infra/internal/deploygraph"
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+)
+
+// closure returns, for every URN, the set of URNs it depends on transitively (explicit DependsOn,
+// input dependencies and parents): everything that exists before it, and is deleted after it.
+func closure(rec *infratest.Recorder) map[string]map[string]bool {
+	direct := map[string][]string{}
+	for _, r := range rec.Resources() {
+		deps := append([]string(nil), r.DependsOn...)
+		for _, ds := range r.PropertyDependencies {
+			deps = append(deps, ds...)
+		}
+		if r.Parent != "" {
+			deps = append(deps, r.Parent)
+		}
+		direct[r.URN] = deps
+	}
+	out := map[string]map[string]bool{}
+	var visit func(urn string) map[string]bool
+	visit = func(urn string) map[string]bool {
+		if s, ok := out[urn]; ok {
+			return s
+		}
+		s := map[string]bool{}
+		out[urn] = s
+		for _, d := range direct[urn] {
+			s[d] = true
+			for dd := range visit(d) {
+				s[dd] = true
+			}
+		}
+		return s
+	}
+	for urn := range direct {
+		visit(urn)
+	}
+	return out
+}
+
+func stacks(t *testing.T) []string {
+	names, err := infratest.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// TestInvariants holds for every stack (STYLE practice 10).
+func TestInvariants(t *testing.T) {
+	for _, stack := range stacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			rec := infratest.Run(t, stack)
+			byURN := map[string]infratest.Resource{}
+			for _, r := range rec.Resources() {
+				byURN[r.URN] = r
+			}
+			providers := rec.ByType("pulumi:providers:kubernetes")
+			if len(providers) != 1 {
+				t.Fatalf("want exactly one Kubernetes provider, got %d", len(providers))
+			}
+			seen := map[string]bool{}
+			for _, r := range rec.Resources() {
+				key := r.Type + "::" + r.Name
+				if seen[key] {
+					t.Errorf("two resources share type and name %s", key)
+				}
+				seen[key] = true
+				if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") && r.Parent == "" {
+					continue
+				}
+				if strings.HasPrefix(r.Type, "kubernetes:") && !strings.HasPrefix(r.Provider, providers[0].URN+"::") {
+					t.Errorf("%s does not use the program's Kubernetes provider (provider %q)", r.URN, r.Provider)
+				}
+				// Walk up to the resource right under the stack (the stack itself is not recorded).
+				top := r
+				for {
+					parent, ok := byURN[top.Parent]
+					if !ok {
+						break
+					}
+					top = parent
+				}
+				if !strings.HasPrefix(top.Type, "openneuro:") {
+					t.Errorf("%s is not inside an openneuro: component (top ancestor %s)", r.URN, top.Type)
+				}
+			}
+		})
+	}
+}
+
+func dependsOn(deps map[string]map[string]bool, r infratest.Resource, on infratest.Resource) bool {
+	return deps[r.URN][on.URN]
+}
+
+// TestDestroyOrder checks on the recorded dependency graph that `pulumi destroy`, which deletes in
+// reverse dependency order, finishes (reference/deploy-times.md A.11): Ingresses before the load
+// balancer controller, claims before the CSI drivers, EdgeFS CRs before the operator and CRDs, every
+// Kubernetes object before the node groups, the node groups before the VPC.
+func TestDestroyOrder(t *testing.T) {
+	for _, stack := range []string{"staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			rec := infratest.Run(t, stack, infratest.WithValue("app.datasetStore", "edgefs"), infratest.WithValue("edgefs.s3.enabled", true))
+			deps := closure(rec)
+			controller := rec.Find("kubernetes:helm.sh/v3:Release", "ingress-controller")
+			nodeGroups := rec.ByType("aws:eks/nodeGroup:NodeGroup")
+			vpc := rec.ByType("aws:ec2/vpc:Vpc")
+			if controller == nil || len(nodeGroups) != 2 || len(vpc) != 1 {
+				t.Fatalf("controller %v, %d node groups, %d VPCs", controller != nil, len(nodeGroups), len(vpc))
+			}
+			for _, ing := range rec.ByType("kubernetes:networking.k8s.io/v1:Ingress") {
+				if !dependsOn(deps, ing, *controller) {
+					t.Errorf("Ingress %s is not deleted before the load balancer controller", ing.Name)
+				}
+			}
+			var efsDriver *infratest.Resource
+			for _, a := range rec.ByType("aws:eks/addon:Addon") {
+				if a.Plain(false)["addonName"] == "aws-efs-csi-driver" {
+					efsDriver = &a
+				}
+			}
+			if efsDriver == nil {
+				t.Fatal("no EFS CSI add-on")
+			}
+			claims := rec.ByType("kubernetes:core/v1:PersistentVolumeClaim")
+			if len(claims) == 0 {
+				t.Fatal("no volume claims")
+			}
+			for _, pvc := range claims {
+				if !dependsOn(deps, pvc, *efsDriver) {
+					t.Errorf("claim %s is not deleted before the EFS CSI driver", pvc.Name)
+				}
+			}
+			nfsService := rec.Find("kubernetes:core/v1:Service", "edgefs-nfs-service")
+			for _, pv := range rec.ByType("kubernetes:core/v1:PersistentVolume") {
+				if nfsService == nil || !dependsOn(deps, pv, *nfsService) {
+					t.Errorf("the NFS volume %s is not deleted before the NFS Service", pv.Name)
+				}
+			}
+			operator := rec.Find("kubernetes:apps/v1:Deployment", "edgefs-operator")
+			crds := rec.ByType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+			var crs int
+			for _, r := range rec.Resources() {
+				if !strings.HasPrefix(r.Type, "kubernetes:edgefs.rook.io/v1:") {
+					continue
+				}
+				crs++
+				if operator == nil || !dependsOn(deps, r, *operator) {
+					t.Errorf("EdgeFS %s is not deleted before the operator", r.Name)
+				}
+				for _, crd := range crds {
+					if crd.Plain(false)["spec"].(map[string]any)["names"].(map[string]any)["kind"] == strings.TrimPrefix(r.Type, "kubernetes:edgefs.rook.io/v1:") && !dependsOn(deps, r, crd) {
+						t.Errorf("EdgeFS %s is not deleted before its CRD %s", r.Name, crd.Name)
+					}
+				}
+			}
+			if crs < 3 {
+				t.Errorf("want the Cluster, NFS and S3 resources, got %d EdgeFS resources", crs)
+			}
+			for _, r := range rec.Resources() {
+				if !r.IsKubernetesObject() && r.Type != "kubernetes:helm.sh/v3:Release" {
+					continue
+				}
+				for _, ng := range nodeGroups {
+					if !dependsOn(deps, r, ng) {
+						t.Errorf("%s %s is not deleted before node group %s", r.Type, r.Name, ng.Name)
+					}
+				}
+			}
+			for _, ng := range nodeGroups {
+				if !dependsOn(deps, ng, vpc[0]) {
+					t.Errorf("node group %s is not deleted before the VPC", ng.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestNoDataLost: prod protects every data-holding resource and keeps it when the stack is
+// destroyed; staging (disposable by config) protects nothing.
+func TestNoDataLost(t *testing.T) {
+	type want struct{ protect, retain bool }
+	dataHolders := []struct{ typ, name string }{
+		{"aws:efs/fileSystem:FileSystem", "storage-efs"},
+		{"aws:kms/key:Key", "cluster-secrets-key"},
+		{"kubernetes:edgefs.rook.io/v1:Cluster", "edgefs-cluster"},
+		{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets"},
+	}
+	for stack, w := range map[string]want{"prod": {true, true}, "staging": {false, false}} {
+		rec := infratest.Run(t, stack)
+		for _, d := range dataHolders {
+			r := rec.Find(d.typ, d.name)
+			if r == nil {
+				t.Errorf("%s: no %s %s", stack, d.typ, d.name)
+				continue
+			}
+			if r.Protect != w.protect {
+				t.Errorf("%s: %s protect=%v, want %v", stack, d.name, r.Protect, w.protect)
+			}
+			// The EdgeFS Cluster CR is never retained: a CR outliving its operator blocks the
+			// namespace's deletion on its finalizer; its data stays on the nodes' disks.
+			if d.name != "edgefs-cluster" && r.RetainOnDelete != w.retain {
+				t.Errorf("%s: %s retainOnDelete=%v, want %v", stack, d.name, r.RetainOnDelete, w.retain)
+			}
+		}
+	}
+}
+
+// TestLocalStackHasNoAWS: existing mode registers no AWS resource and no AWS provider.
+func TestLocalStackHasNoAWS(t *testing.T) {
+	rec := infratest.Run(t, "local")
+	for _, r := range rec.Resources() {
+		if strings.HasPrefix(r.Type, "aws:") || strings.HasPrefix(r.Type, "eks:") || r.Type == "pulumi:providers:aws" {
+			t.Errorf("the local stack registers %s %s", r.Type, r.Name)
+		}
+	}
+	if len(rec.ByType("kubernetes:core/v1:Namespace")) == 0 {
+		t.Error("the local stack deploys nothing")
+	}
+}
+
+// TestLocalAndStagingDeployTheSameApplication: with the same sizes, the two modes differ only in
+// storage, ingress and placement, so they cannot drift apart.
+func TestLocalAndStagingDeployTheSameApplication(t *testing.T) {
+	same := []infratest.Option{infratest.WithValue("app.workers", 1), infratest.WithValue("app.replicas", map[string]any{"api": 1, "web": 1, "dataladService": 1}),
+		infratest.WithValue("app.resources", map[string]any{}), infratest.WithValue("app.redis", map[string]any{"size": "1Gi"}),
+		infratest.WithValue("app.environment", "development")}
+	local := appObjects(t, infratest.Run(t, "local", same...), "openneuro-local")
+	staging := appObjects(t, infratest.Run(t, "staging", same...), "openneuro-staging")
+	if len(local) < 25 {
+		t.Fatalf("only %d application objects compared", len(local))
+	}
+	for key, l := range local {
+		s, ok := staging[key]
+		if !ok {
+			t.Errorf("%s exists in local but not in staging", key)
+			continue
+		}
+		if l != s {
+			t.Errorf("%s differs between local and staging beyond storage/ingress/placement:\nlocal:   %s\nstaging: %s", key, l, s)
+		}
+	}
+	for key := range staging {
+		if _, ok := local[key]; !ok {
+			t.Errorf("%s exists in staging but not in local", key)
+		}
+	}
+}
+
+// appObjects renders the application's Kubernetes objects with the release name normalised and the
+// fields that legitimately differ between modes removed.
+func appObjects(t *testing.T, rec *infratest.Recorder, release string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range rec.Manifests(true) {
+		if !strings.HasPrefix(m.URN, "urn:pulumi:") || !strings.Contains(m.URN, "openneuro:openneuro:OpenNeuro$") {
+			continue
+		}
+		obj := normalise(m.Object, release).(map[string]any)
+		key := m.Kind() + "/" + strings.ReplaceAll(m.Name(), release, "<release>")
+		switch m.Kind() {
+		case "Ingress", "PersistentVolumeClaim", "PersistentVolume":
+			delete(obj, "spec") // ingress class, annotations, rules; storage class and access mode
+		case "ConfigMap", "Secret":
+			for _, field := range []string{"data", "stringData"} {
+				if d, ok := obj[field].(map[string]any); ok {
+					for k := range d {
+						d[k] = "<value>" // same keys; values are per stack
+					}
+				}
+			}
+		}
+		if md, ok := obj["metadata"].(map[string]any); ok {
+			delete(md, "annotations") // ALB health checks on Services, checksums on pods
+			if labels, ok := md["labels"].(map[string]any); ok {
+				delete(labels, "elbv2.k8s.aws/pod-readiness-gate-inject")
+			}
+		}
+		b, _ := json.Marshal(obj)
+		out[key] = string(b)
+	}
+	return out
+}
+
+// normalise replaces the release name and drops placement, pod annotations and resources.
+func normalise(v any, release string) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range t {
+			switch k {
+			case "nodeSelector", "tolerations", "resources", "volumeClaimTemplates":
+				continue
+			case "template":
+				if tm, ok := e.(map[string]any); ok {
+					if md, ok := tm["metadata"].(map[string]any); ok {
+						delete(md, "annotations")
+					}
+				}
+			}
+			out[k] = normalise(e, release)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = normalise(e, release)
+		}
+		return out
+	case string:
+		return strings.ReplaceAll(t, release, "<release>")
+	}
+	return v
+}
+
+// TestDeployTimeEstimate: nothing is serialised that need not be; the first pulumi up of prod takes no
+// longer than the control plane, one node group and the longest Kubernetes chain after them (plus
+// the seconds of the cluster's own inputs: KMS key, IAM roles, subnets).
+func TestDeployTimeEstimate(t *testing.T) {
+	rec := infratest.Run(t, "prod")
+	g := deploygraph.FromResources(rec.Resources())
+	est, err := g.Estimate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	controlPlane := deploygraph.CreateSeconds("eks:index:Cluster", false)
+	nodeGroup := deploygraph.CreateSeconds("aws:eks/nodeGroup:NodeGroup", true)
+	k8sChain := g.LongestChain(func(n deploygraph.Node) bool { return strings.HasPrefix(n.Type, "kubernetes:") })
+	var beforeCluster int
+	for _, s := range est.CriticalPath {
+		if s.Type == "eks:index:Cluster" {
+			beforeCluster = s.Start
+		}
+	}
+	if beforeCluster > 60 {
+		t.Errorf("the control plane starts only after %ds: something slow is serialised before it (%v)", beforeCluster, est.CriticalPath)
+	}
+	if limit := beforeCluster + controlPlane + nodeGroup + k8sChain; est.CriticalSeconds > limit {
+		t.Errorf("critical path %ds exceeds control plane + node group + longest Kubernetes chain = %ds:\n%v", est.CriticalSeconds, limit, est.CriticalPath)
+	}
+	for _, typ := range []string{"aws:efs/mountTarget:MountTarget", "aws:ec2/natGateway:NatGateway", "aws:kms/key:Key"} {
+		for _, s := range est.CriticalPath {
+			if s.Type == typ && s.End > beforeCluster+controlPlane {
+				t.Errorf("%s is on the critical path after the control plane; it should be created while the control plane comes up", typ)
+			}
+		}
+	}
+	t.Logf("prod: %ds critical path, %ds serial", est.CriticalSeconds, est.SerialSeconds)
+}
+
+// TestStoragePoolTaint: the edgefs-target taint is tolerated by the EdgeFS pods and the dataset
+// workers, and by nothing else; without the pool nothing tolerates it.
+func TestStoragePoolTaint(t *testing.T) {
+	for _, stack := range stacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			rec := infratest.Run(t, stack)
+			var tolerating []string
+			for _, m := range rec.Manifests(false) {
+				b, _ := json.Marshal(m.Object)
+				if strings.Contains(string(b), `"tolerations":[{"effect":"NoSchedule","key":"openneuro.org/node-pool"`) {
+					tolerating = append(tolerating, m.Kind()+"/"+m.Name())
+				}
+			}
+			want := []string{"Cluster/rook-edgefs", "NFS/datasets", "StatefulSet/openneuro-" + stack + "-dataset-worker"}
+			if stack == "local" {
+				want = nil
+			}
+			if strings.Join(tolerating, ",") != strings.Join(want, ",") {
+				t.Errorf("pods tolerating the storage pool: %v, want %v", tolerating, want)
+			}
+		})
+	}
+}
