@@ -52,8 +52,17 @@ func Run(ctx *pulumi.Context) error {
 	return application(ctx, cfg, p)
 }
 
-// awsPlatform builds the network, EKS, storage and ingress layers and exports what operators need.
-func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
+// AWS is the platform layers of eks mode, as built by BuildAWS.
+type AWS struct {
+	Network *network.Network
+	Cluster *cluster.Cluster
+	Storage *storage.Storage
+	Ingress *ingress.Ingress
+}
+
+// BuildAWS builds the network, EKS, storage and ingress layers, wired as the program wires them.
+// Layer tests use it too, so they test the real wiring.
+func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 	net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
 	if err != nil {
 		return nil, err
@@ -81,6 +90,16 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 	if err != nil {
 		return nil, err
 	}
+	return &AWS{Network: net, Cluster: eks, Storage: st, Ingress: ing}, nil
+}
+
+// awsPlatform builds the AWS layers (and the optional dashboard) and exports what operators need.
+func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
+	aws, err := BuildAWS(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	eks := aws.Cluster
 	if cfg.Cluster.Dashboard.Enabled {
 		dash, err := dashboard.New(ctx, "dashboard", &dashboard.Args{
 			Provider: eks.Provider, ClusterName: cfg.Cluster.Name, ChartVersion: cfg.Cluster.Dashboard.ChartVersion, DependsOn: eks.NodeGroups,
@@ -94,14 +113,14 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 	ctx.Export("kubeconfig", pulumi.ToSecret(eks.KubeconfigJSON))
 	ctx.Export("updateKubeconfigCommand", pulumi.Sprintf("aws eks update-kubeconfig --region %s --name %s", cfg.Env.Region, eks.Name))
 	ctx.Export("oidcProviderArn", eks.OIDCProviderARN)
-	ctx.Export("vpcId", net.VpcID)
-	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
-	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
-	ctx.Export("efsFileSystemId", st.FileSystemID)
+	ctx.Export("vpcId", aws.Network.VpcID)
+	ctx.Export("publicSubnetIds", aws.Network.PublicSubnetIDs)
+	ctx.Export("privateSubnetIds", aws.Network.PrivateSubnetIDs)
+	ctx.Export("efsFileSystemId", aws.Storage.FileSystemID)
 	ctx.Export("nodeGroupNames", eks.NodeGroupNames)
 	return &platform{
 		provider: eks.Provider, storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
-		storageDrivers: st.Drivers, ingressController: ing.Controller,
+		storageDrivers: aws.Storage.Drivers, ingressController: aws.Ingress.Controller,
 	}, nil
 }
 
