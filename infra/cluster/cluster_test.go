@@ -13,8 +13,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"sigs.k8s.io/yaml"
 
+	"github.com/openneuro/openneuro-infra/infra"
 	"github.com/openneuro/openneuro-infra/infra/cluster"
-	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/stacks"
@@ -30,7 +30,7 @@ const (
 
 var allStacks = []string{"staging", "prod"}
 
-// result is what a run of the network and cluster layers gives the assertions.
+// result is what a run of the platform layers gives the cluster assertions.
 type result struct {
 	rec        *infratest.Recorder
 	cfg        *stacks.Config
@@ -41,7 +41,7 @@ type result struct {
 	outputs    map[string]internals.UnsafeAwaitOutputResult
 }
 
-// run runs the network and cluster layers for a stack with its real config.
+// run runs the platform layers for a stack with its real config, wired as the program wires them.
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
@@ -51,21 +51,11 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 			return err
 		}
 		r.cfg = cfg
-		net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
+		aws, err := infra.BuildAWS(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		c, err := cluster.New(ctx, "cluster", &cluster.Args{
-			Config:           cfg.Cluster,
-			VpcID:            net.VpcID,
-			PublicSubnetIDs:  net.PublicSubnetIDs,
-			PrivateSubnetIDs: net.PrivateSubnetIDs,
-			NodeDependencies: net.EgressRoutes,
-			Protect:          cfg.Storage.Protect,
-		})
-		if err != nil {
-			return err
-		}
+		c := aws.Cluster
 		r.pool, r.groups, r.hasProv = c.StoragePool, len(c.NodeGroups), c.Provider != nil
 		r.outputs = map[string]internals.UnsafeAwaitOutputResult{}
 		for k, o := range map[string]pulumi.Output{
@@ -86,6 +76,18 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 		}
 	}
 	return r
+}
+
+// own returns the cluster layer's resources of one type: run builds every platform layer, so a
+// count over the whole stack would count the other layers' resources too.
+func (r *result) own(typ string) []infratest.Resource {
+	var out []infratest.Resource
+	for _, res := range r.rec.Descendants(cluster.Type) {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
 }
 
 func (r *result) eks(t *testing.T) (*infratest.Resource, map[string]any) {
@@ -151,7 +153,7 @@ func TestSecretsEncryption(t *testing.T) {
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
-			keys := r.rec.ByType(keyType)
+			keys := r.own(keyType)
 			if len(keys) != 1 {
 				t.Fatalf("%d KMS keys, want 1", len(keys))
 			}
@@ -164,7 +166,7 @@ func TestSecretsEncryption(t *testing.T) {
 			if arn := key.Outputs["arn"].StringValue(); eks["encryptionConfigKeyArn"] != arn {
 				t.Errorf("encryptionConfigKeyArn = %v, want the key %s", eks["encryptionConfigKeyArn"], arn)
 			}
-			logs := r.rec.ByType(logGroupType)
+			logs := r.own(logGroupType)
 			if len(logs) != 1 || logs[0].Plain(false)["name"] != "/aws/eks/"+r.cfg.Cluster.Name+"/cluster" || logs[0].Plain(false)["retentionInDays"] != int64(cluster.LogRetentionDays) {
 				t.Errorf("control-plane log group = %v", logs)
 			}

@@ -12,10 +12,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
-	"github.com/openneuro/openneuro-infra/infra/cluster"
+	"github.com/openneuro/openneuro-infra/infra"
 	"github.com/openneuro/openneuro-infra/infra/ingress"
 	"github.com/openneuro/openneuro-infra/infra/irsa"
-	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -36,7 +35,7 @@ type result struct {
 	eks        *infratest.Resource
 }
 
-// run runs network, cluster and ingress for a stack with its real config.
+// run runs the platform layers for a stack with its real config, wired as the program wires them.
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
@@ -46,24 +45,11 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 			return err
 		}
 		r.cfg = cfg
-		net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
+		aws, err := infra.BuildAWS(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		c, err := cluster.New(ctx, "cluster", &cluster.Args{
-			Config: cfg.Cluster, VpcID: net.VpcID, PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
-			NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect,
-		})
-		if err != nil {
-			return err
-		}
-		in, err := ingress.New(ctx, "ingress", &ingress.Args{
-			Config: cfg.Ingress, Provider: c.Provider, ClusterName: c.Name, Region: cfg.Env.Region, VpcID: net.VpcID,
-			OIDCProviderARN: c.OIDCProviderARN, OIDCIssuer: c.OIDCIssuer, NodeGroups: c.NodeGroups,
-		})
-		if err != nil {
-			return err
-		}
+		in := aws.Ingress
 		r.className = in.ClassName
 		urn, err := internals.UnsafeAwaitOutput(ctx.Context(), in.Controller.URN())
 		if err != nil {

@@ -3,7 +3,6 @@ package openneuro
 import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -40,16 +39,7 @@ func (b *builder) beat() error {
 	}}
 	_, err = appsv1.NewDeployment(b.ctx, b.logical("beat-scheduler"), &appsv1.DeploymentArgs{
 		Metadata: b.meta(b.objectName(compBeat), set),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas:             pulumi.Int(1),
-			Selector:             &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
-			Strategy:             &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
-			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels(), Annotations: b.configAnnotations()},
-				Spec:     pod,
-			},
-		},
+		Spec:     deploymentSpec(1, set, &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}, b.configAnnotations(), pod),
 	}, b.workloadOpts(b.configMap, b.secret)...)
 	return err
 }

@@ -3,7 +3,6 @@ package openneuro
 import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -43,15 +42,7 @@ func (b *builder) flower() error {
 	}}
 	if _, err := appsv1.NewDeployment(b.ctx, b.logical("flower"), &appsv1.DeploymentArgs{
 		Metadata: b.meta(b.objectName(compFlower), set),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas:             pulumi.Int(1),
-			Selector:             &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
-			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels(), Annotations: b.configAnnotations()},
-				Spec:     pod,
-			},
-		},
+		Spec:     deploymentSpec(1, set, nil, b.configAnnotations(), pod),
 	}, b.workloadOpts(b.configMap, b.secret)...); err != nil {
 		return err
 	}

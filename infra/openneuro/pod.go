@@ -205,3 +205,25 @@ func surgeRollout() *appsv1.DeploymentStrategyArgs {
 		RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.Int(1), MaxUnavailable: pulumi.Int(0)},
 	}
 }
+
+// deploymentSpec is the spec every Deployment here shares: the selector (immutable after the first
+// deploy) from set's stable subset, the pod template labelled with set, and the revision history
+// limit. A nil strategy keeps the API's default (RollingUpdate, maxSurge and maxUnavailable 25%);
+// nil annotations leave the pod template without any.
+func deploymentSpec(replicas int, set labels.Set, strategy *appsv1.DeploymentStrategyArgs, annotations pulumi.StringMap, pod corev1.PodSpecArgs) *appsv1.DeploymentSpecArgs {
+	// Strategy and Annotations stay unset, not a typed nil inside the input interface, when not given.
+	template := &metav1.ObjectMetaArgs{Labels: set.Labels()}
+	if annotations != nil {
+		template.Annotations = annotations
+	}
+	spec := &appsv1.DeploymentSpecArgs{
+		Replicas:             pulumi.Int(replicas),
+		Selector:             &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
+		RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
+		Template:             &corev1.PodTemplateSpecArgs{Metadata: template, Spec: pod},
+	}
+	if strategy != nil {
+		spec.Strategy = strategy
+	}
+	return spec
+}

@@ -3,7 +3,6 @@ package openneuro
 import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -57,16 +56,7 @@ func (b *builder) web() error {
 	}}
 	if _, err := appsv1.NewDeployment(b.ctx, b.logical("web"), &appsv1.DeploymentArgs{
 		Metadata: b.meta(b.objectName(compWeb), set),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas:             pulumi.Int(b.cfg.Replicas.Web),
-			Selector:             &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
-			Strategy:             surgeRollout(),
-			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels()},
-				Spec:     pod,
-			},
-		},
+		Spec:     deploymentSpec(b.cfg.Replicas.Web, set, surgeRollout(), nil, pod),
 	}, b.workloadOpts()...); err != nil {
 		return err
 	}

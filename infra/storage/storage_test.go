@@ -10,9 +10,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/openneuro/openneuro-infra/infra/cluster"
+	"github.com/openneuro/openneuro-infra/infra"
 	"github.com/openneuro/openneuro-infra/infra/irsa"
-	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/infra/storage"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/stacks"
@@ -37,7 +36,7 @@ type result struct {
 	eks        *infratest.Resource
 }
 
-// run runs network, cluster and storage for a stack with its real config.
+// run runs the platform layers for a stack with its real config, wired as the program wires them.
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
@@ -47,27 +46,11 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 			return err
 		}
 		r.cfg = cfg
-		net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
+		aws, err := infra.BuildAWS(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		c, err := cluster.New(ctx, "cluster", &cluster.Args{
-			Config: cfg.Cluster, VpcID: net.VpcID, PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
-			NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect,
-		})
-		if err != nil {
-			return err
-		}
-		s, err := storage.New(ctx, "storage", &storage.Args{
-			Config: cfg.Storage, Provider: c.Provider, ClusterName: c.Name,
-			OIDCProviderARN: c.OIDCProviderARN, OIDCIssuer: c.OIDCIssuer,
-			VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs, Zones: cfg.Network.AvailabilityZones,
-			NodeSecurityGroupID: c.NodeSecurityGroupID, NodeGroups: c.NodeGroups, Protect: cfg.Storage.Protect,
-		})
-		if err != nil {
-			return err
-		}
-		r.drivers = len(s.Drivers)
+		r.drivers = len(aws.Storage.Drivers)
 		return nil
 	})
 	r.rec = infratest.Run(t, stack, append(opts, program)...)
@@ -81,12 +64,24 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	return r
 }
 
+// own returns the storage layer's resources of one type: run builds every platform layer, so a
+// count over the whole stack would count the other layers' resources too.
+func (r *result) own(typ string) []infratest.Resource {
+	var out []infratest.Resource
+	for _, res := range r.rec.Descendants(storage.Type) {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
 func TestFileSystem(t *testing.T) {
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
 			efs := r.cfg.Storage.EFS
-			fss := r.rec.ByType(fsType)
+			fss := r.own(fsType)
 			if len(fss) != 1 {
 				t.Fatalf("%d file systems, want 1", len(fss))
 			}
@@ -103,7 +98,7 @@ func TestFileSystem(t *testing.T) {
 			if fs.Protect != prod || fs.RetainOnDelete != prod {
 				t.Errorf("file system protect %v retain %v, want both %v", fs.Protect, fs.RetainOnDelete, prod)
 			}
-			backup := r.rec.ByType("aws:efs/backupPolicy:BackupPolicy")
+			backup := r.own("aws:efs/backupPolicy:BackupPolicy")
 			if len(backup) != 1 || backup[0].Plain(false)["backupPolicy"].(map[string]any)["status"] != "ENABLED" || backup[0].Plain(false)["fileSystemId"] != fs.ID {
 				t.Errorf("backup policy %v, want ENABLED on %s", backup, fs.ID)
 			}
@@ -116,11 +111,11 @@ func TestProvisionedThroughputAndNoBackups(t *testing.T) {
 		infratest.WithValue("storage.efs.throughputMode", "provisioned"),
 		infratest.WithValue("storage.efs.provisionedThroughputMibps", 128),
 		infratest.WithValue("storage.efs.backups", false))
-	in := r.rec.ByType(fsType)[0].Plain(false)
+	in := r.own(fsType)[0].Plain(false)
 	if in["throughputMode"] != "provisioned" || in["provisionedThroughputInMibps"] != int64(128) {
 		t.Errorf("throughput %v %v, want provisioned 128", in["throughputMode"], in["provisionedThroughputInMibps"])
 	}
-	if status := r.rec.ByType("aws:efs/backupPolicy:BackupPolicy")[0].Plain(false)["backupPolicy"].(map[string]any)["status"]; status != "DISABLED" {
+	if status := r.own("aws:efs/backupPolicy:BackupPolicy")[0].Plain(false)["backupPolicy"].(map[string]any)["status"]; status != "DISABLED" {
 		t.Errorf("backup status %v, want DISABLED", status)
 	}
 }
@@ -131,7 +126,7 @@ func TestMountTargets(t *testing.T) {
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
-			fs := r.rec.ByType(fsType)[0]
+			fs := r.own(fsType)[0]
 			sg := r.rec.Find("aws:ec2/securityGroup:SecurityGroup", "storage-efs")
 			if sg == nil {
 				t.Fatal("no EFS security group")
@@ -148,11 +143,11 @@ func TestMountTargets(t *testing.T) {
 				}
 				subnets = append(subnets, in["subnetId"].(string))
 			}
-			if len(r.rec.ByType(mtType)) != len(r.privateIDs) || !reflect.DeepEqual(subnets, r.privateIDs) {
+			if len(r.own(mtType)) != len(r.privateIDs) || !reflect.DeepEqual(subnets, r.privateIDs) {
 				t.Errorf("mount targets in %v, want exactly the private subnets %v", subnets, r.privateIDs)
 			}
 
-			rules := r.rec.ByType(ruleType)
+			rules := r.own(ruleType)
 			if len(rules) != 1 {
 				t.Fatalf("%d ingress rules, want 1", len(rules))
 			}
@@ -233,7 +228,7 @@ func TestStorageClasses(t *testing.T) {
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
-			fs := r.rec.ByType(fsType)[0]
+			fs := r.own(fsType)[0]
 			reclaim := r.cfg.Storage.ReclaimPolicy
 			for name, want := range map[string]map[string]any{
 				"efs": {
