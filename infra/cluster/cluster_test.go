@@ -232,7 +232,7 @@ func TestKubernetesProvider(t *testing.T) {
 	}
 	in := providers[0].Plain(false)
 	eks := r.rec.Find(eksType, "cluster-eks")
-	if in["enableServerSideApply"] != true || in["deleteUnreachable"] != true || in["clusterIdentifier"] != r.cfg.Cluster.Name ||
+	if in["enableServerSideApply"] != true || in["deleteUnreachable"] != nil || in["clusterIdentifier"] != r.cfg.Cluster.Name ||
 		in["kubeconfig"] != eks.Outputs["kubeconfigJson"].StringValue() {
 		t.Errorf("provider inputs = %v", in)
 	}
