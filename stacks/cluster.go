@@ -23,6 +23,18 @@ var SupportedKubernetesVersions = []string{"1.33", "1.34", "1.35", "1.36"}
 // DefaultKubernetesVersion is the EKS version a stack gets unless it sets cluster.kubernetesVersion.
 const DefaultKubernetesVersion = "1.35"
 
+// kubeProxyVersions are the kube-proxy EKS add-on builds per Kubernetes minor version (AWS, "Manage
+// kube-proxy in Amazon EKS clusters"); kube-proxy must match the control plane's minor version.
+var kubeProxyVersions = map[string]string{
+	"1.33": "v1.33.10-eksbuild.2",
+	"1.34": "v1.34.6-eksbuild.2",
+	"1.35": "v1.35.3-eksbuild.2",
+	"1.36": "v1.36.0-eksbuild.14",
+}
+
+// DefaultVpcCniVersion is the vpc-cni EKS add-on build, valid for every supported Kubernetes version.
+const DefaultVpcCniVersion = "v1.21.1-eksbuild.7"
+
 // Cluster configures the EKS cluster and its node groups (openneuro:cluster), or the existing
 // cluster to deploy onto.
 type Cluster struct {
@@ -33,6 +45,12 @@ type Cluster struct {
 	Name string `json:"name,omitempty"`
 	// KubernetesVersion is the EKS minor version. Default 1.35; one of SupportedKubernetesVersions.
 	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// VpcCniVersion pins the vpc-cni EKS add-on. Default v1.21.1-eksbuild.7. Unpinned, pulumi-eks
+	// would pick the newest build on every run, and each new build would show as a change.
+	VpcCniVersion string `json:"vpcCniVersion,omitempty"`
+	// KubeProxyVersion pins the kube-proxy EKS add-on; its minor version must equal
+	// kubernetesVersion. Default: the AWS build for kubernetesVersion (e.g. v1.35.3-eksbuild.2).
+	KubeProxyVersion string `json:"kubeProxyVersion,omitempty"`
 	// EndpointPublicAccess exposes the API endpoint to PublicAccessCIDRs. Default true.
 	EndpointPublicAccess *bool `json:"endpointPublicAccess,omitempty"`
 	// EndpointPrivateAccess lets nodes and pods reach the API inside the VPC. Default true.
@@ -122,6 +140,8 @@ func (c *Cluster) applyDefaults(env Env) {
 	if c.KubernetesVersion == "" {
 		c.KubernetesVersion = DefaultKubernetesVersion
 	}
+	setDefault(&c.VpcCniVersion, DefaultVpcCniVersion)
+	setDefault(&c.KubeProxyVersion, kubeProxyVersions[c.KubernetesVersion])
 	if c.EndpointPublicAccess == nil {
 		c.EndpointPublicAccess = boolPtr(true)
 	}
@@ -163,7 +183,10 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	}
 	if !slices.Contains(SupportedKubernetesVersions, c.KubernetesVersion) {
 		v.addf("cluster.kubernetesVersion", "%q is not supported; use one of %s", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions, ", "))
+	} else if !strings.HasPrefix(c.KubeProxyVersion, "v"+c.KubernetesVersion+".") {
+		v.addf("cluster.kubeProxyVersion", "%q does not match kubernetesVersion %s; use a v%s.x-eksbuild.N build (aws eks describe-addon-versions --addon-name kube-proxy)", c.KubeProxyVersion, c.KubernetesVersion, c.KubernetesVersion)
 	}
+	v.version("cluster.vpcCniVersion", c.VpcCniVersion)
 	if !*c.EndpointPublicAccess && !*c.EndpointPrivateAccess {
 		v.addf("cluster.endpointPublicAccess", "and endpointPrivateAccess are both false; enable at least one, or nobody can reach the API")
 	}
@@ -191,6 +214,8 @@ func (c Cluster) validateExisting(v *validator) {
 	eksOnly := map[string]bool{
 		"name":                  c.Name != "",
 		"kubernetesVersion":     c.KubernetesVersion != "",
+		"vpcCniVersion":         c.VpcCniVersion != "",
+		"kubeProxyVersion":      c.KubeProxyVersion != "",
 		"endpointPublicAccess":  c.EndpointPublicAccess != nil,
 		"endpointPrivateAccess": c.EndpointPrivateAccess != nil,
 		"publicAccessCidrs":     len(c.PublicAccessCIDRs) > 0,

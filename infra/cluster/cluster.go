@@ -116,6 +116,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		AccessEntries:             entries,
 		EncryptionConfigKeyArn:    cp.key.Arn,
 		EnabledClusterLogTypes:    pulumi.ToStringArray(controlPlaneLogTypes),
+		// Pinned: unpinned, pulumi-eks looks up the newest build on every run (a diff each time AWS
+		// publishes one, and an aws-node/kube-proxy restart on every node when applied).
+		VpcCniOptions:         &eks.VpcCniOptionsArgs{AddonVersion: pulumi.String(cfg.VpcCniVersion)},
+		KubeProxyAddonOptions: &eks.KubeProxyAddonOptionsArgs{Version: pulumi.String(cfg.KubeProxyVersion)},
 		// The tag carries the log group's name into the cluster's inputs: EKS must not create the
 		// group itself (without retention) before ours exists.
 		ClusterTags: pulumi.StringMap{"openneuro.org/control-plane-logs": cp.logGroup.Name},
