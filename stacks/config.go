@@ -141,6 +141,7 @@ func (c *Config) Validate() error {
 	c.Ingress.validate(&v, c.Cluster)
 	c.EdgeFS.validate(&v, c.Cluster)
 	c.OpenNeuro.validate(&v, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
+	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro)
 	return v.err()
 }
 

@@ -148,6 +148,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"app.resources.api.requests.cpu: 4 is above the limit 800m"}},
 		{"EdgeFS store without EdgeFS", []infratest.Option{infratest.WithValue("edgefs.enabled", false), infratest.WithValue("app.datasetStore", "edgefs")},
 			[]string{"app.datasetStore: edgefs needs edgefs.enabled true"}},
+		{"storage pool too small", []infratest.Option{infratest.WithValue("edgefs.resources.requests.cpu", "1"), infratest.WithValue("app.workers", 4)},
+			[]string{"cluster.edgefsNodeGroup: 3 x i3en.large cannot hold what must run there (one EdgeFS target per node, 4 dataset workers, the NFS/S3 gateways): no room for dataset worker"}},
 		{"missing region", []infratest.Option{infratest.WithoutValue("aws:region")},
 			[]string{"aws:region: is not set"}},
 	}
@@ -219,6 +221,20 @@ func TestLocalStack(t *testing.T) {
 	}
 	if cfg.Storage.DatasetsStorageClass != "" || cfg.Storage.BlockStorageClass != "" {
 		t.Error("the local stack uses the cluster's default storage class")
+	}
+}
+
+// TestStoragePoolCapacity: a larger instance type makes room; without EdgeFS the workers alone count.
+func TestStoragePoolCapacity(t *testing.T) {
+	tooMany := []infratest.Option{infratest.WithValue("edgefs.resources.requests.cpu", "1"), infratest.WithValue("app.workers", 4)}
+	if _, err := load("prod", append(tooMany, infratest.WithValue("cluster.edgefsNodeGroup.instanceType", "i3en.xlarge"))...); err != nil {
+		t.Errorf("3 x i3en.xlarge must hold 3 targets of 1 CPU and 4 workers: %v", err)
+	}
+	if _, err := load("prod", infratest.WithValue("app.workers", 9)); err == nil || !strings.Contains(err.Error(), "no room for") {
+		t.Errorf("9 workers of 500m next to 3 EdgeFS targets do not fit on 3 x i3en.large; got %v", err)
+	}
+	if _, err := load("prod", infratest.WithValue("edgefs.enabled", false), infratest.WithValue("app.workers", 9)); err != nil {
+		t.Errorf("without EdgeFS, 9 workers of 500m fit on 3 x i3en.large: %v", err)
 	}
 }
 

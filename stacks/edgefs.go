@@ -37,7 +37,7 @@ type EdgeFS struct {
 	FailureDomain string `json:"failureDomain,omitempty"`
 	// Consistency is immediate (default, safe for git-annex) or relaxed (the 2020 speed tuning).
 	Consistency Consistency `json:"consistency,omitempty"`
-	// Resources are the EdgeFS target daemon's requests and limits. Default requests 1 CPU / 2Gi,
+	// Resources are the EdgeFS target daemon's requests and limits. Default requests 500m / 2Gi,
 	// limits 2 CPU / 8Gi: the operator's "performance" profile needs at least 2Gi / 8Gi; below that
 	// the program selects the "embedded" profile, which needs at least 256Mi / 1024Mi.
 	Resources Resources `json:"resources,omitempty"`
@@ -102,7 +102,9 @@ func (e *EdgeFS) applyDefaults(c Cluster) {
 	if e.Consistency == "" {
 		e.Consistency = ConsistencyImmediate
 	}
-	e.Resources.applyDefaults(Resources{Requests: Quantities{CPU: "1", Memory: "2Gi"}, Limits: Quantities{CPU: "2", Memory: "8Gi"}})
+	// 500m requested (2 CPU limit) so that a target, two dataset workers and the NFS gateway fit on
+	// one i3en.large (2 vCPU); see capacity.go.
+	e.Resources.applyDefaults(Resources{Requests: Quantities{CPU: "500m", Memory: "2Gi"}, Limits: Quantities{CPU: "2", Memory: "8Gi"}})
 	e.OperatorResources.applyDefaults(Resources{Requests: Quantities{CPU: "100m", Memory: "128Mi"}, Limits: Quantities{CPU: "500m", Memory: "512Mi"}})
 	setDefault(&e.NFS.Name, "datasets")
 	if e.NFS.Instances == 0 {

@@ -262,7 +262,7 @@ func TestClusterSpec(t *testing.T) {
 		{"failureDomain", "device"},
 		{"resources", map[string]any{
 			// 2048Mi is written as the operator will write it back.
-			"requests": map[string]any{"cpu": "1", "memory": "2Gi"},
+			"requests": map[string]any{"cpu": "500m", "memory": "2Gi"},
 			"limits":   map[string]any{"cpu": "2", "memory": "8Gi"},
 		}},
 		{"resourceProfile", "performance"},

@@ -1,0 +1,143 @@
+package stacks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// instanceSizes are the vCPUs and memory (GiB) of the instance-store types the storage pool is made
+// of (EC2 instance type specifications). Other types are not checked.
+var instanceSizes = map[string]struct{ vcpu, memGiB int }{
+	"i3en.large": {2, 16}, "i3en.xlarge": {4, 32}, "i3en.2xlarge": {8, 64}, "i3en.3xlarge": {12, 96},
+	"i3en.6xlarge": {24, 192}, "i3en.12xlarge": {48, 384}, "i3en.24xlarge": {96, 768},
+	"i4i.large": {2, 16}, "i4i.xlarge": {4, 32}, "i4i.2xlarge": {8, 64}, "i4i.4xlarge": {16, 128},
+	"i3.large": {2, 15}, "i3.xlarge": {4, 30}, "i3.2xlarge": {8, 61}, "i3.4xlarge": {16, 122},
+}
+
+// Per-node overheads on EKS: the kubelet's CPU reservation (6% of the first core, 1% of the second,
+// 0.5% of the next two, 0.25% beyond), memory for the kubelet and eviction (about 1Gi on these
+// sizes), and the DaemonSets every node runs (aws-node, kube-proxy, EFS and EBS CSI node plugins).
+const (
+	daemonSetMilliCPU = 150
+	daemonSetMemMi    = 300
+	systemMemMi       = 1024
+)
+
+func reservedMilliCPU(vcpu int) int {
+	r := 60
+	if vcpu >= 2 {
+		r += 10
+	}
+	if vcpu > 2 {
+		r += 5 * (min(vcpu, 4) - 2)
+	}
+	if vcpu > 4 {
+		r += (vcpu - 4) * 25 / 10
+	}
+	return r
+}
+
+// podNeed is what must be scheduled on the storage pool.
+type podNeed struct {
+	what        string
+	milliCPU    int64
+	memMi       int64
+	pinnedToAll bool // one per node (the EdgeFS target StatefulSet)
+}
+
+// validateStoragePool checks that everything pinned to the edgefs-target nodes fits on them: one
+// EdgeFS target per node, the dataset workers, and the NFS/S3 gateways. Otherwise the first
+// pulumi up waits an hour for a worker that stays Pending, or EdgeFS runs below its replica count.
+func validateStoragePool(v *validator, c Cluster, e EdgeFS, o OpenNeuro) {
+	if !c.HasStoragePool() {
+		return
+	}
+	size, known := instanceSizes[c.EdgeFSNodeGroup.InstanceType]
+	if !known {
+		return
+	}
+	var needs []podNeed
+	add := func(what string, n int, r Resources, perNode bool) {
+		cpu, errC := parseQuantity(r.Requests.CPU)
+		mem, errM := parseQuantity(r.Requests.Memory)
+		if errC != nil || errM != nil {
+			return // reported by the resources' own validation
+		}
+		for i := 0; i < n; i++ {
+			needs = append(needs, podNeed{what, cpu.MilliValue(), mem.Value() >> 20, perNode})
+		}
+	}
+	if e.IsEnabled() {
+		add("EdgeFS target", 1, e.Resources, true)
+		add("NFS gateway", e.NFS.Instances, e.NFS.Resources, false)
+		if e.S3.Enabled {
+			add("S3 gateway", e.S3.Instances, e.S3.Resources, false)
+		}
+	}
+	add("dataset worker", o.Workers, o.Resources.Worker, false)
+
+	nodes := c.EdgeFSNodeGroup.DesiredSize
+	freeCPU := make([]int64, nodes)
+	freeMem := make([]int64, nodes)
+	for i := range freeCPU {
+		freeCPU[i] = int64(size.vcpu*1000 - reservedMilliCPU(size.vcpu) - daemonSetMilliCPU)
+		freeMem[i] = int64(size.memGiB*1024 - systemMemMi - daemonSetMemMi)
+	}
+	// Targets first (one per node), then the rest largest first: first-fit decreasing.
+	sort.SliceStable(needs, func(i, j int) bool {
+		if needs[i].pinnedToAll != needs[j].pinnedToAll {
+			return needs[i].pinnedToAll
+		}
+		return needs[i].milliCPU > needs[j].milliCPU
+	})
+	var unplaced []string
+	for _, n := range needs {
+		if n.pinnedToAll {
+			for i := range freeCPU {
+				freeCPU[i] -= n.milliCPU
+				freeMem[i] -= n.memMi
+			}
+			continue
+		}
+		placed := false
+		for i := range freeCPU {
+			if freeCPU[i] >= n.milliCPU && freeMem[i] >= n.memMi {
+				freeCPU[i] -= n.milliCPU
+				freeMem[i] -= n.memMi
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			unplaced = append(unplaced, n.what)
+		}
+	}
+	for i := range freeCPU {
+		if freeCPU[i] < 0 || freeMem[i] < 0 {
+			unplaced = append(unplaced, "EdgeFS target")
+			break
+		}
+	}
+	if len(unplaced) > 0 {
+		v.addf("cluster.edgefsNodeGroup", "%d x %s cannot hold what must run there (one EdgeFS target per node, %d dataset workers, the NFS/S3 gateways): no room for %s; use a larger instance type or more nodes, or lower app.workers or the requests in edgefs.resources / app.resources.worker",
+			nodes, c.EdgeFSNodeGroup.InstanceType, o.Workers, strings.Join(dedupe(unplaced), ", "))
+	}
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	seen := map[string]int{}
+	for _, x := range s {
+		seen[x]++
+		if seen[x] == 1 {
+			out = append(out, x)
+		}
+	}
+	for i, x := range out {
+		if seen[x] > 1 {
+			out[i] = fmt.Sprintf("%d %ss", seen[x], x)
+		}
+	}
+	return out
+}
