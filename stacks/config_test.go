@@ -76,7 +76,7 @@ func TestStackValues(t *testing.T) {
 		{"storage node group type", prod.Cluster.EdgeFSNodeGroup.InstanceType, "i3en.large"},
 		{"storage node group count", prod.Cluster.EdgeFSNodeGroup.DesiredSize, 3},
 		{"kubernetes version default", prod.Cluster.KubernetesVersion, stacks.DefaultKubernetesVersion},
-		{"zones derived from region", prod.Network.AvailabilityZones, []string{"us-west-2a", "us-west-2b", "us-west-2c"}},
+		{"zones by ID", prod.Network.AvailabilityZones, []string{"usw2-az1", "usw2-az2", "usw2-az3"}},
 		{"EdgeFS on with the storage pool", prod.EdgeFS.IsEnabled(), true},
 		{"EFS is the default dataset store", prod.OpenNeuro.DatasetStore, stacks.StoreEFS},
 		{"app version pinned", prod.OpenNeuro.Images.Server, "openneuro/server:v3.14.2"},
@@ -221,6 +221,20 @@ func TestLocalStack(t *testing.T) {
 	}
 	if cfg.Storage.DatasetsStorageClass != "" || cfg.Storage.BlockStorageClass != "" {
 		t.Error("the local stack uses the cluster's default storage class")
+	}
+}
+
+func TestZonesDefaultToRegionNames(t *testing.T) {
+	cfg, err := load("prod", infratest.WithoutValue("network.availabilityZones"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"us-west-2a", "us-west-2b", "us-west-2c"}; !slices.Equal(cfg.Network.AvailabilityZones, want) {
+		t.Errorf("zones %v, want %v", cfg.Network.AvailabilityZones, want)
+	}
+	if _, err := load("prod", infratest.WithValue("network.availabilityZones", []string{"usw2-az1", "us-west-2b", "usw2-az3"})); err == nil ||
+		!strings.Contains(err.Error(), "network.availabilityZones: mixes zone names and zone IDs") {
+		t.Errorf("mixed names and IDs must be rejected, got %v", err)
 	}
 }
 

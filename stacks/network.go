@@ -1,6 +1,17 @@
 package stacks
 
-import "fmt"
+import (
+	"fmt"
+	"regexp"
+)
+
+var (
+	zoneIDRE   = regexp.MustCompile(`^[a-z]{2,5}[0-9]-az[0-9]+$`)
+	zoneNameRE = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$`)
+)
+
+// IsZoneID reports whether zone is an availability zone ID (use1-az1) rather than a name.
+func IsZoneID(zone string) bool { return zoneIDRE.MatchString(zone) }
 
 // NatMode says how many NAT gateways the VPC gets.
 type NatMode string
@@ -17,8 +28,10 @@ const (
 type Network struct {
 	// CIDR is the VPC's IPv4 block. Default 10.0.0.0/16; a /16 to /20 leaves room for the subnets.
 	CIDR string `json:"cidr,omitempty"`
-	// AvailabilityZones are the three zones the subnets span. Default <region>a, <region>b, <region>c.
-	// Check that m5a.large and i3en.large are offered in each.
+	// AvailabilityZones are the three zones the subnets span, by name (us-east-1a) or, better, by zone
+	// ID (use1-az1): names map to different physical zones in each account, IDs are the same
+	// everywhere. Default <region>a, <region>b, <region>c. Pick zones that offer the node instance
+	// types (aws ec2 describe-instance-type-offerings --location-type availability-zone-id).
 	AvailabilityZones []string `json:"availabilityZones,omitempty"`
 	// NatGateways is single (default) or perZone (prod).
 	NatGateways NatMode `json:"natGateways,omitempty"`
@@ -64,8 +77,20 @@ func (n Network) validate(v *validator, c Cluster) {
 	if len(n.AvailabilityZones) != ZoneCount {
 		v.addf("network.availabilityZones", "has %d zones; list exactly %d, e.g. us-east-1a, us-east-1b, us-east-1c", len(n.AvailabilityZones), ZoneCount)
 	}
+	ids := 0
+	for _, az := range n.AvailabilityZones {
+		if IsZoneID(az) {
+			ids++
+		}
+	}
+	if ids != 0 && ids != len(n.AvailabilityZones) {
+		v.addf("network.availabilityZones", "mixes zone names and zone IDs; list three names (us-east-1a) or three IDs (use1-az1)")
+	}
 	seen := map[string]bool{}
 	for i, az := range n.AvailabilityZones {
+		if !IsZoneID(az) && !zoneNameRE.MatchString(az) {
+			v.addf(fmt.Sprintf("network.availabilityZones[%d]", i), "%q is neither a zone name (us-east-1a) nor a zone ID (use1-az1)", az)
+		}
 		if seen[az] {
 			v.addf(fmt.Sprintf("network.availabilityZones[%d]", i), "%q is listed twice; use three different zones", az)
 		}

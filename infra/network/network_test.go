@@ -89,8 +89,12 @@ func TestCreatedVPC(t *testing.T) {
 					}
 					p := sn.Plain(false)
 					tags, _ := p["tags"].(map[string]any)
-					if p["availabilityZone"] != az || p["cidrBlock"] != kind.cidr || tags[kind.roleTag] != "1" || tags[clusterTag] != "shared" {
-						t.Errorf("%s subnet %s: az %v cidr %v tags %v; want %s, %s, %s=1, %s=shared", kind.name, az, p["availabilityZone"], p["cidrBlock"], tags, az, kind.cidr, kind.roleTag, clusterTag)
+					zoneKey := "availabilityZone" // a zone name; a zone ID goes to availabilityZoneId
+					if stacks.IsZoneID(az) {
+						zoneKey = "availabilityZoneId"
+					}
+					if p[zoneKey] != az || p["cidrBlock"] != kind.cidr || tags[kind.roleTag] != "1" || tags[clusterTag] != "shared" {
+						t.Errorf("%s subnet %s: az %v cidr %v tags %v; want %s, %s, %s=1, %s=shared", kind.name, az, p[zoneKey], p["cidrBlock"], tags, az, kind.cidr, kind.roleTag, clusterTag)
 					}
 					if p["mapPublicIpOnLaunch"] == true {
 						t.Errorf("%s subnet %s maps public IPs on launch", kind.name, az)

@@ -79,12 +79,11 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 	for i, az := range cfg.AvailabilityZones {
 		// Public subnets hold load balancers and NAT gateways only; nothing there gets a public IP
 		// at launch (NAT gateways use Elastic IPs).
-		pub, err := ec2.NewSubnet(ctx, name+"-public-"+az, &ec2.SubnetArgs{
-			VpcId:            v.ID(),
-			AvailabilityZone: pulumi.String(az),
-			CidrBlock:        pulumi.String(publicCIDRs[i]),
-			Tags:             tags("public-"+az, map[string]string{publicELBTag: "1", cluster: "shared"}),
-		}, parent)
+		pub, err := ec2.NewSubnet(ctx, name+"-public-"+az, zoned(az, &ec2.SubnetArgs{
+			VpcId:     v.ID(),
+			CidrBlock: pulumi.String(publicCIDRs[i]),
+			Tags:      tags("public-"+az, map[string]string{publicELBTag: "1", cluster: "shared"}),
+		}), parent)
 		if err != nil {
 			return nil, fmt.Errorf("network: public subnet %s: %w", az, err)
 		}
@@ -104,12 +103,11 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 	}
 
 	for i, az := range cfg.AvailabilityZones {
-		priv, err := ec2.NewSubnet(ctx, name+"-private-"+az, &ec2.SubnetArgs{
-			VpcId:            v.ID(),
-			AvailabilityZone: pulumi.String(az),
-			CidrBlock:        pulumi.String(privateCIDRs[i]),
-			Tags:             tags("private-"+az, map[string]string{internalELBTag: "1", cluster: "shared"}),
-		}, parent)
+		priv, err := ec2.NewSubnet(ctx, name+"-private-"+az, zoned(az, &ec2.SubnetArgs{
+			VpcId:     v.ID(),
+			CidrBlock: pulumi.String(privateCIDRs[i]),
+			Tags:      tags("private-"+az, map[string]string{internalELBTag: "1", cluster: "shared"}),
+		}), parent)
 		if err != nil {
 			return nil, fmt.Errorf("network: private subnet %s: %w", az, err)
 		}
@@ -179,4 +177,16 @@ func natGateways(ctx *pulumi.Context, name string, cfg stacks.Network, public ma
 		nats[az] = nat
 	}
 	return nats, nil
+}
+
+// zoned places a subnet in a zone given by name (us-east-1a) or by zone ID (use1-az1). Names map to
+// different physical zones in every account; IDs do not, so a stack file can avoid a zone that lacks
+// the node instance types (e.g. use1-az3) in any account.
+func zoned(zone string, args *ec2.SubnetArgs) *ec2.SubnetArgs {
+	if stacks.IsZoneID(zone) {
+		args.AvailabilityZoneId = pulumi.String(zone)
+	} else {
+		args.AvailabilityZone = pulumi.String(zone)
+	}
+	return args
 }
