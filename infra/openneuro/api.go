@@ -32,7 +32,7 @@ func (b *builder) api() error {
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(b.ctx, b.logical("api"), &appsv1.DeploymentArgs{
-		Metadata: b.meta(b.objectName(compAPI), set),
+		Metadata: b.rolledMeta(b.objectName(compAPI), set, b.cfg.Replicas.API),
 		Spec:     deploymentSpec(b.cfg.Replicas.API, set, surgeRollout(), b.configAnnotations(), pod),
 	}, b.workloadOpts(b.configMap, b.secret)...); err != nil {
 		return err

@@ -37,7 +37,7 @@ func (b *builder) dataladService() error {
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(b.ctx, b.logical("datalad-service"), &appsv1.DeploymentArgs{
-		Metadata: b.meta(b.objectName(compDatalad), set),
+		Metadata: b.rolledMeta(b.objectName(compDatalad), set, b.cfg.Replicas.DataladService),
 		Spec:     deploymentSpec(b.cfg.Replicas.DataladService, set, surgeRollout(), b.configAnnotations(), pod),
 	}, b.workloadOpts(b.configMap, b.secret)...); err != nil {
 		return err

@@ -18,6 +18,9 @@ const (
 	// albIdleTimeout keeps websockets (graphql-subscriptions) and long uploads and git pushes open;
 	// the ALB default of 60 s cut them (OpenNeuro later set 600 s on GKE for the same reason).
 	albIdleTimeout = "idle_timeout.timeout_seconds=600"
+	// albDeregistration drains a target for 30 s instead of the default 300 s: rollouts replace pods
+	// one at a time, and a pod's 10 s preStop pause already covers the controller's deregistration.
+	albDeregistration = "deregistration_delay.timeout_seconds=30"
 	// albSSLPolicy allows TLS 1.2 and 1.3 only.
 	albSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 )
@@ -66,6 +69,7 @@ func (b *builder) albAnnotations() (pulumi.StringMap, error) {
 		albPrefix + "ssl-policy":               pulumi.String(albSSLPolicy),
 		albPrefix + "actions." + wwwRedirect:   pulumi.String(string(www)),
 		albPrefix + "load-balancer-attributes": pulumi.String(albIdleTimeout),
+		albPrefix + "target-group-attributes":  pulumi.String(albDeregistration),
 	}, nil
 }
 

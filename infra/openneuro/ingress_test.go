@@ -44,6 +44,7 @@ func TestIngressALB(t *testing.T) {
 		"alb.ingress.kubernetes.io/actions.www-redirect": `{"type":"redirect","redirectConfig":` +
 			`{"host":"openneuro.org","port":"443","protocol":"HTTPS","statusCode":"HTTP_301"}}`,
 		"alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=600",
+		"alb.ingress.kubernetes.io/target-group-attributes":  "deregistration_delay.timeout_seconds=30",
 	})
 	const is = "ImplementationSpecific"
 	equal(t, "rules, in the chart's order", rulesOf(ing), []rule{

@@ -1,6 +1,8 @@
 package openneuro
 
 import (
+	"strconv"
+
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -226,4 +228,17 @@ func deploymentSpec(replicas int, set labels.Set, strategy *appsv1.DeploymentStr
 		spec.Strategy = strategy
 	}
 	return spec
+}
+
+// perPodRolloutSeconds is how long one replica of a Deployment behind the ALB may take to roll: image
+// pull, readiness, and (with the namespace's readiness gates) the ALB's health checks.
+const perPodRolloutSeconds = 120
+
+// rolledMeta is the metadata of a Deployment rolled one pod at a time: Pulumi waits for the whole
+// rollout (5 API replicas behind ALB readiness gates exceed its default 10 minutes) instead of
+// failing the update half-way.
+func (b *builder) rolledMeta(name string, set labels.Set, replicas int) *metav1.ObjectMetaArgs {
+	meta := b.meta(name, set)
+	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(300 + replicas*perPodRolloutSeconds))}
+	return meta
 }

@@ -55,7 +55,7 @@ func (b *builder) web() error {
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(b.ctx, b.logical("web"), &appsv1.DeploymentArgs{
-		Metadata: b.meta(b.objectName(compWeb), set),
+		Metadata: b.rolledMeta(b.objectName(compWeb), set, b.cfg.Replicas.Web),
 		Spec:     deploymentSpec(b.cfg.Replicas.Web, set, surgeRollout(), nil, pod),
 	}, b.workloadOpts()...); err != nil {
 		return err

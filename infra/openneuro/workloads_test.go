@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -414,4 +415,16 @@ func TestRedis(t *testing.T) {
 		equal(t, "claim templates", len(ss.Spec.VolumeClaimTemplates), 0)
 		equal(t, "data volume", volume(t, ss.Spec.Template.Spec, "data").EmptyDir, &corev1.EmptyDirVolumeSource{})
 	})
+}
+
+// TestRolloutTimeouts: Pulumi waits for a whole one-pod-at-a-time rollout behind the ALB (readiness
+// gates), 300 s plus 120 s per replica, instead of failing after its default 10 minutes.
+func TestRolloutTimeouts(t *testing.T) {
+	objs := layerObjects(t, run(t, "prod", nil))
+	for name, want := range map[string]string{"openneuro-prod-api": "900", "openneuro-prod-web": "660", "openneuro-prod-datalad-service": "660"} {
+		d := decode[appsv1.Deployment](t, objs.get(t, "Deployment", name))
+		if got := d.Annotations["pulumi.com/timeoutSeconds"]; got != want {
+			t.Errorf("%s: pulumi.com/timeoutSeconds %q, want %q", name, got, want)
+		}
+	}
 }
