@@ -378,3 +378,48 @@ func TestStoragePoolTaint(t *testing.T) {
 		})
 	}
 }
+
+// TestDatasetsWiring: with app.datasetStore edgefs the workers mount a PersistentVolume of the EdgeFS
+// NFS export (server = the NFS Service's cluster IP, path = /<tenant>/<bucket>); with efs they mount
+// a claim of the efs class and no NFS volume exists.
+func TestDatasetsWiring(t *testing.T) {
+	edge := infratest.Run(t, "prod", infratest.WithValue("app.datasetStore", "edgefs"))
+	svc := edge.Find("kubernetes:core/v1:Service", "edgefs-nfs-service")
+	pvs := edge.ByType("kubernetes:core/v1:PersistentVolume")
+	if svc == nil || len(pvs) != 1 {
+		t.Fatalf("NFS Service %v, %d PersistentVolumes", svc != nil, len(pvs))
+	}
+	clusterIP := svc.Outputs["spec"].ObjectValue()["clusterIP"].StringValue()
+	nfs := pvs[0].Plain(false)["spec"].(map[string]any)["nfs"].(map[string]any)
+	if nfs["server"] != clusterIP || nfs["path"] != "/openneuro/datasets" {
+		t.Errorf("NFS volume %v, want server %s path /openneuro/datasets", nfs, clusterIP)
+	}
+	claim := claimOf(t, edge)
+	if claim["volumeName"] != pvs[0].Plain(false)["metadata"].(map[string]any)["name"] || claim["storageClassName"] != "" {
+		t.Errorf("the datasets claim is not bound to the NFS volume: %v", claim)
+	}
+
+	efs := infratest.Run(t, "prod")
+	if n := len(efs.ByType("kubernetes:core/v1:PersistentVolume")); n != 0 {
+		t.Errorf("with efs, %d PersistentVolumes exist", n)
+	}
+	if claim := claimOf(t, efs); claim["storageClassName"] != "efs" || claim["volumeName"] != nil {
+		t.Errorf("with efs the claim is %v, want class efs", claim)
+	}
+	for _, rec := range []*infratest.Recorder{edge, efs} {
+		sts := rec.Find("kubernetes:apps/v1:StatefulSet", "openneuro-dataset-worker")
+		b, _ := json.Marshal(sts.Plain(false))
+		if !strings.Contains(string(b), `"persistentVolumeClaim":{"claimName":"openneuro-prod-datasets"}`) || !strings.Contains(string(b), `"mountPath":"/datalad"`) {
+			t.Error("the workers do not mount the datasets claim at /datalad")
+		}
+	}
+}
+
+func claimOf(t *testing.T, rec *infratest.Recorder) map[string]any {
+	t.Helper()
+	pvc := rec.Find("kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets")
+	if pvc == nil {
+		t.Fatal("no datasets claim")
+	}
+	return pvc.Plain(false)["spec"].(map[string]any)
+}
