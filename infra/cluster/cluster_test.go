@@ -45,16 +45,8 @@ type result struct {
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
-	program := infratest.WithProgram(func(ctx *pulumi.Context) error {
-		cfg, err := stacks.Load(ctx)
-		if err != nil {
-			return err
-		}
-		r.cfg = cfg
-		aws, err := infra.BuildAWS(ctx, cfg)
-		if err != nil {
-			return err
-		}
+	r.rec, r.cfg = infratest.RunPlatform(t, stack, func(ctx *pulumi.Context, aws *infra.AWS) error {
+		var err error
 		c := aws.Cluster
 		r.pool, r.groups, r.hasProv = c.StoragePool, len(c.NodeGroups), c.Provider != nil
 		r.outputs = map[string]internals.UnsafeAwaitOutputResult{}
@@ -67,8 +59,7 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 			}
 		}
 		return nil
-	})
-	r.rec = infratest.Run(t, stack, append(opts, program)...)
+	}, opts...)
 	r.privateIDs = r.cfg.Network.PrivateSubnetIDs
 	if !r.cfg.Network.UsesExistingVPC() {
 		for _, az := range r.cfg.Network.AvailabilityZones {
@@ -81,13 +72,7 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 // own returns the cluster layer's resources of one type: run builds every platform layer, so a
 // count over the whole stack would count the other layers' resources too.
 func (r *result) own(typ string) []infratest.Resource {
-	var out []infratest.Resource
-	for _, res := range r.rec.Descendants(cluster.Type) {
-		if res.Type == typ {
-			out = append(out, res)
-		}
-	}
-	return out
+	return r.rec.DescendantsOfType(cluster.Type, typ)
 }
 
 func (r *result) eks(t *testing.T) (*infratest.Resource, map[string]any) {

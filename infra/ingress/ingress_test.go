@@ -39,16 +39,7 @@ type result struct {
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
-	program := infratest.WithProgram(func(ctx *pulumi.Context) error {
-		cfg, err := stacks.Load(ctx)
-		if err != nil {
-			return err
-		}
-		r.cfg = cfg
-		aws, err := infra.BuildAWS(ctx, cfg)
-		if err != nil {
-			return err
-		}
+	r.rec, r.cfg = infratest.RunPlatform(t, stack, func(ctx *pulumi.Context, aws *infra.AWS) error {
 		in := aws.Ingress
 		r.className = in.ClassName
 		urn, err := internals.UnsafeAwaitOutput(ctx.Context(), in.Controller.URN())
@@ -57,8 +48,7 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 		}
 		r.controller = string(urn.Value.(pulumi.URN))
 		return nil
-	})
-	r.rec = infratest.Run(t, stack, append(opts, program)...)
+	}, opts...)
 	for _, ng := range r.rec.ByType("aws:eks/nodeGroup:NodeGroup") {
 		r.nodeGroups = append(r.nodeGroups, ng.URN)
 	}

@@ -40,20 +40,10 @@ type result struct {
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
-	program := infratest.WithProgram(func(ctx *pulumi.Context) error {
-		cfg, err := stacks.Load(ctx)
-		if err != nil {
-			return err
-		}
-		r.cfg = cfg
-		aws, err := infra.BuildAWS(ctx, cfg)
-		if err != nil {
-			return err
-		}
+	r.rec, r.cfg = infratest.RunPlatform(t, stack, func(_ *pulumi.Context, aws *infra.AWS) error {
 		r.drivers = len(aws.Storage.Drivers)
 		return nil
-	})
-	r.rec = infratest.Run(t, stack, append(opts, program)...)
+	}, opts...)
 	for _, az := range r.cfg.Network.AvailabilityZones {
 		r.privateIDs = append(r.privateIDs, r.rec.Find("aws:ec2/subnet:Subnet", "network-private-"+az).ID)
 	}
@@ -67,13 +57,7 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 // own returns the storage layer's resources of one type: run builds every platform layer, so a
 // count over the whole stack would count the other layers' resources too.
 func (r *result) own(typ string) []infratest.Resource {
-	var out []infratest.Resource
-	for _, res := range r.rec.Descendants(storage.Type) {
-		if res.Type == typ {
-			out = append(out, res)
-		}
-	}
-	return out
+	return r.rec.DescendantsOfType(storage.Type, typ)
 }
 
 func TestFileSystem(t *testing.T) {

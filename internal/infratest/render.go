@@ -33,6 +33,17 @@ func (r *Recorder) Descendants(componentType string) []Resource {
 	return out
 }
 
+// DescendantsOfType returns the resources of type typ under the component(s) of componentType.
+func (r *Recorder) DescendantsOfType(componentType, typ string) []Resource {
+	var out []Resource
+	for _, res := range r.Descendants(componentType) {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
 // RenderYAML renders resources as a multi-document YAML for golden files: Kubernetes objects as the
 // manifest the provider would apply, every other custom resource as its type, name, options and
 // inputs. Secrets are redacted, ids and provider references left out.

@@ -136,3 +136,23 @@ func Run(t testing.TB, stack string, opts ...Option) *Recorder {
 	}
 	return rec
 }
+
+// RunPlatform runs the AWS platform layers for a stack exactly as the program wires them
+// (infra.BuildAWS) and calls inspect inside the program, where a test can read the layers' Go
+// handles and await their outputs. It fails the test on error.
+func RunPlatform(t testing.TB, stack string, inspect func(ctx *pulumi.Context, aws *infra.AWS) error, opts ...Option) (*Recorder, *stacks.Config) {
+	t.Helper()
+	var cfg *stacks.Config
+	program := WithProgram(func(ctx *pulumi.Context) error {
+		var err error
+		if cfg, err = stacks.Load(ctx); err != nil {
+			return err
+		}
+		aws, err := infra.BuildAWS(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		return inspect(ctx, aws)
+	})
+	return Run(t, stack, append(opts, program)...), cfg
+}
