@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -90,7 +91,14 @@ type NodeGroup struct {
 	MaxSize int `json:"maxSize,omitempty"`
 	// DiskSizeGiB is the root EBS volume size. Default 50.
 	DiskSizeGiB int `json:"diskSizeGiB,omitempty"`
+	// AMIReleaseVersion pins the EKS AL2023 AMI release, e.g. 1.35.0-20260115. Default "": the
+	// latest release when the group is created or its Kubernetes version changes. Raising it rolls
+	// the nodes one at a time.
+	AMIReleaseVersion string `json:"amiReleaseVersion,omitempty"`
 }
+
+// amiReleaseRE is an EKS AMI release version: <kubernetes major.minor.patch>-<YYYYMMDD>.
+var amiReleaseRE = regexp.MustCompile(`^([0-9]+\.[0-9]+)\.[0-9]+-[0-9]{8}$`)
 
 // Dashboard configures the optional Kubernetes dashboard.
 type Dashboard struct {
@@ -201,9 +209,9 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	if !c.DefaultNodeGroup.IsEnabled() {
 		v.addf("cluster.defaultNodeGroup.enabled", "the default node group cannot be disabled; size it down instead")
 	}
-	c.DefaultNodeGroup.validate(v, "cluster.defaultNodeGroup", false)
+	c.DefaultNodeGroup.validate(v, "cluster.defaultNodeGroup", c.KubernetesVersion, false)
 	if c.EdgeFSNodeGroup.IsEnabled() {
-		c.EdgeFSNodeGroup.validate(v, "cluster.edgefsNodeGroup", true)
+		c.EdgeFSNodeGroup.validate(v, "cluster.edgefsNodeGroup", c.KubernetesVersion, true)
 	}
 	if c.Dashboard.Enabled {
 		v.version("cluster.dashboard.chartVersion", c.Dashboard.ChartVersion)
@@ -231,7 +239,7 @@ func (c Cluster) validateExisting(v *validator) {
 	}
 }
 
-func (n NodeGroup) validate(v *validator, path string, needsInstanceStore bool) {
+func (n NodeGroup) validate(v *validator, path, kubernetesVersion string, needsInstanceStore bool) {
 	if !instanceTypeRE.MatchString(n.InstanceType) {
 		v.addf(path+".instanceType", "%q is not an EC2 instance type; write it like m5a.large", n.InstanceType)
 	} else if needsInstanceStore && !instanceStoreRE.MatchString(n.InstanceType) {
@@ -244,6 +252,11 @@ func (n NodeGroup) validate(v *validator, path string, needsInstanceStore bool) 
 	}
 	if n.DesiredSize < n.MinSize || n.DesiredSize > n.MaxSize {
 		v.addf(path+".desiredSize", "%d is outside minSize..maxSize (%d..%d); pick a size in that range", n.DesiredSize, n.MinSize, n.MaxSize)
+	}
+	if n.AMIReleaseVersion != "" {
+		if m := amiReleaseRE.FindStringSubmatch(n.AMIReleaseVersion); m == nil || m[1] != kubernetesVersion {
+			v.addf(path+".amiReleaseVersion", "%q is not an AL2023 AMI release of Kubernetes %s; write it like %s.0-20260115 (aws ssm get-parameter --name /aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/release_version)", n.AMIReleaseVersion, kubernetesVersion, kubernetesVersion, kubernetesVersion)
+		}
 	}
 	if n.DiskSizeGiB < 20 {
 		v.addf(path+".diskSizeGiB", "%d GiB is too small for AL2023 nodes and their images; use at least 20", n.DiskSizeGiB)

@@ -150,6 +150,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"app.datasetStore: edgefs needs edgefs.enabled true"}},
 		{"storage pool too small", []infratest.Option{infratest.WithValue("edgefs.resources.requests.cpu", "1"), infratest.WithValue("app.workers", 4)},
 			[]string{"cluster.edgefsNodeGroup: 3 x i3en.large cannot hold what must run there (one EdgeFS target per node, 4 dataset workers, the NFS/S3 gateways): no room for dataset worker"}},
+		{"AMI release of another Kubernetes version", []infratest.Option{infratest.WithValue("cluster.edgefsNodeGroup.amiReleaseVersion", "1.34.2-20260101")},
+			[]string{`cluster.edgefsNodeGroup.amiReleaseVersion: "1.34.2-20260101" is not an AL2023 AMI release of Kubernetes 1.35`}},
 		{"missing region", []infratest.Option{infratest.WithoutValue("aws:region")},
 			[]string{"aws:region: is not set"}},
 	}

@@ -317,3 +317,19 @@ func TestNetworkingAddOnsPinned(t *testing.T) {
 		t.Errorf("a kube-proxy of another minor version must be rejected, got %v", err)
 	}
 }
+
+// TestAMIReleaseVersion: unset, EKS picks the AMI at creation (no input, no churn); set, it is the
+// node group's releaseVersion, so raising it rolls the nodes.
+func TestAMIReleaseVersion(t *testing.T) {
+	r := run(t, "prod", infratest.WithValue("cluster.defaultNodeGroup.amiReleaseVersion", "1.35.0-20260115"))
+	for _, ng := range r.rec.ByType(nodeGroupType) {
+		got := ng.Plain(false)["releaseVersion"]
+		want := any(nil)
+		if ng.Name == "cluster-default" {
+			want = "1.35.0-20260115"
+		}
+		if got != want {
+			t.Errorf("%s releaseVersion %v, want %v", ng.Name, got, want)
+		}
+	}
+}

@@ -170,13 +170,16 @@ func newNodeGroup(ctx *pulumi.Context, name string, cfg stacks.Cluster, subnets 
 	// The EKS name is auto-named (<logical name>-<suffix>): a change that replaces the group (e.g.
 	// the instance type) then creates the new group before draining the old one.
 	ng, err := awseks.NewNodeGroup(ctx, name+"-"+s.key, &awseks.NodeGroupArgs{
-		ClusterName:   pulumi.String(cfg.Name),
-		Version:       pulumi.String(cfg.KubernetesVersion),
-		NodeRoleArn:   role.Arn,
-		SubnetIds:     subnets,
-		AmiType:       pulumi.String(AMIType),
-		CapacityType:  pulumi.String("ON_DEMAND"),
-		InstanceTypes: pulumi.StringArray{pulumi.String(s.cfg.InstanceType)},
+		ClusterName:  pulumi.String(cfg.Name),
+		Version:      pulumi.String(cfg.KubernetesVersion),
+		NodeRoleArn:  role.Arn,
+		SubnetIds:    subnets,
+		AmiType:      pulumi.String(AMIType),
+		CapacityType: pulumi.String("ON_DEMAND"),
+		// Unset: EKS takes the latest AMI release at creation and keeps it; set: a new release rolls
+		// the nodes (maxUnavailable 1).
+		ReleaseVersion: optional(s.cfg.AMIReleaseVersion),
+		InstanceTypes:  pulumi.StringArray{pulumi.String(s.cfg.InstanceType)},
 		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
 			DesiredSize: pulumi.Int(s.cfg.DesiredSize),
 			MinSize:     pulumi.Int(s.cfg.MinSize),
@@ -200,4 +203,12 @@ func newNodeGroup(ctx *pulumi.Context, name string, cfg stacks.Cluster, subnets 
 		return nil, fmt.Errorf("cluster: node group %s: %w", s.key, err)
 	}
 	return ng, nil
+}
+
+// optional is nil for "", so an unset value stays out of the inputs.
+func optional(s string) pulumi.StringPtrInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
 }
