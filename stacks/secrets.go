@@ -68,9 +68,6 @@ type Secrets struct {
 	values map[string]pulumi.StringOutput
 }
 
-// NewSecrets wraps already-secret outputs (for tests of single layers).
-func NewSecrets(values map[string]pulumi.StringOutput) Secrets { return Secrets{values: values} }
-
 // Has reports whether the secret key is set.
 func (s Secrets) Has(key string) bool { _, ok := s.values[key]; return ok }
 

@@ -127,9 +127,6 @@ func (v *validator) quantity(path, value string) {
 	}
 }
 
-// arnRE is any AWS ARN.
-var arnRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:.+$`)
-
 // acmCertRE is an ACM certificate ARN.
 var acmCertRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`)
 

@@ -183,7 +183,7 @@ func (r *Recorder) Records() []ResourceRecord {
 		if deps == nil {
 			deps = []string{}
 		}
-		provider, _, _ := strings.Cut(res.Provider, "::"+providerIDSep(res.Provider))
+		provider := providerURN(res.Provider)
 		out = append(out, ResourceRecord{
 			Type: res.Type, Name: res.Name, URN: res.URN, Parent: res.Parent, DependsOn: deps,
 			Provider: provider, Protect: res.Protect, RetainOnDelete: res.RetainOnDelete,
@@ -193,10 +193,10 @@ func (r *Recorder) Records() []ResourceRecord {
 	return out
 }
 
-// providerIDSep returns the id part of a "<urn>::<id>" provider reference.
-func providerIDSep(ref string) string {
+// providerURN drops the id from a "<urn>::<id>" provider reference.
+func providerURN(ref string) string {
 	if i := strings.LastIndex(ref, "::"); i >= 0 {
-		return ref[i+2:]
+		return ref[:i]
 	}
-	return ""
+	return ref
 }

@@ -84,16 +84,6 @@ func (r *Recorder) Find(typ, name string) *Resource {
 	return nil
 }
 
-// ByURN returns the resource with the given URN, or nil.
-func (r *Recorder) ByURN(urn string) *Resource {
-	for _, res := range r.Resources() {
-		if res.URN == urn {
-			return &res
-		}
-	}
-	return nil
-}
-
 // NewResource records a registration and answers with a fake id and realistic outputs.
 func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs}
