@@ -7,7 +7,7 @@ OUT   ?= out/$(STACK)
 
 ## test: lint, build the envtest API server if missing (cached), run every test tier.
 test: lint envtest
-	KUBEBUILDER_ASSETS="$$(scripts/envtest-bins.sh)" go test -count=1 ./...
+	KUBEBUILDER_ASSETS="$$(scripts/tools.sh envtest)" go test -count=1 ./...
 
 ## unit: the tests without the API server (tier 3 is skipped with a message).
 unit:
@@ -21,7 +21,7 @@ lint:
 
 ## envtest: build etcd and kube-apiserver into ~/.cache/openneuro-infra (once, ~4 minutes).
 envtest:
-	@scripts/envtest-bins.sh >/dev/null
+	@scripts/tools.sh envtest >/dev/null
 
 ## render: offline render of STACK into OUT (no AWS, no cluster).
 render:

@@ -1,7 +1,7 @@
 package kubecheck
 
 // Tier 3 (STYLE.md practice 12): every object of every stack goes to a real kube-apiserver, started
-// with envtest from the binaries scripts/envtest-bins.sh builds.
+// with envtest from the binaries scripts/tools.sh builds.
 
 import (
 	"bufio"
@@ -89,7 +89,7 @@ func startAPIServer() {
 	}
 	if len(missing) > 0 {
 		testEnv.skip = fmt.Sprintf("envtest binaries %s not in %s: run the README's test command `make test`, "+
-			"which builds them (scripts/envtest-bins.sh), or set KUBEBUILDER_ASSETS", strings.Join(missing, " and "), dir)
+			"which builds them (scripts/tools.sh), or set KUBEBUILDER_ASSETS", strings.Join(missing, " and "), dir)
 		return
 	}
 	start := time.Now()
@@ -119,7 +119,7 @@ func startAPIServer() {
 }
 
 // assetsDir is where etcd and kube-apiserver are: $KUBEBUILDER_ASSETS when set, else the cache
-// folder of scripts/envtest-bins.sh for the pinned Kubernetes version.
+// folder of scripts/tools.sh for the pinned Kubernetes version.
 func assetsDir() (string, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		return dir, nil
@@ -139,9 +139,9 @@ func assetsDir() (string, error) {
 	return filepath.Join(cache, "envtest", "k8s-"+version), nil
 }
 
-// pinnedVersion reads one KEY=value of scripts/envtest-versions.env, the single place the version is set.
+// pinnedVersion reads one KEY=value of scripts/tool-versions.env, the single place the version is set.
 func pinnedVersion(key string) (string, error) {
-	path := filepath.Join(infratest.RepoRoot(), "scripts", "envtest-versions.env")
+	path := filepath.Join(infratest.RepoRoot(), "scripts", "tool-versions.env")
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("read pinned versions: %w", err)
