@@ -1,4 +1,9 @@
-package main
+// Package secretsfile reads a secrets file (the format of stacks/secrets.example.yaml: flat KEY: value
+// pairs) and turns it into the `pulumi config set --secret` commands that load it into a stack, each
+// value on standard input so that it never appears in a process list or shell history. cmd/secrets
+// (make secrets, make local) and the e2e tests use it, so the quick start and the tests load secrets
+// the same way.
+package secretsfile
 
 import (
 	"bytes"
@@ -11,14 +16,15 @@ import (
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
-// command is one pulumi invocation; the secret value goes to its standard input.
-type command struct {
+// Command is one pulumi invocation; the secret value goes to its standard input.
+type Command struct {
 	Args  []string
 	Stdin string
 }
 
-// parse reads a flat KEY: value YAML file, rejecting unknown keys and non-string values.
-func parse(data []byte) (map[string]string, error) {
+// Parse reads a flat KEY: value YAML file, rejecting unknown keys and non-string values. Empty values
+// are left out.
+func Parse(data []byte) (map[string]string, error) {
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		return nil, err
@@ -51,24 +57,26 @@ func parse(data []byte) (map[string]string, error) {
 	return values, nil
 }
 
-// commands returns one `pulumi config set --secret` per value, in the order of stacks.SecretSpecs.
-func commands(stack string, values map[string]string) []command {
-	var out []command
+// Commands returns one `pulumi config set --secret` per value, in the order of stacks.SecretSpecs.
+// A configFile other than "" is passed as --config-file (a stack file kept outside the repository).
+func Commands(stack, configFile string, values map[string]string) []Command {
+	var out []Command
 	for _, spec := range stacks.SecretSpecs {
 		v, ok := values[spec.Key]
 		if !ok {
 			continue
 		}
-		out = append(out, command{
-			Args:  []string{"pulumi", "config", "set", "--secret", "--stack", stack, stacks.Project + ":" + spec.Key},
-			Stdin: v,
-		})
+		args := []string{"pulumi", "config", "set", "--secret", "--stack", stack}
+		if configFile != "" {
+			args = append(args, "--config-file", configFile)
+		}
+		out = append(out, Command{Args: append(args, stacks.Project+":"+spec.Key), Stdin: v})
 	}
 	return out
 }
 
-// exampleFile renders stacks/secrets.example.yaml from the secret specs.
-func exampleFile() string {
+// Example renders stacks/secrets.example.yaml from the secret specs.
+func Example() string {
 	var b bytes.Buffer
 	b.WriteString("# Secrets of one OpenNeuro stack. Copy this file OUTSIDE the repository, fill it in, and load it:\n")
 	b.WriteString("#   make secrets STACK=staging FILE=~/openneuro-staging-secrets.yaml\n")

@@ -1,4 +1,4 @@
-package main
+package secretsfile
 
 import (
 	"os"
@@ -16,10 +16,10 @@ func TestExampleFileIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != exampleFile() {
+	if string(got) != Example() {
 		t.Errorf("%s is out of date; run `go run ./cmd/secrets --example > stacks/secrets.example.yaml`", path)
 	}
-	values, err := parse(got)
+	values, err := Parse(got)
 	if err != nil {
 		t.Fatalf("the example does not parse: %v", err)
 	}
@@ -38,11 +38,11 @@ func TestExampleFileIsCurrent(t *testing.T) {
 
 func TestParseAndCommands(t *testing.T) {
 	file := []byte("JWT_SECRET: s3cret\nMONGO_URL: 'mongodb://u:p@h/db'\nGOOGLE_CLIENT_ID: \"\"\nDATALAD_SSH_KEY: |\n  -----BEGIN OPENSSH PRIVATE KEY-----\n  abc\n  -----END OPENSSH PRIVATE KEY-----\n")
-	values, err := parse(file)
+	values, err := Parse(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := commands("staging", values)
+	cmds := Commands("staging", "", values)
 	if len(cmds) != 3 {
 		t.Fatalf("want 3 commands (empty values skipped), got %d", len(cmds))
 	}
@@ -63,7 +63,7 @@ func TestParseAndCommands(t *testing.T) {
 }
 
 func TestParseRejectsUnknownAndNonStrings(t *testing.T) {
-	_, err := parse([]byte("JWT_SECRT: x\nDOI_PREFIX: 10.18112\n"))
+	_, err := Parse([]byte("JWT_SECRT: x\nDOI_PREFIX: 10.18112\n"))
 	if err == nil {
 		t.Fatal("parse accepted a misspelt key and a number")
 	}
