@@ -134,7 +134,11 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 	if err != nil {
 		return nil, err
 	}
-	return &platform{provider: c.Provider}, nil
+	p := &platform{provider: c.Provider}
+	if sp := cfg.Cluster.StoragePool; sp != nil {
+		p.storagePool = &placement.Pool{Key: sp.Key, Value: sp.Value}
+	}
+	return p, nil
 }
 
 // application builds EdgeFS (when enabled) and OpenNeuro on the platform.

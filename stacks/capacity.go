@@ -7,8 +7,10 @@ import (
 )
 
 // instanceSizes are the vCPUs and memory (GiB) of the instance-store types the storage pool is made
-// of (EC2 instance type specifications). Other types are not checked.
-var instanceSizes = map[string]struct{ vcpu, memGiB int }{
+// of, and of the default pool's m5a.large (EC2 instance type specifications). Other types are not
+// checked.
+var instanceSizes = map[string]instanceSize{
+	"m5a.large":  {2, 8},
 	"i3en.large": {2, 16}, "i3en.xlarge": {4, 32}, "i3en.2xlarge": {8, 64}, "i3en.3xlarge": {12, 96},
 	"i3en.6xlarge": {24, 192}, "i3en.12xlarge": {48, 384}, "i3en.24xlarge": {96, 768},
 	"i4i.large": {2, 16}, "i4i.xlarge": {4, 32}, "i4i.2xlarge": {8, 64}, "i4i.4xlarge": {16, 128},
@@ -38,6 +40,26 @@ func reservedMilliCPU(vcpu int) int {
 	return r
 }
 
+type instanceSize struct{ vcpu, memGiB int }
+
+// podMilliCPU and podMemMi are what one node of this size leaves for the program's pods.
+func (s instanceSize) podMilliCPU() int64 {
+	return int64(s.vcpu*1000 - reservedMilliCPU(s.vcpu) - daemonSetMilliCPU)
+}
+func (s instanceSize) podMemMi() int64 { return int64(s.memGiB*1024 - systemMemMi - daemonSetMemMi) }
+
+// PodCapacity returns the CPU (millicores) and memory (MiB) that one EKS node of instanceType leaves
+// for the program's pods, after the kubelet's reservation and the EKS DaemonSets; ok is false for
+// a type the table does not know. The simulated cluster's nodes have exactly this allocatable, so
+// its scheduler checks the same arithmetic as this validation.
+func PodCapacity(instanceType string) (milliCPU, memMi int64, ok bool) {
+	s, ok := instanceSizes[instanceType]
+	if !ok {
+		return 0, 0, false
+	}
+	return s.podMilliCPU(), s.podMemMi(), true
+}
+
 // podNeed is what must be scheduled on the storage pool.
 type podNeed struct {
 	what        string
@@ -50,8 +72,8 @@ type podNeed struct {
 // EdgeFS target per node, the dataset workers, and the NFS/S3 gateways. Otherwise the first
 // pulumi up waits an hour for a worker that stays Pending, or EdgeFS runs below its replica count.
 func validateStoragePool(v *validator, c Cluster, e EdgeFS, o OpenNeuro) {
-	if !c.HasStoragePool() {
-		return
+	if c.Mode != ModeEKS || !c.HasStoragePool() {
+		return // an existing cluster's node sizes are not known here
 	}
 	size, known := instanceSizes[c.EdgeFSNodeGroup.InstanceType]
 	if !known {
@@ -81,8 +103,7 @@ func validateStoragePool(v *validator, c Cluster, e EdgeFS, o OpenNeuro) {
 	freeCPU := make([]int64, nodes)
 	freeMem := make([]int64, nodes)
 	for i := range freeCPU {
-		freeCPU[i] = int64(size.vcpu*1000 - reservedMilliCPU(size.vcpu) - daemonSetMilliCPU)
-		freeMem[i] = int64(size.memGiB*1024 - systemMemMi - daemonSetMemMi)
+		freeCPU[i], freeMem[i] = size.podMilliCPU(), size.podMemMi()
 	}
 	// Targets first (one per node), then the rest largest first: first-fit decreasing.
 	sort.SliceStable(needs, func(i, j int) bool {

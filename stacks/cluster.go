@@ -18,7 +18,7 @@ const (
 )
 
 // SupportedKubernetesVersions are the EKS versions this program is tested against. The envtest
-// binaries (scripts/envtest-versions.env) are built for DefaultKubernetesVersion.
+// binaries (scripts/tool-versions.env) are built for DefaultKubernetesVersion.
 var SupportedKubernetesVersions = []string{"1.33", "1.34", "1.35", "1.36"}
 
 // DefaultKubernetesVersion is the EKS version a stack gets unless it sets cluster.kubernetesVersion.
@@ -32,6 +32,15 @@ var kubeProxyVersions = map[string]string{
 	"1.35": "v1.35.3-eksbuild.2",
 	"1.36": "v1.36.0-eksbuild.14",
 }
+
+// The node groups' default instance types and sizes (the 2020 eksctl cluster: 3 x m5a.large, and
+// the edgefs-target group of 3 x i3en.large with NVMe instance store).
+const (
+	DefaultPoolInstanceType = "m5a.large"
+	DefaultPoolSize         = 3
+	StoragePoolInstanceType = "i3en.large"
+	StoragePoolSize         = 3
+)
 
 // DefaultVpcCniVersion is the vpc-cni EKS add-on build, valid for every supported Kubernetes version.
 const DefaultVpcCniVersion = "v1.21.1-eksbuild.7"
@@ -72,6 +81,10 @@ type Cluster struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	// Context is the kubeconfig context used in existing mode. Default "": the current context.
 	Context string `json:"context,omitempty"`
+	// StoragePool names the existing cluster's storage nodes (existing mode): nodes labelled and
+	// tainted <key>=<value>:NoSchedule, where EdgeFS and the dataset workers then run. Default none:
+	// they run anywhere. In eks mode the edgefs-target node group is the storage pool.
+	StoragePool *StoragePool `json:"storagePool,omitempty"`
 	// Dashboard is the optional Kubernetes dashboard (eks mode), reached by port-forward.
 	Dashboard Dashboard `json:"dashboard,omitempty"`
 }
@@ -108,11 +121,25 @@ type Dashboard struct {
 	ChartVersion string `json:"chartVersion,omitempty"`
 }
 
+// StoragePool is a set of nodes labelled and tainted Key=Value:NoSchedule.
+type StoragePool struct {
+	// Key is the node label and taint key, e.g. openneuro.org/node-pool.
+	Key string `json:"key"`
+	// Value is the node label and taint value, e.g. edgefs-target.
+	Value string `json:"value"`
+}
+
 // IsEnabled reports whether the node group is on (nil means on).
 func (n NodeGroup) IsEnabled() bool { return n.Enabled == nil || *n.Enabled }
 
-// HasStoragePool reports whether the stack has the tainted edgefs-target node group.
-func (c Cluster) HasStoragePool() bool { return c.Mode == ModeEKS && c.EdgeFSNodeGroup.IsEnabled() }
+// HasStoragePool reports whether the stack has tainted storage nodes: the edgefs-target node group
+// in eks mode, cluster.storagePool in existing mode.
+func (c Cluster) HasStoragePool() bool {
+	if c.Mode == ModeExisting {
+		return c.StoragePool != nil
+	}
+	return c.EdgeFSNodeGroup.IsEnabled()
+}
 
 func boolPtr(b bool) *bool { return &b }
 
@@ -159,10 +186,10 @@ func (c *Cluster) applyDefaults(env Env) {
 	if len(c.PublicAccessCIDRs) == 0 && *c.EndpointPublicAccess {
 		c.PublicAccessCIDRs = []string{"0.0.0.0/0"}
 	}
-	c.DefaultNodeGroup.applyDefaults("m5a.large", 3, 6)
+	c.DefaultNodeGroup.applyDefaults(DefaultPoolInstanceType, DefaultPoolSize, 6)
 	if c.EdgeFSNodeGroup.IsEnabled() {
 		// A storage cluster does not autoscale: EdgeFS places data on these exact nodes.
-		c.EdgeFSNodeGroup.applyDefaults("i3en.large", 3, 3)
+		c.EdgeFSNodeGroup.applyDefaults(StoragePoolInstanceType, StoragePoolSize, StoragePoolSize)
 	}
 	if c.Dashboard.ChartVersion == "" {
 		c.Dashboard.ChartVersion = "7.13.0"
@@ -185,6 +212,9 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	}
 	if c.Kubeconfig != "" || c.Context != "" {
 		v.addf("cluster.kubeconfig", "kubeconfig and context are only used with cluster.mode existing; remove them, the program builds its own kubeconfig for EKS")
+	}
+	if c.StoragePool != nil {
+		v.addf("cluster.storagePool", "is for cluster.mode existing; in eks mode the storage pool is cluster.edgefsNodeGroup")
 	}
 	if len(c.Name) > 100 || !dnsLabel.MatchString(c.Name) {
 		v.addf("cluster.name", "%q is not a valid EKS cluster name; use lower-case letters, digits and '-'", c.Name)
@@ -236,6 +266,10 @@ func (c Cluster) validateExisting(v *validator) {
 		if eksOnly[key] {
 			v.addf("cluster."+key, "is an EKS setting but cluster.mode is existing; remove it (the existing cluster is managed elsewhere)")
 		}
+	}
+	if p := c.StoragePool; p != nil {
+		v.labelKey("cluster.storagePool.key", p.Key)
+		v.labelValue("cluster.storagePool.value", p.Value)
 	}
 }
 

@@ -87,7 +87,8 @@ func (n NFSService) ExportPath() string { return "/" + n.Tenant + "/" + n.Bucket
 
 func (e *EdgeFS) applyDefaults(c Cluster) {
 	if e.Enabled == nil {
-		e.Enabled = boolPtr(c.HasStoragePool())
+		// On an existing cluster EdgeFS is the operator's choice, storage pool or not.
+		e.Enabled = boolPtr(c.Mode == ModeEKS && c.HasStoragePool())
 	}
 	if !e.IsEnabled() {
 		return
@@ -145,7 +146,7 @@ func (e EdgeFS) validate(v *validator, c Cluster) {
 	if e.SysRepCount < 1 || e.SysRepCount > 3 {
 		v.addf("edgefs.sysRepCount", "is %d; use 1 to 3 (3 keeps a copy on each storage node)", e.SysRepCount)
 	}
-	if c.HasStoragePool() && e.SysRepCount > c.EdgeFSNodeGroup.DesiredSize && e.FailureDomain == "host" {
+	if c.Mode == ModeEKS && c.HasStoragePool() && e.SysRepCount > c.EdgeFSNodeGroup.DesiredSize && e.FailureDomain == "host" {
 		v.addf("edgefs.sysRepCount", "%d replicas with failureDomain host need as many storage nodes, but cluster.edgefsNodeGroup.desiredSize is %d", e.SysRepCount, c.EdgeFSNodeGroup.DesiredSize)
 	}
 	v.oneOf("edgefs.failureDomain", e.FailureDomain, "host", "device", "zone")

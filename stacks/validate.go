@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // validator collects problems; each message reads "<config path>: <what is wrong>; <fix>".
@@ -39,6 +41,20 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 func (v *validator) k8sName(path, value string, maxLen int) {
 	if !dnsLabel.MatchString(value) || len(value) > maxLen {
 		v.addf(path, "%q is not a valid Kubernetes name; use at most %d lower-case letters, digits and '-'", value, maxLen)
+	}
+}
+
+// labelKey checks a Kubernetes label (and taint) key, e.g. openneuro.org/node-pool.
+func (v *validator) labelKey(path, value string) {
+	if errs := validation.IsQualifiedName(value); len(errs) > 0 {
+		v.addf(path, "%q is not a valid label key: %s", value, strings.Join(errs, "; "))
+	}
+}
+
+// labelValue checks a Kubernetes label (and taint) value; it must not be empty here.
+func (v *validator) labelValue(path, value string) {
+	if errs := validation.IsValidLabelValue(value); len(errs) > 0 || value == "" {
+		v.addf(path, "%q is not a valid label value; use at most 63 letters, digits, '-', '_' and '.'", value)
 	}
 }
 
