@@ -14,6 +14,7 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/dashboard"
 	"github.com/openneuro/openneuro-infra/infra/edgefs"
 	"github.com/openneuro/openneuro-infra/infra/existing"
+	"github.com/openneuro/openneuro-infra/infra/exposure"
 	"github.com/openneuro/openneuro-infra/infra/ingress"
 	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
@@ -30,8 +31,9 @@ type platform struct {
 	nodeGroups []pulumi.Resource
 	// storageDrivers: volume claims are created after them and deleted before them.
 	storageDrivers []pulumi.Resource
-	// ingressController: Services and Ingresses wait for its webhook and are deleted while it runs.
-	ingressController pulumi.Resource
+	// exposure is how the site is reached: the ALB of the load balancer controller, or the
+	// existing cluster's own ingress controller.
+	exposure exposure.Exposure
 }
 
 // Run is the Pulumi program.
@@ -118,9 +120,13 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 	ctx.Export("privateSubnetIds", aws.Network.PrivateSubnetIDs)
 	ctx.Export("efsFileSystemId", aws.Storage.FileSystemID)
 	ctx.Export("nodeGroupNames", eks.NodeGroupNames)
+	alb, err := ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, pulumi.String(cfg.OpenNeuro.CertificateARN), aws.Ingress.Controller)
+	if err != nil {
+		return nil, err
+	}
 	return &platform{
 		provider: eks.Provider, storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
-		storageDrivers: aws.Storage.Drivers, ingressController: aws.Ingress.Controller,
+		storageDrivers: aws.Storage.Drivers, exposure: alb,
 	}, nil
 }
 
@@ -134,7 +140,10 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{provider: c.Provider}
+	p := &platform{
+		provider: c.Provider,
+		exposure: exposure.Existing(cfg.Ingress.ClassName, cfg.Ingress.Annotations, cfg.Ingress.TLSSecretName),
+	}
 	if sp := cfg.Cluster.StoragePool; sp != nil {
 		p.storagePool = &placement.Pool{Key: sp.Key, Value: sp.Value}
 	}
@@ -148,16 +157,8 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 		Datasets: openneuro.Datasets{
 			StorageClass: cfg.Storage.DatasetsStorageClass, AccessMode: cfg.Storage.DatasetsAccessMode, Size: cfg.Storage.DatasetsSize,
 		},
-		RedisStorageClass: cfg.Storage.BlockStorageClass,
-		Ingress: openneuro.IngressSettings{
-			ClassName: cfg.Ingress.ClassName, ALB: cfg.IsEKS(), CertificateARN: cfg.OpenNeuro.CertificateARN,
-			Annotations: cfg.Ingress.Annotations, TLSSecretName: cfg.Ingress.TLSSecretName,
-		},
+		RedisStorageClass: cfg.Storage.BlockStorageClass, Exposure: p.exposure,
 		Protect: cfg.Storage.Protect, DependsOn: p.nodeGroups, StorageDrivers: p.storageDrivers,
-	}
-	// A typed nil inside the interface would not be nil: set the controller only when there is one.
-	if p.ingressController != nil {
-		args.IngressController = p.ingressController
 	}
 	if cfg.EdgeFS.IsEnabled() {
 		fs, err := edgefs.New(ctx, "edgefs", &edgefs.Args{

@@ -9,37 +9,36 @@ import (
 // apiHealthPath is the API's health endpoint: its probes and the ALB's target group check.
 const apiHealthPath = "/crn/"
 
-// api is the GraphQL API (openneuro/server, chart section 2.1-2.2).
-func (b *builder) api() error {
-	image := b.cfg.Images.Server
-	set := b.labelSet(compAPI, image)
-	sa, err := b.serviceAccount("api", set)
+// newAPI is the GraphQL API (openneuro/server, chart section 2.1-2.2); it returns its Service.
+func newAPI(k *kit, s *settings) (*corev1.Service, error) {
+	image := k.cfg.Images.Server
+	set := k.labelSet(compAPI, image)
+	sa, err := k.serviceAccount("api", set)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pod := basePod(sa)
 	pod.TopologySpreadConstraints = spread(set)
 	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
-		Name:    pulumi.String(b.objectName(compAPI)),
+		Name:    pulumi.String(k.objectName(compAPI)),
 		Image:   pulumi.String(image),
 		Ports:   httpPort(apiPort),
-		EnvFrom: b.envFrom(),
+		EnvFrom: s.envFrom(),
 		// The chart's liveness (60/30); the timeout is the chart's later 10 s.
 		LivenessProbe:   httpProbe(apiHealthPath, 60, 30, 10),
 		ReadinessProbe:  httpProbe(apiHealthPath, 15, 15, 10),
 		Lifecycle:       drainPause(),
-		Resources:       resources(b.cfg.Resources.API),
+		Resources:       resources(k.cfg.Resources.API),
 		SecurityContext: containerSecurity(),
 	}}
-	if _, err := appsv1.NewDeployment(b.ctx, b.logical("api"), &appsv1.DeploymentArgs{
-		Metadata: b.rolledMeta(b.objectName(compAPI), set, b.cfg.Replicas.API),
-		Spec:     deploymentSpec(b.cfg.Replicas.API, set, surgeRollout(), b.configAnnotations(), pod),
-	}, b.workloadOpts(b.configMap, b.secret)...); err != nil {
-		return err
+	if _, err := appsv1.NewDeployment(k.ctx, k.logical("api"), &appsv1.DeploymentArgs{
+		Metadata: k.rolledMeta(k.objectName(compAPI), set, k.cfg.Replicas.API),
+		Spec:     deploymentSpec(k.cfg.Replicas.API, set, surgeRollout(), s.checksums(), pod),
+	}, k.workloadOpts(s.deps()...)...); err != nil {
+		return nil, err
 	}
-	if err := b.disruptionBudget("api", set); err != nil {
-		return err
+	if err := k.disruptionBudget("api", set); err != nil {
+		return nil, err
 	}
-	b.apiSvc, err = b.httpService("api", set, apiPort, b.healthCheck(apiHealthPath))
-	return err
+	return k.httpService("api", set, apiPort, k.healthCheck(apiHealthPath))
 }

@@ -13,21 +13,34 @@ import (
 // other nodes.
 var nfsMountOptions = []string{"nfsvers=3", "proto=tcp", "hard", "timeo=600", "retrans=2", "lookupcache=positive"}
 
-// datasets creates the claim <release>-datasets that the DataLad service and the workers mount at
-// /datalad: dynamically provisioned from Datasets.StorageClass, or bound to a static NFS volume.
-func (b *builder) datasets() error {
-	d := b.args.Datasets
-	set := b.labelSet(compDatasets, "")
-	name := b.objectName("datasets")
-	keep := []pulumi.ResourceOption{pulumi.Protect(b.args.Protect), pulumi.RetainOnDelete(b.args.Protect)}
+// datasets is the shared volume of the git/git-annex repositories.
+type datasets struct {
+	claimName pulumi.StringPtrOutput
+}
+
+// volume mounts the datasets claim.
+func (d *datasets) volume() corev1.VolumeArgs {
+	return corev1.VolumeArgs{
+		Name:                  pulumi.String(datasetsVolume),
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: d.claimName.Elem()},
+	}
+}
+
+// newDatasets creates the claim <release>-datasets that the DataLad service and the workers mount
+// at /datalad: dynamically provisioned from Datasets.StorageClass, or bound to a static NFS volume.
+func newDatasets(k *kit) (*datasets, error) {
+	d := k.args.Datasets
+	set := k.labelSet(compDatasets, "")
+	name := k.objectName("datasets")
+	keep := []pulumi.ResourceOption{pulumi.Protect(k.args.Protect), pulumi.RetainOnDelete(k.args.Protect)}
 	spec := &corev1.PersistentVolumeClaimSpecArgs{
 		AccessModes: pulumi.ToStringArray([]string{d.AccessMode}),
 		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(d.Size)}},
 	}
 	var deps []pulumi.Resource
-	deps = append(deps, b.args.StorageDrivers...)
+	deps = append(deps, k.args.StorageDrivers...)
 	if d.NFS != nil {
-		pv, err := corev1.NewPersistentVolume(b.ctx, b.logical("datasets"), &corev1.PersistentVolumeArgs{
+		pv, err := corev1.NewPersistentVolume(k.ctx, k.logical("datasets"), &corev1.PersistentVolumeArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: set.Labels()},
 			Spec: &corev1.PersistentVolumeSpecArgs{
 				Capacity:    pulumi.StringMap{"storage": pulumi.String(d.Size)},
@@ -38,11 +51,11 @@ func (b *builder) datasets() error {
 				MountOptions:                  pulumi.ToStringArray(nfsMountOptions),
 				Nfs:                           &corev1.NFSVolumeSourceArgs{Server: d.NFS.Server, Path: pulumi.String(d.NFS.Path)},
 				// Reserved for this claim, so no other claim can bind it.
-				ClaimRef: &corev1.ObjectReferenceArgs{Namespace: b.ns, Name: pulumi.String(name)},
+				ClaimRef: &corev1.ObjectReferenceArgs{Namespace: k.ns, Name: pulumi.String(name)},
 			},
-		}, append([]pulumi.ResourceOption{b.parent, pulumi.DependsOn(b.args.DependsOn)}, keep...)...)
+		}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(k.args.DependsOn)}, keep...)...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		deps = append(deps, pv)
 		// "" (not unset) so the default class's provisioner does not step in.
@@ -51,21 +64,12 @@ func (b *builder) datasets() error {
 	} else if d.StorageClass != "" {
 		spec.StorageClassName = pulumi.String(d.StorageClass)
 	}
-	pvc, err := corev1.NewPersistentVolumeClaim(b.ctx, b.logical("datasets"), &corev1.PersistentVolumeClaimArgs{
-		Metadata: b.meta(name, set),
+	pvc, err := corev1.NewPersistentVolumeClaim(k.ctx, k.logical("datasets"), &corev1.PersistentVolumeClaimArgs{
+		Metadata: k.meta(name, set),
 		Spec:     spec,
-	}, append([]pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}, keep...)...)
+	}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(deps)}, keep...)...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.claimName = pvc.Metadata.Name()
-	return nil
-}
-
-// datasetsVolumeSource mounts the datasets claim.
-func (b *builder) datasetsVolumeSource() corev1.VolumeArgs {
-	return corev1.VolumeArgs{
-		Name:                  pulumi.String(datasetsVolume),
-		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSourceArgs{ClaimName: b.claimName.Elem()},
-	}
+	return &datasets{claimName: pvc.Metadata.Name()}, nil
 }

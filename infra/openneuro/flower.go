@@ -6,13 +6,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// flower is the Celery dashboard (chart section 2.8). It reads its basic auth (user:password) from
+// newFlower is the Celery dashboard (chart section 2.8). It reads its basic auth (user:password) from
 // FLOWER_BASIC_AUTH in the Secret. It has a ClusterIP Service and no Ingress: operators reach it
 // with `kubectl port-forward svc/<release>-flower 5555`.
-func (b *builder) flower() error {
-	image := b.cfg.Images.DataladService
-	set := b.labelSet(compFlower, image)
-	sa, err := b.serviceAccount("flower", set)
+func newFlower(k *kit, s *settings) error {
+	image := k.cfg.Images.DataladService
+	set := k.labelSet(compFlower, image)
+	sa, err := k.serviceAccount("flower", set)
 	if err != nil {
 		return err
 	}
@@ -29,23 +29,23 @@ func (b *builder) flower() error {
 	}
 	pod := basePod(sa)
 	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
-		Name:  pulumi.String(b.objectName(compFlower)),
+		Name:  pulumi.String(k.objectName(compFlower)),
 		Image: pulumi.String(image),
 		Command: pulumi.ToStringArray([]string{"flower", "-A", celeryApp, "--broker",
-			"redis://" + b.objectName(redisMasterSuffix)}),
+			"redis://" + k.objectName(redisMasterSuffix)}),
 		Ports:           httpPort(flowerPort),
-		EnvFrom:         b.envFrom(),
+		EnvFrom:         s.envFrom(),
 		ReadinessProbe:  listening(5, 10),
 		LivenessProbe:   listening(30, 30),
-		Resources:       resources(b.cfg.Resources.Flower),
+		Resources:       resources(k.cfg.Resources.Flower),
 		SecurityContext: containerSecurity(),
 	}}
-	if _, err := appsv1.NewDeployment(b.ctx, b.logical("flower"), &appsv1.DeploymentArgs{
-		Metadata: b.meta(b.objectName(compFlower), set),
-		Spec:     deploymentSpec(1, set, nil, b.configAnnotations(), pod),
-	}, b.workloadOpts(b.configMap, b.secret)...); err != nil {
+	if _, err := appsv1.NewDeployment(k.ctx, k.logical("flower"), &appsv1.DeploymentArgs{
+		Metadata: k.meta(k.objectName(compFlower), set),
+		Spec:     deploymentSpec(1, set, nil, s.checksums(), pod),
+	}, k.workloadOpts(s.deps()...)...); err != nil {
 		return err
 	}
-	_, err = b.httpService("flower", set, flowerPort, nil)
+	_, err = k.httpService("flower", set, flowerPort, nil)
 	return err
 }

@@ -9,6 +9,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/infra/exposure"
+	"github.com/openneuro/openneuro-infra/infra/ingress"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
@@ -57,15 +59,9 @@ func newLayer(ctx *pulumi.Context, mutate func(*openneuro.Args)) (*openneuro.Ope
 			Size:         cfg.Storage.DatasetsSize,
 		},
 		RedisStorageClass: cfg.Storage.BlockStorageClass,
-		Ingress: openneuro.IngressSettings{
-			ClassName:      cfg.Ingress.ClassName,
-			ALB:            cfg.IsEKS(),
-			CertificateARN: cfg.OpenNeuro.CertificateARN,
-			Annotations:    cfg.Ingress.Annotations,
-			TLSSecretName:  cfg.Ingress.TLSSecretName,
-		},
-		Protect:   cfg.Storage.Protect,
-		DependsOn: []pulumi.Resource{nodes},
+		Exposure:          exposure.Existing(cfg.Ingress.ClassName, cfg.Ingress.Annotations, cfg.Ingress.TLSSecretName),
+		Protect:           cfg.Storage.Protect,
+		DependsOn:         []pulumi.Resource{nodes},
 	}
 	if cfg.Cluster.HasStoragePool() {
 		args.StoragePool = placement.StoragePool()
@@ -84,7 +80,9 @@ func newLayer(ctx *pulumi.Context, mutate func(*openneuro.Args)) (*openneuro.Ope
 			return nil, err
 		}
 		args.StorageDrivers = []pulumi.Resource{efs, ebs}
-		args.IngressController = lbc
+		if args.Exposure, err = ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, pulumi.String(cfg.OpenNeuro.CertificateARN), lbc); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.OpenNeuro.DatasetStore == stacks.StoreEdgeFS {
 		// The EdgeFS operator's NFS Service, whose cluster IP the kubelet mounts.

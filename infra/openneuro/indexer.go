@@ -10,16 +10,16 @@ import (
 // indexerContainer is the chart's literal container name.
 const indexerContainer = "openneuro-indexer"
 
-// indexer fills the external Elasticsearch from the public GraphQL API (chart section 2.10). It
+// newIndexer fills the external Elasticsearch from the public GraphQL API (chart section 2.10). It
 // needs ELASTICSEARCH_CONNECTION; without it search is off and the job is not created, rather than
 // failing every four hours. Jobs read the ConfigMap and Secret when they start, so no checksum.
-func (b *builder) indexer() error {
-	if !b.args.Secrets.Has("ELASTICSEARCH_CONNECTION") {
+func newIndexer(k *kit, s *settings) error {
+	if !k.args.Secrets.Has("ELASTICSEARCH_CONNECTION") {
 		return nil
 	}
-	image := b.cfg.Images.Indexer
-	set := b.labelSet(compIndexer, image)
-	sa, err := b.serviceAccount("indexer", set)
+	image := k.cfg.Images.Indexer
+	set := k.labelSet(compIndexer, image)
+	sa, err := k.serviceAccount("indexer", set)
 	if err != nil {
 		return err
 	}
@@ -28,14 +28,14 @@ func (b *builder) indexer() error {
 	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
 		Name:            pulumi.String(indexerContainer),
 		Image:           pulumi.String(image),
-		EnvFrom:         b.envFrom(),
-		Resources:       resources(b.cfg.Resources.Indexer),
+		EnvFrom:         s.envFrom(),
+		Resources:       resources(k.cfg.Resources.Indexer),
 		SecurityContext: containerSecurity(),
 	}}
-	_, err = batchv1.NewCronJob(b.ctx, b.logical("indexer"), &batchv1.CronJobArgs{
-		Metadata: b.meta(b.objectName(compIndexer), set),
+	_, err = batchv1.NewCronJob(k.ctx, k.logical("indexer"), &batchv1.CronJobArgs{
+		Metadata: k.meta(k.objectName(compIndexer), set),
 		Spec: &batchv1.CronJobSpecArgs{
-			Schedule: pulumi.String(b.cfg.IndexerSchedule),
+			Schedule: pulumi.String(k.cfg.IndexerSchedule),
 			// A run that overlaps the next would index the same data twice at once.
 			ConcurrencyPolicy: pulumi.String("Forbid"),
 			// A run missed by more than 5 minutes (controller down) waits for the next slot.
@@ -52,6 +52,6 @@ func (b *builder) indexer() error {
 				},
 			},
 		},
-	}, b.workloadOpts(b.configMap, b.secret)...)
+	}, k.workloadOpts(s.deps()...)...)
 	return err
 }

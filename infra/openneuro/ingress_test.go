@@ -5,6 +5,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/openneuro/openneuro-infra/infra/exposure"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 )
 
@@ -75,12 +76,7 @@ func TestIngressALB(t *testing.T) {
 // rules, its own annotations and optional TLS, and nothing ALB-specific.
 func TestIngressExisting(t *testing.T) {
 	existing := func(a *openneuro.Args) {
-		a.Ingress = openneuro.IngressSettings{
-			ClassName:     "nginx",
-			Annotations:   map[string]string{"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"},
-			TLSSecretName: "openneuro-tls",
-		}
-		a.IngressController = nil
+		a.Exposure = exposure.Existing("nginx", map[string]string{"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"}, "openneuro-tls")
 	}
 	o := layerObjects(t, run(t, "staging", existing))
 	ing := o.ingress(t, rel)
@@ -108,9 +104,7 @@ func TestIngressExisting(t *testing.T) {
 
 	t.Run("plain HTTP without a TLS secret", func(t *testing.T) {
 		o := layerObjects(t, run(t, "staging", func(a *openneuro.Args) {
-			existing(a)
-			a.Ingress.TLSSecretName = ""
-			a.Ingress.Annotations = nil
+			a.Exposure = exposure.Existing("nginx", nil, "")
 		}))
 		ing := o.ingress(t, rel)
 		equal(t, "tls", len(ing.Spec.TLS), 0)

@@ -3,6 +3,7 @@ package openneuro_test
 import (
 	"testing"
 
+	"github.com/openneuro/openneuro-infra/infra/exposure"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/kubecheck"
@@ -19,8 +20,8 @@ var variants = []struct {
 	{name: "staging", stack: "staging"},
 	{name: "prod with the EdgeFS export", stack: "prod", opts: []infratest.Option{infratest.WithValue("app.datasetStore", "edgefs")}},
 	{name: "existing cluster ingress, no redis persistence", stack: "staging", mutate: func(a *openneuro.Args) {
-		a.Ingress = openneuro.IngressSettings{ClassName: "nginx", TLSSecretName: "openneuro-tls"}
-		a.IngressController, a.StorageDrivers, a.StoragePool = nil, nil, nil
+		a.Exposure = exposure.Existing("nginx", nil, "openneuro-tls")
+		a.StorageDrivers, a.StoragePool = nil, nil
 	}, opts: []infratest.Option{infratest.WithValue("app.redis.persistence", false)}},
 }
 

@@ -13,28 +13,20 @@ import (
 const (
 	psaEnforceKey = "pod-security.kubernetes.io/enforce"
 	psaAuditKey   = "pod-security.kubernetes.io/audit"
-	// readinessGateKey makes the AWS Load Balancer Controller add a readiness gate to pods behind
-	// an ALB target group, so that a rollout waits until new pods are healthy in the ALB before it
-	// stops old ones (target-type ip; https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/).
-	readinessGateKey = "elbv2.k8s.aws/pod-readiness-gate-inject"
 )
 
-func (b *builder) namespace() error {
-	lbls := b.labelSet(compNS, "").Labels()
+// newNamespace creates the application's namespace, labelled for Pod Security and for the
+// ingress controller (the exposure's namespace labels).
+func newNamespace(k *kit) (*corev1.Namespace, error) {
+	lbls := k.labelSet(compNS, "").Labels()
 	lbls[psaEnforceKey] = pulumi.String("baseline")
 	lbls[psaAuditKey] = pulumi.String("restricted")
-	if b.args.Ingress.ALB {
-		lbls[readinessGateKey] = pulumi.String("enabled")
+	for key, v := range k.args.Exposure.NamespaceLabels {
+		lbls[key] = pulumi.String(v)
 	}
-	ns, err := corev1.NewNamespace(b.ctx, b.logical("namespace"), &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.cfg.Namespace), Labels: lbls},
-	}, b.parent, pulumi.DependsOn(b.args.DependsOn),
+	return corev1.NewNamespace(k.ctx, k.logical("namespace"), &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(k.cfg.Namespace), Labels: lbls},
+	}, k.parent, pulumi.DependsOn(k.args.DependsOn),
 		// Deleting the namespace deletes the datasets claim in it: protect it like the claim.
-		pulumi.Protect(b.args.Protect), pulumi.RetainOnDelete(b.args.Protect))
-	if err != nil {
-		return err
-	}
-	b.nsObj = ns
-	b.ns = ns.Metadata.Name()
-	return nil
+		pulumi.Protect(k.args.Protect), pulumi.RetainOnDelete(k.args.Protect))
 }

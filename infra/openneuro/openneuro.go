@@ -12,9 +12,9 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/infra/exposure"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -31,7 +31,7 @@ type Args struct {
 	Secrets stacks.Secrets
 	// Provider is the cluster's Kubernetes provider. Required.
 	Provider *kubernetes.Provider
-	// StoragePool pins the dataset workers to the tainted edgefs-target nodes; nil schedules them
+	// StoragePool pins the dataset workers to the tainted storage nodes; nil schedules them
 	// anywhere.
 	StoragePool *placement.Pool
 	// Datasets is the volume holding the git/git-annex repositories, mounted at /datalad.
@@ -39,8 +39,10 @@ type Args struct {
 	// RedisStorageClass is the class of redis's data volume (app.redis.persistence); "" is the
 	// cluster's default class.
 	RedisStorageClass string
-	// Ingress says how the site is exposed: an internet-facing ALB, or the cluster's own controller.
-	Ingress IngressSettings
+	// Exposure says how the site is reached: the ingress controller's class, annotations, path
+	// syntax and what it admits (an ALB in eks mode, the cluster's own controller otherwise).
+	// ClassName is required.
+	Exposure exposure.Exposure
 	// Protect protects the namespace and the datasets volume (claim and NFS volume) with Pulumi's
 	// protect and keeps them on delete. Default false; prod sets true (storage.protect).
 	Protect bool
@@ -49,9 +51,6 @@ type Args struct {
 	// StorageDrivers are the CSI drivers (EFS, EBS): the datasets claim and redis wait for them and
 	// are deleted before them. Empty in existing mode.
 	StorageDrivers []pulumi.Resource
-	// IngressController is the AWS Load Balancer Controller release whose webhooks admit Services,
-	// Ingresses and (with ALB readiness gates) pods. nil in existing mode.
-	IngressController pulumi.Resource
 }
 
 // Datasets describes the shared datasets volume.
@@ -76,22 +75,6 @@ type NFSExport struct {
 	Path string
 }
 
-// IngressSettings configure the site's Ingress.
-type IngressSettings struct {
-	// ClassName is the IngressClass, e.g. alb or nginx. Required.
-	ClassName string
-	// ALB turns on the AWS Load Balancer Controller annotations (TLS at the ALB, HTTP->HTTPS and
-	// www->apex redirects, per-Service health checks, pod readiness gates).
-	ALB bool
-	// CertificateARN is the ACM certificate of the ALB. Required with ALB.
-	CertificateARN string
-	// Annotations are added to the Ingress when ALB is false (existing clusters).
-	Annotations map[string]string
-	// TLSSecretName is a kubernetes.io/tls Secret in the namespace for HTTPS when ALB is false; ""
-	// serves plain HTTP.
-	TLSSecretName string
-}
-
 // OpenNeuro is the deployed application.
 type OpenNeuro struct {
 	pulumi.ResourceState
@@ -101,9 +84,6 @@ type OpenNeuro struct {
 	// LoadBalancerHostname is the Ingress's load balancer address (the ALB's DNS name in eks mode),
 	// the target of the site's DNS records.
 	LoadBalancerHostname pulumi.StringOutput `pulumi:"loadBalancerHostname"`
-
-	// Namespace is the application's namespace.
-	Namespace *corev1.Namespace
 }
 
 func (a *Args) check() error {
@@ -114,14 +94,11 @@ func (a *Args) check() error {
 	if a.Config.Release == "" || a.Config.Namespace == "" || a.Config.Workers < 1 {
 		errs = append(errs, errors.New("openneuro: Config has no defaults applied; pass the stacks.Load result's OpenNeuro"))
 	}
-	if !a.Secrets.Has("DATALAD_SSH_KEY") {
+	if !a.Secrets.Has(sshKeySecretRef) {
 		errs = append(errs, errors.New("openneuro: Secrets has no DATALAD_SSH_KEY; the dataset workers need their GitHub deploy key"))
 	}
-	if a.Ingress.ClassName == "" {
-		errs = append(errs, errors.New("openneuro: Ingress.ClassName is required"))
-	}
-	if a.Ingress.ALB && a.Ingress.CertificateARN == "" {
-		errs = append(errs, errors.New("openneuro: Ingress.CertificateARN is required with ALB"))
+	if a.Exposure.ClassName == "" {
+		errs = append(errs, errors.New("openneuro: Exposure.ClassName is required"))
 	}
 	if a.Datasets.AccessMode == "" || a.Datasets.Size == "" {
 		errs = append(errs, errors.New("openneuro: Datasets.AccessMode and Datasets.Size are required"))
@@ -145,34 +122,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
 		return nil, fmt.Errorf("openneuro: %w", err)
 	}
-	b := &builder{ctx: ctx, name: name, args: args, cfg: args.Config, parent: pulumi.Parent(comp)}
-
-	steps := []struct {
-		role string
-		fn   func() error
-	}{
-		{"namespace", b.namespace},
-		{"config", b.config},
-		{"datasets", b.datasets},
-		{"redis", b.redis},
-		{"api", b.api},
-		{"web", b.web},
-		{"datalad-service", b.dataladService},
-		{"dataset-worker", b.workers},
-		{"beat-scheduler", b.beat},
-		{"flower", b.flower},
-		{"indexer", b.indexer},
-		{"ingress", b.ingress},
+	k := &kit{ctx: ctx, name: name, args: args, cfg: args.Config, parent: pulumi.Parent(comp)}
+	ns, err := newNamespace(k)
+	if err != nil {
+		return nil, fmt.Errorf("openneuro: namespace: %w", err)
 	}
-	for _, s := range steps {
-		if err := s.fn(); err != nil {
-			return nil, fmt.Errorf("openneuro: %s: %w", s.role, err)
-		}
+	k.ns = ns.Metadata.Name()
+	ing, err := build2020(k)
+	if err != nil {
+		return nil, fmt.Errorf("openneuro: %w", err)
 	}
 
-	comp.Namespace = b.nsObj
-	comp.URL = pulumi.String(b.cfg.URL).ToStringOutput()
-	comp.LoadBalancerHostname = loadBalancerAddress(b.ingressObj)
+	comp.URL = pulumi.String(k.cfg.URL).ToStringOutput()
+	comp.LoadBalancerHostname = loadBalancerAddress(ing)
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"url":                  comp.URL,
 		"loadBalancerHostname": comp.LoadBalancerHostname,

@@ -72,41 +72,24 @@ func resources(r stacks.Resources) *corev1.ResourceRequirementsArgs {
 	}
 }
 
-// envFrom injects the ConfigMap and the Secret, as the chart did for every application container.
-func (b *builder) envFrom() corev1.EnvFromSourceArray {
-	return corev1.EnvFromSourceArray{
-		corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: pulumi.String(b.objectName("configmap"))}},
-		corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: pulumi.String(b.objectName("secret"))}},
-	}
-}
-
-// configAnnotations are the checksums of the ConfigMap and the Secret, for the pod templates of
-// the workloads that read them through envFrom.
-func (b *builder) configAnnotations() pulumi.StringMap {
-	return pulumi.StringMap{
-		configChecksumKey: pulumi.String(b.configSum),
-		secretChecksumKey: b.secretSum,
-	}
-}
-
 // workloadOpts are a workload's options. Pods refer to the ConfigMap and Secrets by their fixed
 // names (the chart's), so the dependency on them is explicit: they exist before the first pod
-// starts and are deleted after the last. With ALB readiness gates the controller's webhook admits
-// every pod of the namespace, so workloads also wait for the controller.
-func (b *builder) workloadOpts(deps ...pulumi.Resource) []pulumi.ResourceOption {
-	if b.args.Ingress.ALB && b.args.IngressController != nil {
-		deps = append(deps, b.args.IngressController)
+// starts and are deleted after the last. When the ingress controller admits the namespace's pods
+// (ALB readiness gates), workloads also wait for it.
+func (k *kit) workloadOpts(deps ...pulumi.Resource) []pulumi.ResourceOption {
+	if e := k.args.Exposure; e.GatesPods && e.Controller != nil {
+		deps = append(deps, e.Controller)
 	}
-	return []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}
+	return []pulumi.ResourceOption{k.parent, pulumi.DependsOn(deps)}
 }
 
-// serviceOpts: the load balancer controller's webhook admits every Service, so Services wait for
-// it (and are deleted before it).
-func (b *builder) serviceOpts(deps ...pulumi.Resource) []pulumi.ResourceOption {
-	if b.args.IngressController != nil {
-		deps = append(deps, b.args.IngressController)
+// serviceOpts: the ingress controller the program installs admits Services and Ingresses, so they
+// wait for it (and are deleted before it).
+func (k *kit) serviceOpts(deps ...pulumi.Resource) []pulumi.ResourceOption {
+	if c := k.args.Exposure.Controller; c != nil {
+		deps = append(deps, c)
 	}
-	return []pulumi.ResourceOption{b.parent, pulumi.DependsOn(deps)}
+	return []pulumi.ResourceOption{k.parent, pulumi.DependsOn(deps)}
 }
 
 // spread places replicas in different zones, then on different nodes, when it can
@@ -160,34 +143,43 @@ func drainPause() *corev1.LifecycleArgs {
 
 // serviceAccount creates the component's own ServiceAccount (without an API token) and returns
 // its name.
-func (b *builder) serviceAccount(role string, set labels.Set) (string, error) {
-	name := b.objectName(set.Component)
-	_, err := corev1.NewServiceAccount(b.ctx, b.logical(role), &corev1.ServiceAccountArgs{
-		Metadata:                     b.meta(name, set),
+func (k *kit) serviceAccount(role string, set labels.Set) (string, error) {
+	name := k.objectName(set.Component)
+	_, err := corev1.NewServiceAccount(k.ctx, k.logical(role), &corev1.ServiceAccountArgs{
+		Metadata:                     k.meta(name, set),
 		AutomountServiceAccountToken: pulumi.Bool(false),
-	}, b.parent)
+	}, k.parent)
 	return name, err
 }
 
 // disruptionBudget lets a node drain evict one pod of the component at a time. Pods that are not
 // ready anyway may always be evicted, so a crash-looping pod never blocks a node group update.
-func (b *builder) disruptionBudget(role string, set labels.Set) error {
-	_, err := policyv1.NewPodDisruptionBudget(b.ctx, b.logical(role), &policyv1.PodDisruptionBudgetArgs{
-		Metadata: b.meta(b.objectName(set.Component), set),
+func (k *kit) disruptionBudget(role string, set labels.Set) error {
+	_, err := policyv1.NewPodDisruptionBudget(k.ctx, k.logical(role), &policyv1.PodDisruptionBudgetArgs{
+		Metadata: k.meta(k.objectName(set.Component), set),
 		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
 			MaxUnavailable:             pulumi.Int(1),
 			UnhealthyPodEvictionPolicy: pulumi.String("AlwaysAllow"),
 			Selector:                   &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
 		},
-	}, b.parent)
+	}, k.parent)
 	return err
 }
 
+// healthCheck is what the ingress controller needs on a backend Service whose health endpoint is
+// path (nil for controllers that need nothing).
+func (k *kit) healthCheck(path string) pulumi.StringMap {
+	if hc := k.args.Exposure.HealthCheck; hc != nil {
+		return hc(path)
+	}
+	return nil
+}
+
 // httpService is the ClusterIP Service <release>-<component> of an HTTP component.
-func (b *builder) httpService(role string, set labels.Set, port int, annotations pulumi.StringMap) (*corev1.Service, error) {
-	meta := b.meta(b.objectName(set.Component), set)
+func (k *kit) httpService(role string, set labels.Set, port int, annotations pulumi.StringMap) (*corev1.Service, error) {
+	meta := k.meta(k.objectName(set.Component), set)
 	meta.Annotations = annotations
-	return corev1.NewService(b.ctx, b.logical(role), &corev1.ServiceArgs{
+	return corev1.NewService(k.ctx, k.logical(role), &corev1.ServiceArgs{
 		Metadata: meta,
 		Spec: &corev1.ServiceSpecArgs{
 			Type:     pulumi.String("ClusterIP"),
@@ -196,7 +188,7 @@ func (b *builder) httpService(role string, set labels.Set, port int, annotations
 				Name: pulumi.String(httpPortName), Port: pulumi.Int(port), TargetPort: pulumi.String(httpPortName), Protocol: pulumi.String("TCP"),
 			}},
 		},
-	}, b.serviceOpts()...)
+	}, k.serviceOpts()...)
 }
 
 // surgeRollout replaces pods one at a time and removes an old pod only when its replacement is
@@ -237,8 +229,8 @@ const perPodRolloutSeconds = 120
 // rolledMeta is the metadata of a Deployment rolled one pod at a time: Pulumi waits for the whole
 // rollout (5 API replicas behind ALB readiness gates exceed its default 10 minutes) instead of
 // failing the update half-way.
-func (b *builder) rolledMeta(name string, set labels.Set, replicas int) *metav1.ObjectMetaArgs {
-	meta := b.meta(name, set)
+func (k *kit) rolledMeta(name string, set labels.Set, replicas int) *metav1.ObjectMetaArgs {
+	meta := k.meta(name, set)
 	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(300 + replicas*perPodRolloutSeconds))}
 	return meta
 }

@@ -26,27 +26,27 @@ const (
 // redis is the Celery broker and result backend and the API's cache: the official image, master
 // only, no password and every command allowed, as the chart configured its subchart
 // (usePassword false, disableCommands []). Only pods in the namespace reach it.
-func (b *builder) redis() error {
-	image := b.cfg.Images.Redis
-	set := b.labelSet(compRedis, image)
-	sa, err := b.serviceAccount("redis", set)
+func newRedis(k *kit) error {
+	image := k.cfg.Images.Redis
+	set := k.labelSet(compRedis, image)
+	sa, err := k.serviceAccount("redis", set)
 	if err != nil {
 		return err
 	}
 	port := corev1.ServicePortArray{corev1.ServicePortArgs{
 		Name: pulumi.String(redisPortName), Port: pulumi.Int(redisPort), TargetPort: pulumi.String(redisPortName), Protocol: pulumi.String("TCP"),
 	}}
-	headless, err := corev1.NewService(b.ctx, b.logical("redis-headless"), &corev1.ServiceArgs{
-		Metadata: b.meta(b.objectName(redisHeadlessSuffix), set),
+	headless, err := corev1.NewService(k.ctx, k.logical("redis-headless"), &corev1.ServiceArgs{
+		Metadata: k.meta(k.objectName(redisHeadlessSuffix), set),
 		Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: set.Selector(), Ports: port},
-	}, b.serviceOpts()...)
+	}, k.serviceOpts()...)
 	if err != nil {
 		return err
 	}
-	if _, err := corev1.NewService(b.ctx, b.logical("redis-master"), &corev1.ServiceArgs{
-		Metadata: b.meta(b.objectName(redisMasterSuffix), set),
+	if _, err := corev1.NewService(k.ctx, k.logical("redis-master"), &corev1.ServiceArgs{
+		Metadata: k.meta(k.objectName(redisMasterSuffix), set),
 		Spec:     &corev1.ServiceSpecArgs{Type: pulumi.String("ClusterIP"), Selector: set.Selector(), Ports: port},
-	}, b.serviceOpts()...); err != nil {
+	}, k.serviceOpts()...); err != nil {
 		return err
 	}
 
@@ -76,7 +76,7 @@ func (b *builder) redis() error {
 		ReadinessProbe: shellProbe(fmt.Sprintf(`test "$(%s)" = PONG`, ping), 5, 10, 5, 3),
 		// LOADING is alive: replaying a large append-only file takes a while.
 		LivenessProbe: shellProbe(fmt.Sprintf(`case "$(%s)" in PONG|LOADING*) exit 0;; *) exit 1;; esac`, ping), 30, 15, 10, 6),
-		Resources:     resources(b.cfg.Resources.Redis),
+		Resources:     resources(k.cfg.Resources.Redis),
 		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
 			Name: pulumi.String(redisDataVolume), MountPath: pulumi.String(redisDataPath),
 		}},
@@ -86,7 +86,7 @@ func (b *builder) redis() error {
 		},
 	}}
 
-	persistent := boolOr(b.cfg.Redis.Persistence, true)
+	persistent := boolOr(k.cfg.Redis.Persistence, true)
 	if !persistent {
 		pod.Volumes = corev1.VolumeArray{corev1.VolumeArgs{
 			Name: pulumi.String(redisDataVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
@@ -106,10 +106,10 @@ func (b *builder) redis() error {
 	if persistent {
 		claim := &corev1.PersistentVolumeClaimSpecArgs{
 			AccessModes: pulumi.ToStringArray([]string{"ReadWriteOnce"}),
-			Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(b.cfg.Redis.Size)}},
+			Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(k.cfg.Redis.Size)}},
 		}
-		if b.args.RedisStorageClass != "" {
-			claim.StorageClassName = pulumi.String(b.args.RedisStorageClass)
+		if k.args.RedisStorageClass != "" {
+			claim.StorageClassName = pulumi.String(k.args.RedisStorageClass)
 		}
 		spec.VolumeClaimTemplates = corev1.PersistentVolumeClaimTypeArray{corev1.PersistentVolumeClaimTypeArgs{
 			// Only the stable selector labels: claim templates cannot change after creation, so
@@ -121,18 +121,18 @@ func (b *builder) redis() error {
 		// again), except in stacks whose data is disposable, where it would outlive the cluster
 		// and leak its EBS volume.
 		whenDeleted := "Delete"
-		if b.args.Protect {
+		if k.args.Protect {
 			whenDeleted = "Retain"
 		}
 		spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
 			WhenDeleted: pulumi.String(whenDeleted),
 			WhenScaled:  pulumi.String("Retain"),
 		}
-		deps = append(deps, b.args.StorageDrivers...)
+		deps = append(deps, k.args.StorageDrivers...)
 	}
-	_, err = appsv1.NewStatefulSet(b.ctx, b.logical("redis"), &appsv1.StatefulSetArgs{
-		Metadata: b.meta(b.objectName(redisMasterSuffix), set),
+	_, err = appsv1.NewStatefulSet(k.ctx, k.logical("redis"), &appsv1.StatefulSetArgs{
+		Metadata: k.meta(k.objectName(redisMasterSuffix), set),
 		Spec:     spec,
-	}, b.workloadOpts(deps...)...)
+	}, k.workloadOpts(deps...)...)
 	return err
 }

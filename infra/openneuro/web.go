@@ -14,16 +14,16 @@ const (
 	contentServePath = "/srv/app/dist/content"
 )
 
-// web is the React front end: nginx serving the built app (openneuro/app), with the static content
+// newWeb is the React front end: nginx serving the built app (openneuro/app), with the static content
 // of openneuro/content copied in by an init container (chart section 2.13-2.14). nginx reads none
 // of the ConfigMap or Secret (the app's settings are built into it), so unlike the chart the pods
 // get neither: no secret in a web server's environment, and no restart when they change.
-func (b *builder) web() error {
-	image := b.cfg.Images.App
-	set := b.labelSet(compWeb, image)
-	sa, err := b.serviceAccount("web", set)
+func newWeb(k *kit) (*corev1.Service, error) {
+	image := k.cfg.Images.App
+	set := k.labelSet(compWeb, image)
+	sa, err := k.serviceAccount("web", set)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pod := basePod(sa)
 	pod.TopologySpreadConstraints = spread(set)
@@ -31,18 +31,18 @@ func (b *builder) web() error {
 		Name: pulumi.String(contentVolume), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{},
 	}}
 	pod.InitContainers = corev1.ContainerArray{corev1.ContainerArgs{
-		Name:    pulumi.String(b.objectName("content")),
-		Image:   pulumi.String(b.cfg.Images.Content),
+		Name:    pulumi.String(k.objectName("content")),
+		Image:   pulumi.String(k.cfg.Images.Content),
 		Command: pulumi.ToStringArray([]string{"/bin/sh"}),
 		Args:    pulumi.ToStringArray([]string{"-c", "cp -r content/* " + contentCopyPath}),
 		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
 			Name: pulumi.String(contentVolume), MountPath: pulumi.String(contentCopyPath),
 		}},
-		Resources:       resources(b.cfg.Resources.Content),
+		Resources:       resources(k.cfg.Resources.Content),
 		SecurityContext: containerSecurity(),
 	}}
 	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
-		Name:  pulumi.String(b.objectName(compWeb)),
+		Name:  pulumi.String(k.objectName(compWeb)),
 		Image: pulumi.String(image),
 		Ports: httpPort(webPort),
 		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
@@ -51,18 +51,17 @@ func (b *builder) web() error {
 		LivenessProbe:   httpProbe("/", 10, 30, 5),
 		ReadinessProbe:  httpProbe("/", 5, 10, 5),
 		Lifecycle:       drainPause(),
-		Resources:       resources(b.cfg.Resources.Web),
+		Resources:       resources(k.cfg.Resources.Web),
 		SecurityContext: containerSecurity(),
 	}}
-	if _, err := appsv1.NewDeployment(b.ctx, b.logical("web"), &appsv1.DeploymentArgs{
-		Metadata: b.rolledMeta(b.objectName(compWeb), set, b.cfg.Replicas.Web),
-		Spec:     deploymentSpec(b.cfg.Replicas.Web, set, surgeRollout(), nil, pod),
-	}, b.workloadOpts()...); err != nil {
-		return err
+	if _, err := appsv1.NewDeployment(k.ctx, k.logical("web"), &appsv1.DeploymentArgs{
+		Metadata: k.rolledMeta(k.objectName(compWeb), set, k.cfg.Replicas.Web),
+		Spec:     deploymentSpec(k.cfg.Replicas.Web, set, surgeRollout(), nil, pod),
+	}, k.workloadOpts()...); err != nil {
+		return nil, err
 	}
-	if err := b.disruptionBudget("web", set); err != nil {
-		return err
+	if err := k.disruptionBudget("web", set); err != nil {
+		return nil, err
 	}
-	b.webSvc, err = b.httpService("web", set, webPort, b.healthCheck("/"))
-	return err
+	return k.httpService("web", set, webPort, k.healthCheck("/"))
 }

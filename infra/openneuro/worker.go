@@ -38,37 +38,37 @@ func workerReadiness() *corev1.ProbeArgs {
 	return shellProbe(`celery inspect ping --app `+celeryApp+` --destination "celery@${HOSTNAME}"`, 10, 30, 20, 2)
 }
 
-// workers are the Celery dataset workers (chart section 2.7): one StatefulSet pod per shard, pod N
+// newCeleryWorkers are the Celery dataset workers (chart section 2.7): one StatefulSet pod per shard, pod N
 // consuming queue dataset-worker-N, all sharing the datasets volume. The v3.14.2 worker serves no
 // port (the DataLad HTTP API is the datalad-service Deployment), so every worker Service is
 // headless without ports: the governing Service gives the pods stable DNS names, and the Service
 // per ordinal, <release>-dataset-worker-<i>, is the stable address of shard i (a DNS name that
 // resolves to that one pod) that later releases route to.
-func (b *builder) workers() error {
-	image := b.cfg.Images.DataladService
-	set := b.labelSet(compWorker, image)
-	workers := b.cfg.Workers
-	sa, err := b.serviceAccount("dataset-worker", set)
+func newCeleryWorkers(k *kit, s *settings, d *datasets) error {
+	image := k.cfg.Images.DataladService
+	set := k.labelSet(compWorker, image)
+	workers := k.cfg.Workers
+	sa, err := k.serviceAccount("dataset-worker", set)
 	if err != nil {
 		return err
 	}
 	// The chart's serviceName "dataset-worker" named a Service it never created.
-	governing, err := corev1.NewService(b.ctx, b.logical("dataset-worker"), &corev1.ServiceArgs{
-		Metadata: b.meta(b.objectName(compWorker), set),
+	governing, err := corev1.NewService(k.ctx, k.logical("dataset-worker"), &corev1.ServiceArgs{
+		Metadata: k.meta(k.objectName(compWorker), set),
 		Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: set.Selector()},
-	}, b.serviceOpts()...)
+	}, k.serviceOpts()...)
 	if err != nil {
 		return err
 	}
 	for i := 0; i < workers; i++ {
-		shard := b.objectName(compWorker) + "-" + strconv.Itoa(i)
+		shard := k.objectName(compWorker) + "-" + strconv.Itoa(i)
 		sel := set.Selector()
 		sel[podNameLabel] = pulumi.String(shard)
 		// Keyed by ordinal: the ordinal is the shard's identity (queue dataset-worker-<i>).
-		if _, err := corev1.NewService(b.ctx, b.logical(compWorker+"-"+strconv.Itoa(i)), &corev1.ServiceArgs{
-			Metadata: b.meta(shard, set),
+		if _, err := corev1.NewService(k.ctx, k.logical(compWorker+"-"+strconv.Itoa(i)), &corev1.ServiceArgs{
+			Metadata: k.meta(shard, set),
 			Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: sel},
-		}, b.serviceOpts()...); err != nil {
+		}, k.serviceOpts()...); err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
 	}
@@ -76,14 +76,14 @@ func (b *builder) workers() error {
 	pod := basePod(sa)
 	// Celery finishes the running task on SIGTERM (warm shutdown); a git-annex operation killed
 	// half-way leaves a dataset to repair.
-	pod.TerminationGracePeriodSeconds = pulumi.Int(b.cfg.WorkerTerminationGracePeriodSeconds)
-	pod.NodeSelector = b.args.StoragePool.NodeSelector()
-	pod.Tolerations = b.args.StoragePool.Tolerations()
+	pod.TerminationGracePeriodSeconds = pulumi.Int(k.cfg.WorkerTerminationGracePeriodSeconds)
+	pod.NodeSelector = k.args.StoragePool.NodeSelector()
+	pod.Tolerations = k.args.StoragePool.Tolerations()
 	pod.TopologySpreadConstraints = spread(set)
 	pod.Volumes = corev1.VolumeArray{
-		b.datasetsVolumeSource(),
+		d.volume(),
 		corev1.VolumeArgs{Name: pulumi.String(sshKeyVolume), Secret: &corev1.SecretVolumeSourceArgs{
-			SecretName:  pulumi.String(b.objectName("ssh-key")),
+			SecretName:  pulumi.String(k.objectName("ssh-key")),
 			DefaultMode: pulumi.Int(sshKeyMode),
 			Items: corev1.KeyToPathArray{corev1.KeyToPathArgs{
 				Key: pulumi.String(sshKeySecretKey), Path: pulumi.String(sshKeySecretKey), Mode: pulumi.Int(sshKeyMode),
@@ -91,10 +91,10 @@ func (b *builder) workers() error {
 		}},
 	}
 	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
-		Name:    pulumi.String(b.objectName(compWorker)),
+		Name:    pulumi.String(k.objectName(compWorker)),
 		Image:   pulumi.String(image),
 		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", workerScript}),
-		EnvFrom: b.envFrom(),
+		EnvFrom: s.envFrom(),
 		VolumeMounts: corev1.VolumeMountArray{
 			corev1.VolumeMountArgs{Name: pulumi.String(datasetsVolume), MountPath: pulumi.String(datasetsMountPath)},
 			// A file at /datalad-key, where the image's ssh config looks (subPath, so the key
@@ -104,18 +104,18 @@ func (b *builder) workers() error {
 		},
 		LivenessProbe:   workerLiveness(),
 		ReadinessProbe:  workerReadiness(),
-		Resources:       resources(b.cfg.Resources.Worker),
+		Resources:       resources(k.cfg.Resources.Worker),
 		SecurityContext: containerSecurity(),
 	}}
 
 	// A subPath mount never sees a Secret update: a new key must restart the workers.
-	annotations := b.configAnnotations()
-	annotations[sshKeyChecksumKey] = b.sshKeySum
-	meta := b.meta(b.objectName(compWorker), set)
+	annotations := s.checksums()
+	annotations[sshKeyChecksumKey] = s.sshKeySum
+	meta := k.meta(k.objectName(compWorker), set)
 	// A rollout replaces the workers one at a time and each may take the whole grace period to
 	// finish its task: wait for that instead of Pulumi's default 10 minutes.
-	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(workers * (b.cfg.WorkerTerminationGracePeriodSeconds + 300)))}
-	_, err = appsv1.NewStatefulSet(b.ctx, b.logical("dataset-worker"), &appsv1.StatefulSetArgs{
+	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(workers * (k.cfg.WorkerTerminationGracePeriodSeconds + 300)))}
+	_, err = appsv1.NewStatefulSet(k.ctx, k.logical("dataset-worker"), &appsv1.StatefulSetArgs{
 		Metadata: meta,
 		Spec: &appsv1.StatefulSetSpecArgs{
 			// The shard count: DATALAD_WORKERS in the ConfigMap comes from the same app.workers.
@@ -131,9 +131,9 @@ func (b *builder) workers() error {
 				Spec:     pod,
 			},
 		},
-	}, b.workloadOpts(b.configMap, b.secret, b.sshKey)...)
+	}, k.workloadOpts(append(s.deps(), s.sshKey)...)...)
 	if err != nil {
 		return err
 	}
-	return b.disruptionBudget("dataset-worker", set)
+	return k.disruptionBudget("dataset-worker", set)
 }

@@ -3,9 +3,7 @@ package openneuro
 import (
 	"strings"
 
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/labels"
@@ -32,50 +30,39 @@ const (
 	compNS       = "namespace"
 )
 
-// builder carries what every component needs while New builds them in order.
-type builder struct {
+// kit is what every component of the application needs: the config, the layer's args, the
+// parent, and the namespace (set once, right after New creates it). Components read it and never
+// change it; what one component gives another travels as a return value.
+type kit struct {
 	ctx    *pulumi.Context
 	name   string
 	args   *Args
 	cfg    stacks.OpenNeuro
 	parent pulumi.ResourceOption
-
-	nsObj *corev1.Namespace
 	// ns is the namespace name as an output of the Namespace, so that every namespaced object
 	// depends on it (and is deleted before it and the node groups).
 	ns pulumi.StringPtrOutput
-
-	configMap  *corev1.ConfigMap
-	secret     *corev1.Secret
-	sshKey     *corev1.Secret
-	configSum  string
-	secretSum  pulumi.StringOutput
-	sshKeySum  pulumi.StringOutput
-	claimName  pulumi.StringPtrOutput
-	apiSvc     *corev1.Service
-	webSvc     *corev1.Service
-	ingressObj *networkingv1.Ingress
 }
 
 // objectName is the chart's <release>-<suffix>.
-func (b *builder) objectName(suffix string) string { return b.cfg.Release + "-" + suffix }
+func (k *kit) objectName(suffix string) string { return k.cfg.Release + "-" + suffix }
 
 // logical is the Pulumi name of a child: <component name>-<role>.
-func (b *builder) logical(role string) string { return b.name + "-" + role }
+func (k *kit) logical(role string) string { return k.name + "-" + role }
 
 // labelSet identifies a component; its version is the tag of the image it runs (the release for
 // objects that run no image).
-func (b *builder) labelSet(component, image string) labels.Set {
+func (k *kit) labelSet(component, image string) labels.Set {
 	version := labelValue(stacks.ImageTag(image))
 	if version == "" {
-		version = labelValue(b.cfg.Version)
+		version = labelValue(k.cfg.Version)
 	}
-	return labels.Set{Name: appName, Instance: b.cfg.Release, Component: component, Version: version}
+	return labels.Set{Name: appName, Instance: k.cfg.Release, Component: component, Version: version}
 }
 
 // meta is the metadata of a namespaced object.
-func (b *builder) meta(name string, set labels.Set) *metav1.ObjectMetaArgs {
-	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: b.ns, Labels: set.Labels()}
+func (k *kit) meta(name string, set labels.Set) *metav1.ObjectMetaArgs {
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Labels()}
 }
 
 // labelValue makes s a valid label value: at most 63 characters of [A-Za-z0-9._-], starting and

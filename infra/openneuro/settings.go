@@ -21,22 +21,57 @@ const (
 	sshKeySecretRef = "DATALAD_SSH_KEY"
 )
 
-// configData is the ConfigMap of reference/openneuro-chart.md section 2.4, plus LOCPATH (section
-// 3.2) and SENTRY_DSN when set. Everything in it is plain configuration; secrets go to the Secret.
-func (b *builder) configData() map[string]string {
-	c := b.cfg
+// settings are the application's configuration objects: the ConfigMap and the Secret every
+// application container reads through envFrom, the workers' SSH key, and their checksums, which
+// roll a workload whenever what it read at start changes.
+type settings struct {
+	configMapName, secretName, sshKeyName string
+
+	configMap *corev1.ConfigMap
+	secret    *corev1.Secret
+	sshKey    *corev1.Secret
+	configSum string
+	secretSum pulumi.StringOutput
+	sshKeySum pulumi.StringOutput
+}
+
+// envFrom injects the ConfigMap and the Secret, as the chart did for every application container.
+// By their fixed names (known in every preview); consumers depend on the objects through deps.
+func (s *settings) envFrom() corev1.EnvFromSourceArray {
+	return corev1.EnvFromSourceArray{
+		corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: pulumi.String(s.configMapName)}},
+		corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: pulumi.String(s.secretName)}},
+	}
+}
+
+// checksums are the pod template annotations of a workload that reads the ConfigMap and the
+// Secret through envFrom.
+func (s *settings) checksums() pulumi.StringMap {
+	return pulumi.StringMap{
+		configChecksumKey: pulumi.String(s.configSum),
+		secretChecksumKey: s.secretSum,
+	}
+}
+
+// deps are the objects an envFrom consumer must be created after and deleted before.
+func (s *settings) deps() []pulumi.Resource { return []pulumi.Resource{s.configMap, s.secret} }
+
+// configData2020 is the ConfigMap of the 2020 chart (section 2.4), plus LOCPATH (section 3.2) and
+// SENTRY_DSN when set. Everything in it is plain configuration; secrets go to the Secret.
+func configData2020(k *kit) map[string]string {
+	c := k.cfg
 	data := map[string]string{
 		"CRN_SERVER_URL": c.URL,
 		// The public GraphQL URL, used by the indexer.
 		"GRAPHQL_URI": c.GraphQLURI,
 		// The in-cluster GraphQL endpoint, used by the DataLad service and workers.
-		"GRAPHQL_ENDPOINT": fmt.Sprintf("http://%s:%d/crn/graphql", b.objectName(compAPI), apiPort),
+		"GRAPHQL_ENDPOINT": fmt.Sprintf("http://%s:%d/crn/graphql", k.objectName(compAPI), apiPort),
 		// The shard count: the workers hash every dataset to one of DATALAD_WORKERS queues, so it
 		// must equal the StatefulSet's replicas (both come from app.workers).
 		"DATALAD_WORKERS":             strconv.Itoa(c.Workers),
-		"DATALAD_SERVICE_URI":         fmt.Sprintf("%s:%d", b.objectName(compDatalad), dataladPort),
+		"DATALAD_SERVICE_URI":         fmt.Sprintf("%s:%d", k.objectName(compDatalad), dataladPort),
 		"DATALAD_S3_PUBLIC_ON_EXPORT": yesNo(boolOr(c.S3PublicOnExport, true)),
-		"REDIS_HOST":                  b.objectName(redisMasterSuffix),
+		"REDIS_HOST":                  k.objectName(redisMasterSuffix),
 		"REDIS_PORT":                  strconv.Itoa(redisPort),
 		"ENVIRONMENT":                 c.Environment,
 		"FRESH_DESK_URL":              c.FreshDeskURL,
@@ -50,44 +85,44 @@ func (b *builder) configData() map[string]string {
 	return data
 }
 
-// config creates the ConfigMap, the application Secret and the workers' SSH key Secret, and the
-// checksums that roll their consumers when they change.
-func (b *builder) config() error {
-	set := b.labelSet(compConfig, "")
-	data := b.configData()
-	cm, err := corev1.NewConfigMap(b.ctx, b.logical("configmap"), &corev1.ConfigMapArgs{
-		Metadata: b.meta(b.objectName("configmap"), set),
+// newSettings creates the ConfigMap (data), the application Secret and the workers' SSH key
+// Secret, and the checksums that roll their consumers when they change.
+func newSettings(k *kit, data map[string]string) (*settings, error) {
+	s := &settings{configMapName: k.objectName("configmap"), secretName: k.objectName("secret"), sshKeyName: k.objectName("ssh-key")}
+	set := k.labelSet(compConfig, "")
+	cm, err := corev1.NewConfigMap(k.ctx, k.logical("configmap"), &corev1.ConfigMapArgs{
+		Metadata: k.meta(s.configMapName, set),
 		Data:     pulumi.ToStringMap(data),
-	}, b.parent)
+	}, k.parent)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.configMap = cm
-	b.configSum = checksum(data)
+	s.configMap = cm
+	s.configSum = checksum(data)
 
 	// Only the keys that are set, optional groups whole or not at all (stacks.Secrets.AppEnvKeys),
 	// each from its own secret: the chart filled CRN_SERVER_MAIL_URL and _PASS from the mail user.
-	keys := b.args.Secrets.AppEnvKeys()
-	exports := strconv.FormatBool(boolOr(b.cfg.GithubExportsEnabled, true))
+	keys := k.args.Secrets.AppEnvKeys()
+	exports := strconv.FormatBool(boolOr(k.cfg.GithubExportsEnabled, true))
 	stringData := pulumi.StringMap{githubExportsKey: pulumi.String(exports)}
 	values := make([]any, len(keys))
 	for i, key := range keys {
-		stringData[key] = b.args.Secrets.Get(key)
-		values[i] = b.args.Secrets.Get(key)
+		stringData[key] = k.args.Secrets.Get(key)
+		values[i] = k.args.Secrets.Get(key)
 	}
 	// stringData is safe with server-side apply here: the provider turns it into data before it
 	// applies, so a key dropped from the program is dropped from the Secret
 	// (pulumi/pulumi-kubernetes#2507, #2514; the upstream snag is kubernetes/kubernetes#108008).
-	secret, err := corev1.NewSecret(b.ctx, b.logical("secret"), &corev1.SecretArgs{
-		Metadata:   b.meta(b.objectName("secret"), set),
+	secret, err := corev1.NewSecret(k.ctx, k.logical("secret"), &corev1.SecretArgs{
+		Metadata:   k.meta(s.secretName, set),
 		Type:       pulumi.String("Opaque"),
 		StringData: stringData,
-	}, b.parent)
+	}, k.parent)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.secret = secret
-	b.secretSum = secretChecksum(pulumi.All(values...).ApplyT(func(vs []any) map[string]string {
+	s.secret = secret
+	s.secretSum = secretChecksum(pulumi.All(values...).ApplyT(func(vs []any) map[string]string {
 		plain := map[string]string{githubExportsKey: exports}
 		for i, key := range keys {
 			plain[key] = vs[i].(string)
@@ -97,25 +132,25 @@ func (b *builder) config() error {
 
 	// The chart expected this Secret to be made by hand (kubectl create secret ... --from-file).
 	// OpenSSH rejects a private key file without its final newline, which config values often lose.
-	key := b.args.Secrets.Get(sshKeySecretRef).ApplyT(func(k string) string {
+	key := k.args.Secrets.Get(sshKeySecretRef).ApplyT(func(k string) string {
 		if strings.HasSuffix(k, "\n") {
 			return k
 		}
 		return k + "\n"
 	}).(pulumi.StringOutput)
-	sshKey, err := corev1.NewSecret(b.ctx, b.logical("ssh-key"), &corev1.SecretArgs{
-		Metadata:   b.meta(b.objectName("ssh-key"), set),
+	sshKey, err := corev1.NewSecret(k.ctx, k.logical("ssh-key"), &corev1.SecretArgs{
+		Metadata:   k.meta(s.sshKeyName, set),
 		Type:       pulumi.String("Opaque"),
 		StringData: pulumi.StringMap{sshKeySecretKey: key},
-	}, b.parent)
+	}, k.parent)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.sshKey = sshKey
-	b.sshKeySum = secretChecksum(key.ApplyT(func(k string) map[string]string {
-		return map[string]string{sshKeySecretKey: k}
+	s.sshKey = sshKey
+	s.sshKeySum = secretChecksum(key.ApplyT(func(v string) map[string]string {
+		return map[string]string{sshKeySecretKey: v}
 	}).(pulumi.StringMapOutput))
-	return nil
+	return s, nil
 }
 
 // checksum is the sha256 of a string map's JSON form (sorted keys, so deterministic).
