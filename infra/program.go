@@ -132,7 +132,7 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 
 // existingCluster connects to a cluster the program does not create: no AWS resource at all.
 func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
-	args := &existing.Args{KubeconfigPath: cfg.Cluster.Kubeconfig, Context: cfg.Cluster.Context}
+	args := &existing.Args{KubeconfigPath: cfg.Cluster.Kubeconfig, Context: cfg.Cluster.Context, Name: cfg.Cluster.Name}
 	if cfg.Secrets.Has("CLUSTER_KUBECONFIG") {
 		args.Kubeconfig = cfg.Secrets.Get("CLUSTER_KUBECONFIG")
 	}
@@ -169,11 +169,11 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 			return err
 		}
 		ctx.Export("edgefsSetupCommand", fs.SetupCommand)
-		if cfg.OpenNeuro.DatasetStore == stacks.StoreEdgeFS {
-			// The PV takes the NFS Service's cluster IP as its server, so it is created after that
-			// Service and deleted before it.
-			args.Datasets.NFS = &openneuro.NFSExport{Server: fs.NFSServer, Path: fs.NFSPath}
-		}
+		// The PV takes the NFS Service's cluster IP as its server, so it is created after that
+		// Service and deleted before it. It exists whenever EdgeFS does, mounted or not, so that a
+		// switch of app.datasetStore only rolls the pods.
+		args.Datasets.NFS = &openneuro.NFSExport{Server: fs.NFSServer, Path: fs.NFSPath}
+		args.Datasets.FromNFS = cfg.OpenNeuro.DatasetStore == stacks.StoreEdgeFS
 	}
 	app, err := openneuro.New(ctx, "openneuro", args)
 	if err != nil {

@@ -237,6 +237,10 @@ func TestLocalAndStagingDeployTheSameApplication(t *testing.T) {
 	if len(local) < 25 {
 		t.Fatalf("only %d application objects compared", len(local))
 	}
+	// EdgeFS's NFS volume and claim exist only where EdgeFS does (staging); storage.
+	for _, key := range []string{"PersistentVolume/<release>-datasets-edgefs", "PersistentVolumeClaim/<release>-datasets-edgefs"} {
+		delete(staging, key)
+	}
 	for key, l := range local {
 		s, ok := staging[key]
 		if !ok {
@@ -296,7 +300,8 @@ func normalise(v any, release string) any {
 		out := map[string]any{}
 		for k, e := range t {
 			switch k {
-			case "nodeSelector", "tolerations", "resources", "volumeClaimTemplates":
+			// affinity: the DataLad service joins the worker's node on a ReadWriteOnce volume.
+			case "nodeSelector", "tolerations", "affinity", "resources", "volumeClaimTemplates":
 				continue
 			case "template":
 				if tm, ok := e.(map[string]any); ok {
@@ -379,47 +384,55 @@ func TestStoragePoolTaint(t *testing.T) {
 	}
 }
 
-// TestDatasetsWiring: with app.datasetStore edgefs the workers mount a PersistentVolume of the EdgeFS
-// NFS export (server = the NFS Service's cluster IP, path = /<tenant>/<bucket>); with efs they mount
-// a claim of the efs class and no NFS volume exists.
+// TestDatasetsWiring: with EdgeFS, a PersistentVolume of its NFS export (server = the NFS
+// Service's cluster IP, path = /<tenant>/<bucket>) and its own claim exist beside the claim of the
+// efs class, so that app.datasetStore only decides which claim the pods mount: a switch rolls the
+// pods and replaces nothing.
 func TestDatasetsWiring(t *testing.T) {
-	edge := infratest.Run(t, "prod", infratest.WithValue("app.datasetStore", "edgefs"))
-	svc := edge.Find("kubernetes:core/v1:Service", "edgefs-nfs-service")
-	pvs := edge.ByType("kubernetes:core/v1:PersistentVolume")
-	if svc == nil || len(pvs) != 1 {
-		t.Fatalf("NFS Service %v, %d PersistentVolumes", svc != nil, len(pvs))
+	for _, store := range []string{"edgefs", "efs"} {
+		t.Run(store, func(t *testing.T) {
+			rec := infratest.Run(t, "prod", infratest.WithValue("app.datasetStore", store))
+			svc := rec.Find("kubernetes:core/v1:Service", "edgefs-nfs-service")
+			pvs := rec.ByType("kubernetes:core/v1:PersistentVolume")
+			if svc == nil || len(pvs) != 1 {
+				t.Fatalf("NFS Service %v, %d PersistentVolumes", svc != nil, len(pvs))
+			}
+			clusterIP := svc.Outputs["spec"].ObjectValue()["clusterIP"].StringValue()
+			nfs := pvs[0].Plain(false)["spec"].(map[string]any)["nfs"].(map[string]any)
+			if nfs["server"] != clusterIP || nfs["path"] != "/openneuro/datasets" {
+				t.Errorf("NFS volume %v, want server %s path /openneuro/datasets", nfs, clusterIP)
+			}
+			edgeClaim := claimOf(t, rec, "openneuro-datasets-edgefs")
+			if edgeClaim["volumeName"] != pvs[0].Plain(false)["metadata"].(map[string]any)["name"] || edgeClaim["storageClassName"] != "" {
+				t.Errorf("the EdgeFS claim is not bound to the NFS volume: %v", edgeClaim)
+			}
+			if claim := claimOf(t, rec, "openneuro-datasets"); claim["storageClassName"] != "efs" || claim["volumeName"] != nil {
+				t.Errorf("the efs claim is %v, want class efs", claim)
+			}
+			mounted := map[string]string{"edgefs": "openneuro-prod-datasets-edgefs", "efs": "openneuro-prod-datasets"}[store]
+			for _, name := range []string{"openneuro-dataset-worker", "openneuro-datalad-service"} {
+				obj := rec.Find("kubernetes:apps/v1:StatefulSet", name)
+				if obj == nil {
+					obj = rec.Find("kubernetes:apps/v1:Deployment", name)
+				}
+				b, _ := json.Marshal(obj.Plain(false))
+				if !strings.Contains(string(b), `"persistentVolumeClaim":{"claimName":"`+mounted+`"}`) || !strings.Contains(string(b), `"mountPath":"/datalad"`) {
+					t.Errorf("%s does not mount %s at /datalad", name, mounted)
+				}
+			}
+		})
 	}
-	clusterIP := svc.Outputs["spec"].ObjectValue()["clusterIP"].StringValue()
-	nfs := pvs[0].Plain(false)["spec"].(map[string]any)["nfs"].(map[string]any)
-	if nfs["server"] != clusterIP || nfs["path"] != "/openneuro/datasets" {
-		t.Errorf("NFS volume %v, want server %s path /openneuro/datasets", nfs, clusterIP)
-	}
-	claim := claimOf(t, edge)
-	if claim["volumeName"] != pvs[0].Plain(false)["metadata"].(map[string]any)["name"] || claim["storageClassName"] != "" {
-		t.Errorf("the datasets claim is not bound to the NFS volume: %v", claim)
-	}
-
-	efs := infratest.Run(t, "prod")
-	if n := len(efs.ByType("kubernetes:core/v1:PersistentVolume")); n != 0 {
-		t.Errorf("with efs, %d PersistentVolumes exist", n)
-	}
-	if claim := claimOf(t, efs); claim["storageClassName"] != "efs" || claim["volumeName"] != nil {
-		t.Errorf("with efs the claim is %v, want class efs", claim)
-	}
-	for _, rec := range []*infratest.Recorder{edge, efs} {
-		sts := rec.Find("kubernetes:apps/v1:StatefulSet", "openneuro-dataset-worker")
-		b, _ := json.Marshal(sts.Plain(false))
-		if !strings.Contains(string(b), `"persistentVolumeClaim":{"claimName":"openneuro-prod-datasets"}`) || !strings.Contains(string(b), `"mountPath":"/datalad"`) {
-			t.Error("the workers do not mount the datasets claim at /datalad")
-		}
+	// Without EdgeFS there is no NFS volume.
+	if n := len(infratest.Run(t, "local").ByType("kubernetes:core/v1:PersistentVolume")); n != 0 {
+		t.Errorf("without EdgeFS, %d PersistentVolumes exist", n)
 	}
 }
 
-func claimOf(t *testing.T, rec *infratest.Recorder) map[string]any {
+func claimOf(t *testing.T, rec *infratest.Recorder, name string) map[string]any {
 	t.Helper()
-	pvc := rec.Find("kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets")
+	pvc := rec.Find("kubernetes:core/v1:PersistentVolumeClaim", name)
 	if pvc == nil {
-		t.Fatal("no datasets claim")
+		t.Fatalf("no claim %s", name)
 	}
 	return pvc.Plain(false)["spec"].(map[string]any)
 }

@@ -1,6 +1,9 @@
 package stacks
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // DatasetStore says where the dataset workers keep the git/git-annex repositories.
 type DatasetStore string
@@ -44,6 +47,10 @@ type OpenNeuro struct {
 	GoogleTrackingID string `json:"googleTrackingId,omitempty"`
 	// SentryDSN is SENTRY_DSN. Default "" (off).
 	SentryDSN string `json:"sentryDsn,omitempty"`
+	// OrcidURI is ORCID's site (ORCID_URI), whose /oauth/token the API refreshes ORCID tokens at,
+	// with ORCID_REDIRECT_URI <url>/crn/auth/orcid/callback; both are set only with ORCID login.
+	// Default https://orcid.org; the sandbox is https://sandbox.orcid.org (ORCID/python-orcid#27).
+	OrcidURI string `json:"orcidUri,omitempty"`
 	// CertificateARN is the ACM certificate of the ALB (eks mode). Required there; it must cover
 	// hostname and www.<hostname>.
 	CertificateARN string `json:"certificateArn,omitempty"`
@@ -54,7 +61,9 @@ type OpenNeuro struct {
 	Workers int `json:"workers,omitempty"`
 	// S3PublicOnExport is DATALAD_S3_PUBLIC_ON_EXPORT. Default true.
 	S3PublicOnExport *bool `json:"s3PublicOnExport,omitempty"`
-	// GithubExportsEnabled is DATALAD_GITHUB_EXPORTS_ENABLED. Default true.
+	// GithubExportsEnabled turns on the export of public datasets to GitHub
+	// (DATALAD_GITHUB_EXPORTS_ENABLED). Default: on exactly when the secrets DATALAD_GITHUB_LOGIN,
+	// DATALAD_GITHUB_ORG and DATALAD_GITHUB_PASS are all set; true without them is an error.
 	GithubExportsEnabled *bool `json:"githubExportsEnabled,omitempty"`
 	// Replicas are the Deployment replica counts.
 	Replicas Replicas `json:"replicas,omitempty"`
@@ -96,14 +105,21 @@ type ComponentResources struct {
 	Beat           Resources `json:"beat,omitempty"`
 	Flower         Resources `json:"flower,omitempty"`
 	Indexer        Resources `json:"indexer,omitempty"`
-	Redis          Resources `json:"redis,omitempty"`
+	// Redis is the broker: Celery's queues (noeviction, on a volume).
+	Redis Resources `json:"redis,omitempty"`
+	// RedisCache is the API's cache (allkeys-lru, nothing on disk). Default the chart's redis
+	// values, which its one redis mostly spent on the cache.
+	RedisCache Resources `json:"redisCache,omitempty"`
 }
 
-// Redis configures the redis StatefulSet (master only, no auth, every command allowed, as the chart).
+// Redis configures the in-cluster redis: the broker (Celery's queues, on a volume) and the API's
+// cache (in memory only). No auth, every command allowed, as the chart; maxmemory is 75% of each
+// container's memory limit (app.resources.redis and .redisCache).
 type Redis struct {
-	// Persistence keeps redis data on a volume of storage.blockStorageClass. Default true.
+	// Persistence keeps the broker's data on a volume of storage.blockStorageClass. Default true.
 	Persistence *bool `json:"persistence,omitempty"`
-	// Size is the data volume size. Default 8Gi; prod sets 40Gi.
+	// Size is the broker's data volume size. Default 8Gi; prod sets 40Gi. Raising it grows the
+	// volume in place (the storage class must allow expansion, as gp3 does); it cannot shrink.
 	Size string `json:"size,omitempty"`
 }
 
@@ -118,6 +134,7 @@ var chartResources = ComponentResources{
 	Flower:         res("50m", "256Mi", "100m", "1Gi"),
 	Indexer:        res("100m", "256Mi", "500m", "512Mi"),
 	Redis:          res("250m", "1536Mi", "500m", "3Gi"),
+	RedisCache:     res("250m", "1536Mi", "500m", "3Gi"),
 }
 
 func res(reqCPU, reqMem, limCPU, limMem string) Resources {
@@ -150,6 +167,7 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
 	}
 	setDefault(&o.Environment, env.Stack)
 	setDefault(&o.FreshDeskURL, DefaultFreshDeskURL)
+	setDefault(&o.OrcidURI, "https://orcid.org")
 	if o.DatasetStore == "" {
 		o.DatasetStore = StoreEFS
 		if c.Mode == ModeExisting {
@@ -161,9 +179,6 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
 	}
 	if o.S3PublicOnExport == nil {
 		o.S3PublicOnExport = boolPtr(true)
-	}
-	if o.GithubExportsEnabled == nil {
-		o.GithubExportsEnabled = boolPtr(true)
 	}
 	for _, n := range []*int{&o.Replicas.API, &o.Replicas.Web, &o.Replicas.DataladService} {
 		if *n == 0 {
@@ -179,6 +194,7 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
 	o.Resources.Flower.applyDefaults(chartResources.Flower)
 	o.Resources.Indexer.applyDefaults(chartResources.Indexer)
 	o.Resources.Redis.applyDefaults(chartResources.Redis)
+	o.Resources.RedisCache.applyDefaults(chartResources.RedisCache)
 	if o.Redis.Persistence == nil {
 		o.Redis.Persistence = boolPtr(true)
 	}
@@ -218,6 +234,7 @@ func (o OpenNeuro) validate(v *validator, c Cluster, e EdgeFS, in Ingress, s Sto
 	if o.SentryDSN != "" {
 		v.httpURL("app.sentryDsn", o.SentryDSN)
 	}
+	v.httpURL("app.orcidUri", o.OrcidURI)
 	if c.Mode == ModeEKS {
 		if !acmCertRE.MatchString(o.CertificateARN) {
 			v.addf("app.certificateArn", "%q is not an ACM certificate ARN; write it like arn:aws:acm:us-east-1:123456789012:certificate/<uuid>", o.CertificateARN)
@@ -242,15 +259,23 @@ func (o OpenNeuro) validate(v *validator, c Cluster, e EdgeFS, in Ingress, s Sto
 	default:
 		v.addf("app.datasetStore", "%q is not allowed; use efs, edgefs or storageClass", o.DatasetStore)
 	}
-	if s.DatasetsAccessMode == "ReadWriteOnce" && o.Workers > 1 {
-		v.addf("storage.datasetsAccessMode", "ReadWriteOnce allows one node to mount the datasets volume but app.workers is %d; use ReadWriteMany storage or 1 worker", o.Workers)
+	// EdgeFS NFS is always shared; a ReadWriteOnce class lets one node mount the volume, so the
+	// workers and the DataLad service pods must all fit on that node.
+	if s.DatasetsAccessMode == "ReadWriteOnce" && o.DatasetStore != StoreEdgeFS {
+		if o.Workers > 1 || o.Replicas.DataladService > 1 {
+			v.addf("storage.datasetsAccessMode", "ReadWriteOnce lets one node mount the datasets volume, but app.workers is %d and app.replicas.dataladService is %d; use ReadWriteMany storage, or 1 of each (they then run on one node)", o.Workers, o.Replicas.DataladService)
+		}
+		if c.StoragePool != nil {
+			v.addf("storage.datasetsAccessMode", "ReadWriteOnce needs the worker and the DataLad service on one node, but cluster.storagePool puts the worker on the storage nodes; use ReadWriteMany storage or remove cluster.storagePool")
+		}
 	}
 	v.positive("app.replicas.api", o.Replicas.API)
 	v.positive("app.replicas.web", o.Replicas.Web)
 	v.positive("app.replicas.dataladService", o.Replicas.DataladService)
 	rs := map[string]Resources{"api": o.Resources.API, "web": o.Resources.Web, "content": o.Resources.Content,
 		"dataladService": o.Resources.DataladService, "worker": o.Resources.Worker, "beat": o.Resources.Beat,
-		"flower": o.Resources.Flower, "indexer": o.Resources.Indexer, "redis": o.Resources.Redis}
+		"flower": o.Resources.Flower, "indexer": o.Resources.Indexer, "redis": o.Resources.Redis,
+		"redisCache": o.Resources.RedisCache}
 	for _, name := range sortedKeys(rs) {
 		rs[name].validate(v, "app.resources."+name)
 	}
@@ -261,4 +286,27 @@ func (o OpenNeuro) validate(v *validator, c Cluster, e EdgeFS, in Ingress, s Sto
 	if o.WorkerTerminationGracePeriodSeconds < 30 {
 		v.addf("app.workerTerminationGracePeriodSeconds", "is %d; give a Celery task at least 30 seconds to finish", o.WorkerTerminationGracePeriodSeconds)
 	}
+}
+
+// githubExportSecrets are the credentials a GitHub export needs (datalad_service/tasks/publish.py).
+var githubExportSecrets = []string{"DATALAD_GITHUB_LOGIN", "DATALAD_GITHUB_ORG", "DATALAD_GITHUB_PASS"}
+
+// resolveGithubExports decides app.githubExportsEnabled once the secrets are known: on exactly when
+// its credentials are set, unless the stack says otherwise; on without them is an error (every
+// public publish would fail on the export).
+func (o *OpenNeuro) resolveGithubExports(s Secrets) error {
+	var missing []string
+	for _, key := range githubExportSecrets {
+		if !s.Has(key) {
+			missing = append(missing, key)
+		}
+	}
+	if o.GithubExportsEnabled == nil {
+		o.GithubExportsEnabled = boolPtr(len(missing) == 0)
+		return nil
+	}
+	if *o.GithubExportsEnabled && len(missing) > 0 {
+		return fmt.Errorf("app.githubExportsEnabled: is true but the secrets %s are not set; set them, or remove the key (exports are then off)", strings.Join(missing, ", "))
+	}
+	return nil
 }

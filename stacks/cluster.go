@@ -50,8 +50,11 @@ const DefaultVpcCniVersion = "v1.21.1-eksbuild.7"
 type Cluster struct {
 	// Mode is eks (default) or existing.
 	Mode ClusterMode `json:"mode,omitempty"`
-	// Name is the EKS cluster name. Default openneuro-<stack>. The load balancer controller, the
-	// subnet tags and every kubeconfig refer to it, so changing it replaces the cluster.
+	// Name is the cluster's name. Default openneuro-<stack>. In eks mode it is the EKS cluster
+	// name: the load balancer controller, the subnet tags and every kubeconfig refer to it, so
+	// changing it replaces the cluster. In both modes it identifies the cluster to Pulumi: a new
+	// kubeconfig or context with the same name is the same cluster (updated in place); a new name
+	// means another cluster, onto which every object is created again.
 	Name string `json:"name,omitempty"`
 	// KubernetesVersion is the EKS minor version. Default 1.35; one of SupportedKubernetesVersions.
 	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
@@ -165,12 +168,12 @@ func (c *Cluster) applyDefaults(env Env) {
 	if c.Mode == "" {
 		c.Mode = ModeEKS
 	}
+	if c.Name == "" {
+		c.Name = Project + "-" + env.Stack
+	}
 	if c.Mode != ModeEKS {
 		// Existing mode: the AWS-only fields stay empty, so validation can tell that a user set them.
 		return
-	}
-	if c.Name == "" {
-		c.Name = Project + "-" + env.Stack
 	}
 	if c.KubernetesVersion == "" {
 		c.KubernetesVersion = DefaultKubernetesVersion
@@ -250,7 +253,6 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 
 func (c Cluster) validateExisting(v *validator) {
 	eksOnly := map[string]bool{
-		"name":                  c.Name != "",
 		"kubernetesVersion":     c.KubernetesVersion != "",
 		"vpcCniVersion":         c.VpcCniVersion != "",
 		"kubeProxyVersion":      c.KubeProxyVersion != "",

@@ -99,7 +99,8 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	}
 	cfg.ApplyDefaults()
 	secrets, secretErr := loadSecrets(ctx, cfg.Cluster.Mode)
-	if err := errors.Join(append(zeroErrs, cfg.Validate(), secretErr)...); err != nil {
+	exportsErr := cfg.OpenNeuro.resolveGithubExports(secrets)
+	if err := errors.Join(append(zeroErrs, cfg.Validate(), secretErr, exportsErr)...); err != nil {
 		return nil, err
 	}
 	cfg.Secrets = secrets

@@ -190,7 +190,7 @@ func TestModeMismatch(t *testing.T) {
 		{"EFS store in existing mode", "local", []infratest.Option{infratest.WithValue("app.datasetStore", "efs")},
 			"app.datasetStore: efs needs eks mode"},
 		{"RWO with several workers", "local", []infratest.Option{infratest.WithValue("app.workers", 2)},
-			"storage.datasetsAccessMode: ReadWriteOnce allows one node to mount the datasets volume but app.workers is 2"},
+			"storage.datasetsAccessMode: ReadWriteOnce lets one node mount the datasets volume, but app.workers is 2 and app.replicas.dataladService is 1"},
 		{"kubeconfig in eks mode", "staging", []infratest.Option{infratest.WithValue("cluster.kubeconfig", "/home/me/.kube/config")},
 			"cluster.kubeconfig: kubeconfig and context are only used with cluster.mode existing"},
 		{"TLS secret in eks mode", "staging", []infratest.Option{infratest.WithValue("ingress.tlsSecretName", "openneuro-tls")},

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -142,18 +143,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 
-	// One provider per stack. clusterIdentifier pins its identity to the cluster name: a change of
-	// the kubeconfig (e.g. a new CA after a control-plane rotation) then updates the provider
-	// instead of replacing it and, with it, every Kubernetes resource. No deleteUnreachable: with it,
-	// any failure to reach the API (expired credentials, no aws CLI, another identity) would let a
-	// destroy or refresh drop Ingresses and claims from the state without deleting them, leaving the
-	// ALB and volumes behind and the VPC undeletable. Set PULUMI_K8S_DELETE_UNREACHABLE=true by hand
-	// only when the cluster is really gone.
-	provider, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
-		Kubeconfig:            eksCluster.KubeconfigJson,
-		ClusterIdentifier:     pulumi.String(cfg.Name),
-		EnableServerSideApply: pulumi.Bool(true),
-	}, parent)
+	// One provider per stack, identified by the cluster name (kubeprovider.Args says why).
+	provider, err := kubernetes.NewProvider(ctx, name+"-k8s", kubeprovider.Args(eksCluster.KubeconfigJson, cfg.Name), parent)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: kubernetes provider: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // Token is the component's type token.
@@ -23,6 +25,9 @@ type Args struct {
 	Kubeconfig pulumi.StringInput
 	// Context is the kubeconfig context (cluster.context). Default "": the current context.
 	Context string
+	// Name identifies the cluster to Pulumi (cluster.name): a new kubeconfig with the same name is
+	// the same cluster. Required.
+	Name string
 }
 
 // Cluster is the existing cluster as the later layers see it.
@@ -41,20 +46,23 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if args.KubeconfigPath != "" && args.Kubeconfig != nil {
 		return nil, errors.New("existing: set either KubeconfigPath or Kubeconfig, not both")
 	}
+	if args.Name == "" {
+		return nil, errors.New("existing: Name is required")
+	}
 	comp := &Cluster{}
 	if err := ctx.RegisterComponentResource(Token, name, comp, opts...); err != nil {
 		return nil, err
 	}
-	pargs := &kubernetes.ProviderArgs{
-		// Server-side apply: field ownership instead of last-applied annotations, as in eks mode.
-		EnableServerSideApply: pulumi.Bool(true),
-	}
+	// The same provider behaviour as in eks mode (kubeprovider.Args); no kubeconfig means the
+	// ambient one.
+	var kubeconfig pulumi.StringInput
 	switch {
 	case args.Kubeconfig != nil:
-		pargs.Kubeconfig = args.Kubeconfig
+		kubeconfig = args.Kubeconfig
 	case args.KubeconfigPath != "":
-		pargs.Kubeconfig = pulumi.String(args.KubeconfigPath)
+		kubeconfig = pulumi.String(args.KubeconfigPath)
 	}
+	pargs := kubeprovider.Args(kubeconfig, args.Name)
 	if args.Context != "" {
 		pargs.Context = pulumi.String(args.Context)
 	}

@@ -29,9 +29,9 @@ func TestKubeconfigSources(t *testing.T) {
 		kubeconfig any
 		context    any
 	}{
-		{"ambient kubeconfig", &existing.Args{}, nil, nil},
-		{"path and context", &existing.Args{KubeconfigPath: "/home/me/.kube/config", Context: "kind-openneuro"}, "/home/me/.kube/config", "kind-openneuro"},
-		{"secret content", &existing.Args{Kubeconfig: pulumi.ToSecret(pulumi.String("apiVersion: v1")).(pulumi.StringOutput)}, infratest.Redacted, nil},
+		{"ambient kubeconfig", &existing.Args{Name: "openneuro-local"}, nil, nil},
+		{"path and context", &existing.Args{Name: "openneuro-local", KubeconfigPath: "/home/me/.kube/config", Context: "kind-openneuro"}, "/home/me/.kube/config", "kind-openneuro"},
+		{"secret content", &existing.Args{Name: "openneuro-local", Kubeconfig: pulumi.ToSecret(pulumi.String("apiVersion: v1")).(pulumi.StringOutput)}, infratest.Redacted, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,8 +39,15 @@ func TestKubeconfigSources(t *testing.T) {
 			if in["kubeconfig"] != c.kubeconfig || in["context"] != c.context {
 				t.Errorf("kubeconfig %v context %v, want %v %v", in["kubeconfig"], in["context"], c.kubeconfig, c.context)
 			}
-			if in["enableServerSideApply"] != "true" && in["enableServerSideApply"] != true {
-				t.Errorf("server-side apply is off: %v", in["enableServerSideApply"])
+			for _, key := range []string{"enableServerSideApply", "enableConfigMapMutable", "enableSecretMutable"} {
+				if in[key] != "true" && in[key] != true {
+					t.Errorf("%s is off: %v", key, in[key])
+				}
+			}
+			// A new kubeconfig of the same cluster must update the provider, not replace it (and
+			// with it every object): its identity is the cluster's name.
+			if in["clusterIdentifier"] != "openneuro-local" {
+				t.Errorf("clusterIdentifier = %v, want openneuro-local", in["clusterIdentifier"])
 			}
 		})
 	}

@@ -17,9 +17,12 @@ const (
 	wwwRedirect = "www-redirect"
 	// useAnnotation is the port name that makes a backend an annotation-defined action.
 	useAnnotation = "use-annotation"
-	// albIdleTimeout keeps websockets (graphql-subscriptions) and long uploads and git pushes open;
-	// the ALB default of 60 s cut them (OpenNeuro later set 600 s on GKE for the same reason).
-	albIdleTimeout = "idle_timeout.timeout_seconds=600"
+	// albIdleTimeout is the ALB default, 60 s, as the chart had. It must stay below the backends'
+	// keep-alive, or the ALB reuses a connection the backend is closing and answers 502 ("configure
+	// the idle timeout of your application to be larger than the idle timeout configured for the
+	// load balancer", ALB docs): the web pods' nginx keeps connections 65 s. A transfer that moves
+	// data never idles; websockets and quiet long requests need client or server keep-alives.
+	albIdleTimeout = "idle_timeout.timeout_seconds=60"
 	// albDeregistration drains a target for 30 s instead of the default 300 s: rollouts replace pods
 	// one at a time, and a pod's 10 s preStop pause already covers the controller's deregistration.
 	albDeregistration = "deregistration_delay.timeout_seconds=30"

@@ -43,6 +43,15 @@ func (s Set) Labels() pulumi.StringMap {
 	}
 }
 
+// Common returns the recommended labels without the version: the labels of objects whose content
+// does not depend on the version that runs (Services, ServiceAccounts, budgets, claims, config), so
+// that an upgrade touches only the workloads whose image changes.
+func (s Set) Common() pulumi.StringMap {
+	m := s.Labels()
+	delete(m, VersionKey)
+	return m
+}
+
 // Selector returns the stable subset used in selectors (name, instance, component): it never
 // contains the version, because Deployment and StatefulSet selectors cannot change after creation.
 func (s Set) Selector() pulumi.StringMap {

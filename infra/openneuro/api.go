@@ -9,8 +9,10 @@ import (
 // apiHealthPath is the API's health endpoint: its probes and the ALB's target group check.
 const apiHealthPath = "/crn/"
 
-// newAPI is the GraphQL API (openneuro/server, chart section 2.1-2.2); it returns its Service.
-func newAPI(k *kit, s *settings) (*corev1.Service, error) {
+// newAPI is the GraphQL API (openneuro/server, chart section 2.1-2.2); it returns its Service. Its
+// REDIS_HOST is the cache, not the broker of the ConfigMap: the API keeps its cache, locks and
+// GraphQL subscriptions there and queues no Celery task.
+func newAPI(k *kit, s *settings, r *redis) (*corev1.Service, error) {
 	image := k.cfg.Images.Server
 	set := k.labelSet(compAPI, image)
 	sa, err := k.serviceAccount("api", set)
@@ -24,8 +26,10 @@ func newAPI(k *kit, s *settings) (*corev1.Service, error) {
 		Image:   pulumi.String(image),
 		Ports:   httpPort(apiPort),
 		EnvFrom: s.envFrom(),
-		// The chart's liveness (60/30); the timeout is the chart's later 10 s.
-		LivenessProbe:   httpProbe(apiHealthPath, 60, 30, 10),
+		// env wins over envFrom for the same name.
+		Env: corev1.EnvVarArray{corev1.EnvVarArgs{Name: pulumi.String("REDIS_HOST"), Value: pulumi.String(r.cacheHost)}},
+		// The chart's liveness timing (60/30) on the process alone.
+		LivenessProbe:   listeningProbe(60, 30),
 		ReadinessProbe:  httpProbe(apiHealthPath, 15, 15, 10),
 		Lifecycle:       drainPause(),
 		Resources:       resources(k.cfg.Resources.API),

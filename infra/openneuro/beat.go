@@ -10,6 +10,17 @@ import (
 // has redis-py, Celery's redis transport.
 const brokerReachable = `import os, redis; redis.Redis(host=os.environ["REDIS_HOST"], port=int(os.environ["REDIS_PORT"]), socket_timeout=5).ping()`
 
+// brokerProbe is ready when the broker answers (a dependency: readiness only).
+func brokerProbe() *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		Exec:                &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"python", "-c", brokerReachable})},
+		InitialDelaySeconds: pulumi.Int(5),
+		PeriodSeconds:       pulumi.Int(30),
+		TimeoutSeconds:      pulumi.Int(10),
+		FailureThreshold:    pulumi.Int(3),
+	}
+}
+
 // newBeat is the Celery beat scheduler (chart section 2.3): it queues the periodic dataset audit.
 // Exactly one may run, or every task would be queued twice: one replica, and Recreate so that a
 // rollout stops the old one before it starts the new one.
@@ -27,18 +38,12 @@ func newBeat(k *kit, s *settings) error {
 		Command: pulumi.ToStringArray([]string{"/beat-scheduler"}),
 		EnvFrom: s.envFrom(),
 		// Beat serves no port; it is ready when it can reach the broker it schedules into.
-		ReadinessProbe: &corev1.ProbeArgs{
-			Exec:                &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"python", "-c", brokerReachable})},
-			InitialDelaySeconds: pulumi.Int(5),
-			PeriodSeconds:       pulumi.Int(30),
-			TimeoutSeconds:      pulumi.Int(10),
-			FailureThreshold:    pulumi.Int(3),
-		},
+		ReadinessProbe:  brokerProbe(),
 		Resources:       resources(k.cfg.Resources.Beat),
 		SecurityContext: containerSecurity(),
 	}}
 	_, err = appsv1.NewDeployment(k.ctx, k.logical("beat-scheduler"), &appsv1.DeploymentArgs{
-		Metadata: k.meta(k.objectName(compBeat), set),
+		Metadata: k.workloadMeta(k.objectName(compBeat), set),
 		Spec:     deploymentSpec(1, set, &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}, s.checksums(), pod),
 	}, k.workloadOpts(s.deps()...)...)
 	return err

@@ -147,19 +147,25 @@ func TestChartChecklist(t *testing.T) {
 		})
 	}
 
+	// The chart's liveness probes checked the health endpoints, and the workers' a broadcast through
+	// redis. The endpoints are now the readiness probes; liveness checks the process alone (its
+	// port), and the workers have none (celery is PID 1; a redis outage restarted them all).
 	probes := []struct {
-		ref, workload, container, kind, want string
+		ref, workload, container, readiness, liveness string
 	}{
-		{"2.1", name("api"), name("api"), "liveness", "GET /crn/ delay 60 period 30"},
-		{"2.5", name("datalad-service"), name("datalad-service"), "liveness", "GET /heartbeat delay 30 period 30"},
-		{"2.7", name("dataset-worker"), name("dataset-worker"), "liveness",
-			`exec /bin/sh -c celery status --app datalad_service.worker | grep "${HOSTNAME}:.*OK"`},
+		{"2.1", name("api"), name("api"), "GET /crn/ delay 15 period 15", "TCP http delay 60 period 30"},
+		{"2.5", name("datalad-service"), name("datalad-service"), "GET /heartbeat delay 10 period 10", "TCP http delay 30 period 30"},
+		{"2.7", name("dataset-worker"), name("dataset-worker"),
+			`exec /bin/sh -c celery inspect ping --app datalad_service.worker --destination "celery@${HOSTNAME}"`, "none"},
 	}
 	for _, item := range probes {
-		t.Run(fmt.Sprintf("%s %s probe %s", item.ref, item.kind, item.container), func(t *testing.T) {
-			p := container(t, o.podTemplate(t, item.workload).Spec, item.container).LivenessProbe
-			if got := describeProbe(p); !strings.HasPrefix(got, item.want) {
-				t.Errorf("probe %q, want %q", got, item.want)
+		t.Run(fmt.Sprintf("%s probes %s", item.ref, item.container), func(t *testing.T) {
+			c := container(t, o.podTemplate(t, item.workload).Spec, item.container)
+			if got := describeProbe(c.ReadinessProbe); got != item.readiness {
+				t.Errorf("readiness %q, want %q", got, item.readiness)
+			}
+			if got := describeProbe(c.LivenessProbe); got != item.liveness {
+				t.Errorf("liveness %q, want %q", got, item.liveness)
 			}
 		})
 	}
@@ -218,6 +224,8 @@ func describeProbe(p *corev1.Probe) string {
 		return fmt.Sprintf("GET %s delay %d period %d", p.HTTPGet.Path, p.InitialDelaySeconds, p.PeriodSeconds)
 	case p.Exec != nil:
 		return "exec " + strings.Join(p.Exec.Command, " ")
+	case p.TCPSocket != nil:
+		return fmt.Sprintf("TCP %s delay %d period %d", p.TCPSocket.Port.String(), p.InitialDelaySeconds, p.PeriodSeconds)
 	}
 	return "other"
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -27,6 +28,17 @@ func TestConfigMap(t *testing.T) {
 		"FRESH_DESK_URL":              stacks.DefaultFreshDeskURL,
 		"GOOGLE_TRACKING_ID":          "UA-100754266-1",
 		"LOCPATH":                     "",
+		// ORCID login is on (ORCID_CLIENT_SECRET): token refresh needs both (v3.14.2 libs/orcid.js).
+		"ORCID_URI":          "https://orcid.org",
+		"ORCID_REDIRECT_URI": "https://openneuro.staging.sqm.io/crn/auth/orcid/callback",
+	})
+	t.Run("no ORCID settings without ORCID login", func(t *testing.T) {
+		data := layerObjects(t, run(t, "staging", nil, infratest.WithoutValue("ORCID_CLIENT_SECRET"))).configMap(t, name("configmap")).Data
+		for _, key := range []string{"ORCID_URI", "ORCID_REDIRECT_URI"} {
+			if v, ok := data[key]; ok {
+				t.Errorf("%s = %q without ORCID login", key, v)
+			}
+		}
 	})
 	t.Run("sentry and S3 export visibility", func(t *testing.T) {
 		o := layerObjects(t, run(t, "staging", nil,
@@ -94,8 +106,24 @@ func TestSecret(t *testing.T) {
 				t.Errorf("%s is missing", key)
 			}
 		}
-		equal(t, "DATALAD_GITHUB_EXPORTS_ENABLED", data["DATALAD_GITHUB_EXPORTS_ENABLED"], "false")
+		// The DataLad service tests the variable for truth as a string: "false" would be on.
+		equal(t, "DATALAD_GITHUB_EXPORTS_ENABLED", data["DATALAD_GITHUB_EXPORTS_ENABLED"], "")
 	})
+}
+
+// TestGithubExports: exports are on exactly when their three credentials are set, unless the
+// stack says otherwise; on without them is refused.
+func TestGithubExports(t *testing.T) {
+	without := []infratest.Option{infratest.WithoutValue("DATALAD_GITHUB_LOGIN"), infratest.WithoutValue("DATALAD_GITHUB_ORG"), infratest.WithoutValue("DATALAD_GITHUB_PASS")}
+	data := layerObjects(t, run(t, "staging", nil, without...)).secret(t, name("secret")).StringData
+	equal(t, "exports without credentials", data["DATALAD_GITHUB_EXPORTS_ENABLED"], "")
+	data = layerObjects(t, run(t, "staging", nil)).secret(t, name("secret")).StringData
+	equal(t, "exports with credentials", data["DATALAD_GITHUB_EXPORTS_ENABLED"], "true")
+	_, err := infratest.RunStack("staging", append(without, infratest.WithProgram(layer(nil)), infratest.WithValue("app.githubExportsEnabled", true))...)
+	want := "app.githubExportsEnabled: is true but the secrets DATALAD_GITHUB_LOGIN, DATALAD_GITHUB_ORG, DATALAD_GITHUB_PASS are not set"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("exports on without credentials: %v, want an error containing %q", err, want)
+	}
 }
 
 func TestSSHKeySecret(t *testing.T) {

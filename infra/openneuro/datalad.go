@@ -3,6 +3,7 @@ package openneuro
 import (
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -22,6 +23,16 @@ func newDataladService(k *kit, s *settings, d *datasets) error {
 	pod := basePod(sa)
 	pod.TopologySpreadConstraints = spread(set)
 	pod.Volumes = corev1.VolumeArray{d.volume()}
+	if !d.shared {
+		// A ReadWriteOnce volume attaches to one node: run beside the worker that mounts it (on a
+		// single-node cluster this changes nothing; on a larger one it avoids Multi-Attach).
+		pod.Affinity = &corev1.AffinityArgs{PodAffinity: &corev1.PodAffinityArgs{
+			RequiredDuringSchedulingIgnoredDuringExecution: corev1.PodAffinityTermArray{corev1.PodAffinityTermArgs{
+				LabelSelector: &metav1.LabelSelectorArgs{MatchLabels: k.labelSet(compWorker, "").Selector()},
+				TopologyKey:   pulumi.String(hostnameLabel),
+			}},
+		}}
+	}
 	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
 		Name:    pulumi.String(k.objectName(compDatalad)),
 		Image:   pulumi.String(image),
@@ -30,7 +41,7 @@ func newDataladService(k *kit, s *settings, d *datasets) error {
 		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
 			Name: pulumi.String(datasetsVolume), MountPath: pulumi.String(datasetsMountPath),
 		}},
-		LivenessProbe:   httpProbe(dataladHealthPath, 30, 30, 10),
+		LivenessProbe:   listeningProbe(30, 30),
 		ReadinessProbe:  httpProbe(dataladHealthPath, 10, 10, 5),
 		Lifecycle:       drainPause(),
 		Resources:       resources(k.cfg.Resources.DataladService),

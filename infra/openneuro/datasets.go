@@ -13,9 +13,20 @@ import (
 // other nodes.
 var nfsMountOptions = []string{"nfsvers=3", "proto=tcp", "hard", "timeo=600", "retrans=2", "lookupcache=positive"}
 
-// datasets is the shared volume of the git/git-annex repositories.
+// datasets is the shared volume of the git/git-annex repositories the pods mount.
 type datasets struct {
 	claimName pulumi.StringPtrOutput
+	// shared says every node may mount it at once (ReadWriteMany); otherwise the pods that mount
+	// it must share a node.
+	shared bool
+}
+
+// claimAnnotations are the annotations of every claim. Pulumi does not wait on claims: the
+// workloads that mount them are awaited, and a claim await only adds a way to fail (its handling
+// of WaitForFirstConsumer classes changed twice upstream, pulumi/pulumi-kubernetes#3130 and #4181:
+// before #4181 any update of a bound claim of such a class waited 5 minutes and failed).
+func claimAnnotations() pulumi.StringMap {
+	return pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")}
 }
 
 // volume mounts the datasets claim.
@@ -26,50 +37,76 @@ func (d *datasets) volume() corev1.VolumeArgs {
 	}
 }
 
-// newDatasets creates the claim <release>-datasets that the DataLad service and the workers mount
-// at /datalad: dynamically provisioned from Datasets.StorageClass, or bound to a static NFS volume.
+// newDatasets creates the datasets claims and returns the one the pods mount:
+//   - <release>-datasets, provisioned from Datasets.StorageClass (EFS in eks mode), always;
+//   - <release>-datasets-edgefs, bound to a static volume of the EdgeFS NFS export, whenever
+//     EdgeFS serves one.
+//
+// Both exist side by side, so that switching app.datasetStore only rolls the pods onto the other
+// claim: nothing is replaced or deleted, and the data of the store left behind stays for the copy
+// (README, "Switch the dataset store"). Replacing one claim by the other would delete a claim the
+// pods still mount, which hangs behind its protection finalizer (and is refused in prod).
 func newDatasets(k *kit) (*datasets, error) {
 	d := k.args.Datasets
 	set := k.labelSet(compDatasets, "")
-	name := k.objectName("datasets")
 	keep := []pulumi.ResourceOption{pulumi.Protect(k.args.Protect), pulumi.RetainOnDelete(k.args.Protect)}
 	spec := &corev1.PersistentVolumeClaimSpecArgs{
 		AccessModes: pulumi.ToStringArray([]string{d.AccessMode}),
 		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(d.Size)}},
 	}
-	var deps []pulumi.Resource
-	deps = append(deps, k.args.StorageDrivers...)
-	if d.NFS != nil {
-		pv, err := corev1.NewPersistentVolume(k.ctx, k.logical("datasets"), &corev1.PersistentVolumeArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: set.Labels()},
-			Spec: &corev1.PersistentVolumeSpecArgs{
-				Capacity:    pulumi.StringMap{"storage": pulumi.String(d.Size)},
-				AccessModes: pulumi.ToStringArray([]string{d.AccessMode}),
-				// The data lives in EdgeFS; deleting the claim must never touch it.
-				PersistentVolumeReclaimPolicy: pulumi.String("Retain"),
-				StorageClassName:              pulumi.String(""),
-				MountOptions:                  pulumi.ToStringArray(nfsMountOptions),
-				Nfs:                           &corev1.NFSVolumeSourceArgs{Server: d.NFS.Server, Path: pulumi.String(d.NFS.Path)},
-				// Reserved for this claim, so no other claim can bind it.
-				ClaimRef: &corev1.ObjectReferenceArgs{Namespace: k.ns, Name: pulumi.String(name)},
-			},
-		}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(k.args.DependsOn)}, keep...)...)
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, pv)
-		// "" (not unset) so the default class's provisioner does not step in.
-		spec.StorageClassName = pulumi.String("")
-		spec.VolumeName = pulumi.String(name)
-	} else if d.StorageClass != "" {
+	if d.StorageClass != "" {
 		spec.StorageClassName = pulumi.String(d.StorageClass)
 	}
-	pvc, err := corev1.NewPersistentVolumeClaim(k.ctx, k.logical("datasets"), &corev1.PersistentVolumeClaimArgs{
-		Metadata: k.meta(name, set),
+	meta := k.meta(k.objectName("datasets"), set)
+	meta.Annotations = claimAnnotations()
+	provisioned, err := corev1.NewPersistentVolumeClaim(k.ctx, k.logical("datasets"), &corev1.PersistentVolumeClaimArgs{
+		Metadata: meta,
 		Spec:     spec,
-	}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(deps)}, keep...)...)
+	}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(k.args.StorageDrivers)}, keep...)...)
 	if err != nil {
 		return nil, err
 	}
-	return &datasets{claimName: pvc.Metadata.Name()}, nil
+	mounted := &datasets{claimName: provisioned.Metadata.Name(), shared: d.AccessMode == "ReadWriteMany"}
+	if d.NFS == nil {
+		return mounted, nil
+	}
+
+	name := k.objectName("datasets-edgefs")
+	pv, err := corev1.NewPersistentVolume(k.ctx, k.logical("datasets-edgefs"), &corev1.PersistentVolumeArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: set.Common()},
+		Spec: &corev1.PersistentVolumeSpecArgs{
+			Capacity: pulumi.StringMap{"storage": pulumi.String(d.Size)},
+			// NFS is shared by every node, whatever storage.datasetsAccessMode says of the class.
+			AccessModes: pulumi.ToStringArray([]string{"ReadWriteMany"}),
+			// The data lives in EdgeFS; deleting the claim must never touch it.
+			PersistentVolumeReclaimPolicy: pulumi.String("Retain"),
+			StorageClassName:              pulumi.String(""),
+			MountOptions:                  pulumi.ToStringArray(nfsMountOptions),
+			Nfs:                           &corev1.NFSVolumeSourceArgs{Server: d.NFS.Server, Path: pulumi.String(d.NFS.Path)},
+			// Reserved for this claim, so no other claim can bind it.
+			ClaimRef: &corev1.ObjectReferenceArgs{Namespace: k.ns, Name: pulumi.String(name)},
+		},
+	}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(k.args.DependsOn)}, keep...)...)
+	if err != nil {
+		return nil, err
+	}
+	nfsMeta := k.meta(name, set)
+	nfsMeta.Annotations = claimAnnotations()
+	nfs, err := corev1.NewPersistentVolumeClaim(k.ctx, k.logical("datasets-edgefs"), &corev1.PersistentVolumeClaimArgs{
+		Metadata: nfsMeta,
+		Spec: &corev1.PersistentVolumeClaimSpecArgs{
+			AccessModes: pulumi.ToStringArray([]string{"ReadWriteMany"}),
+			Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(d.Size)}},
+			// "" (not unset) so the default class's provisioner does not step in.
+			StorageClassName: pulumi.String(""),
+			VolumeName:       pulumi.String(name),
+		},
+	}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(append([]pulumi.Resource{pv}, k.args.StorageDrivers...))}, keep...)...)
+	if err != nil {
+		return nil, err
+	}
+	if d.FromNFS {
+		mounted = &datasets{claimName: nfs.Metadata.Name(), shared: true}
+	}
+	return mounted, nil
 }

@@ -16,32 +16,23 @@ func newFlower(k *kit, s *settings) error {
 	if err != nil {
 		return err
 	}
-	// Every path asks for basic auth (and the 2020 flower has no health endpoint), so the probes
-	// check the port.
-	listening := func(delay, period int) *corev1.ProbeArgs {
-		return &corev1.ProbeArgs{
-			TcpSocket:           &corev1.TCPSocketActionArgs{Port: pulumi.String(httpPortName)},
-			InitialDelaySeconds: pulumi.Int(delay),
-			PeriodSeconds:       pulumi.Int(period),
-			TimeoutSeconds:      pulumi.Int(5),
-			FailureThreshold:    pulumi.Int(3),
-		}
-	}
 	pod := basePod(sa)
 	pod.Containers = corev1.ContainerArray{corev1.ContainerArgs{
 		Name:  pulumi.String(k.objectName(compFlower)),
 		Image: pulumi.String(image),
 		Command: pulumi.ToStringArray([]string{"flower", "-A", celeryApp, "--broker",
 			"redis://" + k.objectName(redisMasterSuffix)}),
-		Ports:           httpPort(flowerPort),
-		EnvFrom:         s.envFrom(),
-		ReadinessProbe:  listening(5, 10),
-		LivenessProbe:   listening(30, 30),
+		Ports:   httpPort(flowerPort),
+		EnvFrom: s.envFrom(),
+		// Every path asks for basic auth (and the 2020 flower has no health endpoint): ready when
+		// the broker it shows answers, alive while it listens.
+		ReadinessProbe:  brokerProbe(),
+		LivenessProbe:   listeningProbe(30, 30),
 		Resources:       resources(k.cfg.Resources.Flower),
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(k.ctx, k.logical("flower"), &appsv1.DeploymentArgs{
-		Metadata: k.meta(k.objectName(compFlower), set),
+		Metadata: k.workloadMeta(k.objectName(compFlower), set),
 		Spec:     deploymentSpec(1, set, nil, s.checksums(), pod),
 	}, k.workloadOpts(s.deps()...)...); err != nil {
 		return err

@@ -21,10 +21,11 @@ func build2020(k *kit) (*networkingv1.Ingress, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
-	if err := newRedis(k); err != nil {
+	cache, err := newRedis(k)
+	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	api, err := newAPI(k, conf)
+	api, err := newAPI(k, conf, cache)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}

@@ -10,6 +10,10 @@ import (
 // indexerContainer is the chart's literal container name.
 const indexerContainer = "openneuro-indexer"
 
+// indexerDeadlineSeconds ends a run after 3 hours, before the next of the default schedule (every
+// 4 hours) is due.
+const indexerDeadlineSeconds = 3 * 3600
+
 // newIndexer fills the external Elasticsearch from the public GraphQL API (chart section 2.10). It
 // needs ELASTICSEARCH_CONNECTION; without it search is off and the job is not created, rather than
 // failing every four hours. Jobs read the ConfigMap and Secret when they start, so no checksum.
@@ -33,7 +37,7 @@ func newIndexer(k *kit, s *settings) error {
 		SecurityContext: containerSecurity(),
 	}}
 	_, err = batchv1.NewCronJob(k.ctx, k.logical("indexer"), &batchv1.CronJobArgs{
-		Metadata: k.meta(k.objectName(compIndexer), set),
+		Metadata: k.workloadMeta(k.objectName(compIndexer), set),
 		Spec: &batchv1.CronJobSpecArgs{
 			Schedule: pulumi.String(k.cfg.IndexerSchedule),
 			// A run that overlaps the next would index the same data twice at once.
@@ -45,6 +49,10 @@ func newIndexer(k *kit, s *settings) error {
 			JobTemplate: &batchv1.JobTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels()},
 				Spec: &batchv1.JobSpecArgs{
+					// A hung run would block every later one (concurrency Forbid): stop it.
+					ActiveDeadlineSeconds: pulumi.Int(indexerDeadlineSeconds),
+					// Keep a finished run a day for its logs, then let the cluster remove it.
+					TtlSecondsAfterFinished: pulumi.Int(24 * 3600),
 					Template: &corev1.PodTemplateSpecArgs{
 						Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels()},
 						Spec:     pod,

@@ -34,7 +34,7 @@ func TestIngressALB(t *testing.T) {
 	equal(t, "class", *ing.Spec.IngressClassName, "alb")
 	equal(t, "labels", ing.Labels, map[string]string{
 		"app.kubernetes.io/name": "openneuro", "app.kubernetes.io/instance": "openneuro-prod", "app.kubernetes.io/component": "ingress",
-		"app.kubernetes.io/part-of": "openneuro", "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/version": "v3.14.2"})
+		"app.kubernetes.io/part-of": "openneuro", "app.kubernetes.io/managed-by": "pulumi"})
 	equal(t, "annotations", ing.Annotations, map[string]string{
 		"alb.ingress.kubernetes.io/scheme":          "internet-facing",
 		"alb.ingress.kubernetes.io/target-type":     "ip",
@@ -44,7 +44,7 @@ func TestIngressALB(t *testing.T) {
 		"alb.ingress.kubernetes.io/ssl-policy":      "ELBSecurityPolicy-TLS13-1-2-2021-06",
 		"alb.ingress.kubernetes.io/actions.www-redirect": `{"type":"redirect","redirectConfig":` +
 			`{"host":"openneuro.org","port":"443","protocol":"HTTPS","statusCode":"HTTP_301"}}`,
-		"alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=600",
+		"alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=60",
 		"alb.ingress.kubernetes.io/target-group-attributes":  "deregistration_delay.timeout_seconds=30",
 	})
 	const is = "ImplementationSpecific"

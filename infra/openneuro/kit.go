@@ -60,8 +60,15 @@ func (k *kit) labelSet(component, image string) labels.Set {
 	return labels.Set{Name: appName, Instance: k.cfg.Release, Component: component, Version: version}
 }
 
-// meta is the metadata of a namespaced object.
+// meta is the metadata of a namespaced object: the recommended labels without the version, which
+// only workloads carry (workloadMeta), so that an upgrade touches only what runs the new version.
 func (k *kit) meta(name string, set labels.Set) *metav1.ObjectMetaArgs {
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Common()}
+}
+
+// workloadMeta is the metadata of a workload (Deployment, StatefulSet, CronJob): every
+// recommended label, the version of the image it runs included.
+func (k *kit) workloadMeta(name string, set labels.Set) *metav1.ObjectMetaArgs {
 	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Labels()}
 }
 

@@ -18,7 +18,7 @@ const (
 // newNamespace creates the application's namespace, labelled for Pod Security and for the
 // ingress controller (the exposure's namespace labels).
 func newNamespace(k *kit) (*corev1.Namespace, error) {
-	lbls := k.labelSet(compNS, "").Labels()
+	lbls := k.labelSet(compNS, "").Common()
 	lbls[psaEnforceKey] = pulumi.String("baseline")
 	lbls[psaAuditKey] = pulumi.String("restricted")
 	for key, v := range k.args.Exposure.NamespaceLabels {

@@ -61,9 +61,11 @@ type Datasets struct {
 	AccessMode string
 	// Size is the requested size, e.g. 100Gi (EFS and NFS ignore it, but the API requires one).
 	Size string
-	// NFS, when set, binds the claim to a static NFS volume (the EdgeFS export) instead of
-	// provisioning one from StorageClass.
+	// NFS, when set, is the EdgeFS export: a static NFS volume and its own claim, beside the one
+	// provisioned from StorageClass.
 	NFS *NFSExport
+	// FromNFS makes the pods mount the NFS claim (app.datasetStore edgefs). Requires NFS.
+	FromNFS bool
 }
 
 // NFSExport is an NFSv3 export.
@@ -105,6 +107,9 @@ func (a *Args) check() error {
 	}
 	if a.Datasets.NFS != nil && (a.Datasets.NFS.Server == nil || a.Datasets.NFS.Path == "") {
 		errs = append(errs, errors.New("openneuro: Datasets.NFS needs both Server and Path"))
+	}
+	if a.Datasets.FromNFS && a.Datasets.NFS == nil {
+		errs = append(errs, errors.New("openneuro: Datasets.FromNFS needs Datasets.NFS"))
 	}
 	return errors.Join(errs...)
 }

@@ -12,14 +12,16 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/kubecheck"
 )
 
 // clusterScoped kinds take no namespace.
 var clusterScoped = map[string]bool{"Namespace": true, "PersistentVolume": true}
 
 // TestLayerInvariants: for both stacks, every object sits under the component with the
-// cluster's provider, carries the six recommended labels, and (if namespaced) is in the app
-// namespace through the Namespace's output, so that it is created after it and deleted first.
+// cluster's provider, carries the recommended labels (the version only on workloads, so that an
+// upgrade touches only them), and (if namespaced) is in the app namespace through the Namespace's
+// output, so that it is created after it and deleted first.
 func TestLayerInvariants(t *testing.T) {
 	for _, stack := range []string{"staging", "prod"} {
 		t.Run(stack, func(t *testing.T) {
@@ -42,12 +44,18 @@ func TestLayerInvariants(t *testing.T) {
 				}
 				obj := res.Plain(false)
 				lbls, _ := dig(obj, "metadata", "labels").(map[string]any)
+				kind := strings.SplitN(key, "/", 2)[0]
 				for _, k := range []string{labels.NameKey, labels.InstanceKey, labels.ComponentKey, labels.PartOfKey, labels.ManagedByKey, labels.VersionKey} {
-					if v, _ := lbls[k].(string); v == "" {
+					v, _ := lbls[k].(string)
+					switch {
+					case k == labels.VersionKey && !kubecheck.WorkloadKinds[kind]:
+						if v != "" {
+							t.Errorf("%s: version label %q on an object that runs nothing: every upgrade would update it", key, v)
+						}
+					case v == "":
 						t.Errorf("%s: no %s label", key, k)
 					}
 				}
-				kind := strings.SplitN(key, "/", 2)[0]
 				if clusterScoped[kind] {
 					continue
 				}
@@ -117,8 +125,8 @@ func TestDependencies(t *testing.T) {
 		t.Error("the workers do not depend on their SSH key")
 	}
 	redis := o.get(t, "StatefulSet", name("redis-master"))
-	if !dependsOn(redis, urnOf(t, rec, "aws:eks/addon:Addon", ebsDriverName)) {
-		t.Error("redis's volume needs the EBS CSI driver")
+	if !dependsOn(redis, o.get(t, "PersistentVolumeClaim", name("redis-data")).URN) {
+		t.Error("redis does not depend on its data claim")
 	}
 }
 

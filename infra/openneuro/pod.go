@@ -8,6 +8,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	k8score "k8s.io/api/core/v1"
 
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/stacks"
@@ -32,6 +33,10 @@ const (
 	sshKeyMode = 0o400
 
 	revisionHistoryLimit = 5
+
+	// Well-known node labels (k8s.io/api/core/v1).
+	hostnameLabel = k8score.LabelHostname
+	zoneLabel     = k8score.LabelTopologyZone
 )
 
 // Pod template annotations that roll a workload when its configuration changes: the pods read
@@ -97,9 +102,9 @@ func (k *kit) serviceOpts(deps ...pulumi.Resource) []pulumi.ResourceOption {
 func spread(set labels.Set) corev1.TopologySpreadConstraintArray {
 	sel := &metav1.LabelSelectorArgs{MatchLabels: set.Selector()}
 	return corev1.TopologySpreadConstraintArray{
-		corev1.TopologySpreadConstraintArgs{MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String("topology.kubernetes.io/zone"),
+		corev1.TopologySpreadConstraintArgs{MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String(zoneLabel),
 			WhenUnsatisfiable: pulumi.String("ScheduleAnyway"), LabelSelector: sel},
-		corev1.TopologySpreadConstraintArgs{MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String("kubernetes.io/hostname"),
+		corev1.TopologySpreadConstraintArgs{MaxSkew: pulumi.Int(1), TopologyKey: pulumi.String(hostnameLabel),
 			WhenUnsatisfiable: pulumi.String("ScheduleAnyway"), LabelSelector: sel},
 	}
 }
@@ -111,6 +116,20 @@ func httpProbe(path string, initialDelay, period, timeout int) *corev1.ProbeArgs
 		InitialDelaySeconds: pulumi.Int(initialDelay),
 		PeriodSeconds:       pulumi.Int(period),
 		TimeoutSeconds:      pulumi.Int(timeout),
+		FailureThreshold:    pulumi.Int(3),
+	}
+}
+
+// listeningProbe checks that the process accepts connections on the named HTTP port: a liveness
+// probe of the process alone. The readiness probe of the same container asks its health endpoint,
+// so the two differ (a failing health check takes the pod out of its Service; only a dead or
+// wedged listener restarts it).
+func listeningProbe(initialDelay, period int) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		TcpSocket:           &corev1.TCPSocketActionArgs{Port: pulumi.String(httpPortName)},
+		InitialDelaySeconds: pulumi.Int(initialDelay),
+		PeriodSeconds:       pulumi.Int(period),
+		TimeoutSeconds:      pulumi.Int(5),
 		FailureThreshold:    pulumi.Int(3),
 	}
 }
@@ -230,7 +249,7 @@ const perPodRolloutSeconds = 120
 // rollout (5 API replicas behind ALB readiness gates exceed its default 10 minutes) instead of
 // failing the update half-way.
 func (k *kit) rolledMeta(name string, set labels.Set, replicas int) *metav1.ObjectMetaArgs {
-	meta := k.meta(name, set)
+	meta := k.workloadMeta(name, set)
 	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(300 + replicas*perPodRolloutSeconds))}
 	return meta
 }

@@ -82,6 +82,12 @@ func configData2020(k *kit) map[string]string {
 	if c.SentryDSN != "" {
 		data["SENTRY_DSN"] = c.SentryDSN
 	}
+	// ORCID token refresh (v3.14.2 src/libs/orcid.js) posts to <ORCID_URI>/oauth/token with the
+	// callback the login uses (src/libs/authentication/passport.js: <url>/crn/auth/orcid/callback).
+	if k.args.Secrets.Has("ORCID_CLIENT_SECRET") {
+		data["ORCID_URI"] = c.OrcidURI
+		data["ORCID_REDIRECT_URI"] = strings.TrimSuffix(c.URL, "/") + "/crn/auth/orcid/callback"
+	}
 	return data
 }
 
@@ -103,7 +109,12 @@ func newSettings(k *kit, data map[string]string) (*settings, error) {
 	// Only the keys that are set, optional groups whole or not at all (stacks.Secrets.AppEnvKeys),
 	// each from its own secret: the chart filled CRN_SERVER_MAIL_URL and _PASS from the mail user.
 	keys := k.args.Secrets.AppEnvKeys()
-	exports := strconv.FormatBool(boolOr(k.cfg.GithubExportsEnabled, true))
+	// The DataLad service tests the variable for truth as a string (`if not
+	// DATALAD_GITHUB_EXPORTS_ENABLED`): "false" would turn exports on, "" turns them off.
+	exports := ""
+	if *k.cfg.GithubExportsEnabled {
+		exports = "true"
+	}
 	stringData := pulumi.StringMap{githubExportsKey: pulumi.String(exports)}
 	values := make([]any, len(keys))
 	for i, key := range keys {

@@ -54,7 +54,7 @@ func TestDatasetsClaim(t *testing.T) {
 func TestDatasetsEdgeFSExport(t *testing.T) {
 	rec := run(t, "prod", nil, infratest.WithValue("app.datasetStore", "edgefs"))
 	o := layerObjects(t, rec)
-	const claimName = "openneuro-prod-datasets"
+	const claimName = "openneuro-prod-datasets-edgefs"
 	pv := decode[corev1.PersistentVolume](t, o.get(t, "PersistentVolume", claimName))
 	nfsService := rec.Find("kubernetes:core/v1:Service", "edgefs-nfs")
 	clusterIP := dig(nfsService.Outputs.Mappable(), "spec", "clusterIP").(string)

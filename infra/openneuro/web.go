@@ -48,7 +48,7 @@ func newWeb(k *kit) (*corev1.Service, error) {
 		VolumeMounts: corev1.VolumeMountArray{corev1.VolumeMountArgs{
 			Name: pulumi.String(contentVolume), MountPath: pulumi.String(contentServePath),
 		}},
-		LivenessProbe:   httpProbe("/", 10, 30, 5),
+		LivenessProbe:   listeningProbe(10, 30),
 		ReadinessProbe:  httpProbe("/", 5, 10, 5),
 		Lifecycle:       drainPause(),
 		Resources:       resources(k.cfg.Resources.Web),

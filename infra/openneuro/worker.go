@@ -25,15 +25,10 @@ const (
 // got the signal to finish its task and was killed when the grace period ran out.
 const workerScript = `exec celery -A ` + celeryApp + ` worker -Q "dataset-worker-$(python get_docker_scale.py)" -l info`
 
-// workerLiveness is the chart's: the worker answers a broadcast ping. Every 30 s instead of every
-// second: each run broadcasts to every worker through redis, and Python needs seconds just to
-// import the app, beyond the 1 s exec timeout that Kubernetes enforces since 1.20. Five misses
-// (2.5 min) before a restart, so that a short redis outage does not restart every worker at once.
-func workerLiveness() *corev1.ProbeArgs {
-	return shellProbe(`celery status --app `+celeryApp+` | grep "${HOSTNAME}:.*OK"`, 10, 30, 20, 5)
-}
-
-// workerReadiness pings only this worker (celery's default node name is celery@<hostname>).
+// workerReadiness pings only this worker (celery's default node name is celery@<hostname>), through
+// the broker. There is no liveness probe: the chart's (`celery status`, a broadcast through redis)
+// restarted every worker at once whenever redis was away for a few minutes, which brings nothing
+// back; and celery runs as PID 1 (exec), so its death alone already restarts the container.
 func workerReadiness() *corev1.ProbeArgs {
 	return shellProbe(`celery inspect ping --app `+celeryApp+` --destination "celery@${HOSTNAME}"`, 10, 30, 20, 2)
 }
@@ -102,7 +97,6 @@ func newCeleryWorkers(k *kit, s *settings, d *datasets) error {
 			corev1.VolumeMountArgs{Name: pulumi.String(sshKeyVolume), MountPath: pulumi.String(sshKeyMountPath),
 				SubPath: pulumi.String(sshKeySecretKey), ReadOnly: pulumi.Bool(true)},
 		},
-		LivenessProbe:   workerLiveness(),
 		ReadinessProbe:  workerReadiness(),
 		Resources:       resources(k.cfg.Resources.Worker),
 		SecurityContext: containerSecurity(),
@@ -111,7 +105,7 @@ func newCeleryWorkers(k *kit, s *settings, d *datasets) error {
 	// A subPath mount never sees a Secret update: a new key must restart the workers.
 	annotations := s.checksums()
 	annotations[sshKeyChecksumKey] = s.sshKeySum
-	meta := k.meta(k.objectName(compWorker), set)
+	meta := k.workloadMeta(k.objectName(compWorker), set)
 	// A rollout replaces the workers one at a time and each may take the whole grace period to
 	// finish its task: wait for that instead of Pulumi's default 10 minutes.
 	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(workers * (k.cfg.WorkerTerminationGracePeriodSeconds + 300)))}

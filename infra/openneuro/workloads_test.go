@@ -104,6 +104,14 @@ func httpPortOf(port int32) []corev1.ContainerPort {
 	return []corev1.ContainerPort{{Name: "http", ContainerPort: port, Protocol: corev1.ProtocolTCP}}
 }
 
+// listening is the liveness probe of the process alone: its HTTP port accepts connections.
+func listening(delay, period int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler:        corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}},
+		InitialDelaySeconds: delay, PeriodSeconds: period, TimeoutSeconds: 5, FailureThreshold: 3,
+	}
+}
+
 func httpGet(path string, delay, period, timeout int32) *corev1.Probe {
 	return &corev1.Probe{
 		ProbeHandler:        corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}},
@@ -148,7 +156,7 @@ func TestAPI(t *testing.T) {
 	equal(t, "command (the image's node /srv/src/index.js)", c.Command, []string(nil))
 	equal(t, "ports", c.Ports, httpPortOf(8111))
 	equal(t, "envFrom", c.EnvFrom, envFromOf())
-	equal(t, "liveness (chart 60/30)", c.LivenessProbe, httpGet("/crn/", 60, 30, 10))
+	equal(t, "liveness (the chart's 60/30, on the process alone)", c.LivenessProbe, listening(60, 30))
 	equal(t, "readiness", c.ReadinessProbe, httpGet("/crn/", 15, 15, 10))
 	equal(t, "resources (chart)", c.Resources, resourcesOf("400m", "768Mi", "800m", "1600Mi"))
 	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil {
@@ -184,7 +192,7 @@ func TestWeb(t *testing.T) {
 	equal(t, "image", web.Image, "openneuro/app:v3.14.2")
 	equal(t, "ports", web.Ports, httpPortOf(80))
 	equal(t, "content mount", mount(t, web, "/srv/app/dist/content").Name, "shared-data")
-	equal(t, "liveness", web.LivenessProbe, httpGet("/", 10, 30, 5))
+	equal(t, "liveness", web.LivenessProbe, listening(10, 30))
 	equal(t, "readiness", web.ReadinessProbe, httpGet("/", 5, 10, 5))
 	equal(t, "resources (chart)", web.Resources, resourcesOf("250m", "64Mi", "500m", "256Mi"))
 	equal(t, "envFrom (nginx reads no configuration or secret)", web.EnvFrom, []corev1.EnvFromSource(nil))
@@ -211,7 +219,7 @@ func TestDataladService(t *testing.T) {
 	equal(t, "ports", c.Ports, httpPortOf(9877))
 	equal(t, "envFrom", c.EnvFrom, envFromOf())
 	equal(t, "datasets mount", mount(t, c, "/datalad").Name, "datasets")
-	equal(t, "liveness (chart 30/30)", c.LivenessProbe, httpGet("/heartbeat", 30, 30, 10))
+	equal(t, "liveness (the chart's 30/30, on the process alone)", c.LivenessProbe, listening(30, 30))
 	equal(t, "readiness", c.ReadinessProbe, httpGet("/heartbeat", 10, 10, 5))
 	equal(t, "resources (chart)", c.Resources, resourcesOf("200m", "1Gi", "800m", "3Gi"))
 	assertHTTPService(t, o, "datalad-service", 9877)
@@ -249,11 +257,9 @@ func TestWorkers(t *testing.T) {
 	equal(t, "envFrom", c.EnvFrom, envFromOf())
 	equal(t, "datasets mount", mount(t, c, "/datalad"), corev1.VolumeMount{Name: "datasets", MountPath: "/datalad"})
 	equal(t, "ssh key mount", mount(t, c, "/datalad-key"), corev1.VolumeMount{Name: "ssh-key", MountPath: "/datalad-key", SubPath: "datalad-key", ReadOnly: true})
-	equal(t, "liveness (the chart's command, every 30 s)", c.LivenessProbe, &corev1.Probe{
-		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c",
-			`celery status --app datalad_service.worker | grep "${HOSTNAME}:.*OK"`}}},
-		InitialDelaySeconds: 10, PeriodSeconds: 30, TimeoutSeconds: 20, FailureThreshold: 5,
-	})
+	// None: the chart's broadcast through redis restarted every worker in a redis outage; celery
+	// is PID 1, so its death restarts the container.
+	equal(t, "liveness", c.LivenessProbe, (*corev1.Probe)(nil))
 	equal(t, "readiness", c.ReadinessProbe, &corev1.Probe{
 		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c",
 			`celery inspect ping --app datalad_service.worker --destination "celery@${HOSTNAME}"`}}},
@@ -334,9 +340,8 @@ func TestFlower(t *testing.T) {
 	equal(t, "command", c.Command, []string{"flower", "-A", "datalad_service.worker", "--broker", "redis://" + name("redis-master")})
 	equal(t, "ports", c.Ports, httpPortOf(5555))
 	equal(t, "envFrom (FLOWER_BASIC_AUTH)", c.EnvFrom, envFromOf())
-	tcp := &corev1.TCPSocketAction{Port: intstr.FromString("http")}
-	equal(t, "readiness", c.ReadinessProbe.TCPSocket, tcp)
-	equal(t, "liveness", c.LivenessProbe.TCPSocket, tcp)
+	equal(t, "readiness (the broker it shows answers)", c.ReadinessProbe.Exec.Command[:2], []string{"python", "-c"})
+	equal(t, "liveness", c.LivenessProbe, listening(30, 30))
 	equal(t, "resources (chart)", c.Resources, resourcesOf("50m", "256Mi", "100m", "1Gi"))
 	assertHTTPService(t, o, "flower", 5555)
 	if _, ok := o.secret(t, name("secret")).StringData["FLOWER_BASIC_AUTH"]; !ok {
@@ -376,7 +381,8 @@ func TestRedis(t *testing.T) {
 		stack, size, whenDeleted string
 	}{{"staging", "8Gi", "Delete"}, {"prod", "40Gi", "Retain"}} {
 		t.Run(tc.stack, func(t *testing.T) {
-			o := layerObjects(t, run(t, tc.stack, nil))
+			rec := run(t, tc.stack, nil)
+			o := layerObjects(t, rec)
 			master := "openneuro-" + tc.stack + "-redis-master"
 			ss := o.statefulSet(t, master)
 			equal(t, "replicas (master only)", *ss.Spec.Replicas, int32(1))
@@ -384,23 +390,39 @@ func TestRedis(t *testing.T) {
 			pod := ss.Spec.Template.Spec
 			c := container(t, pod, "redis")
 			equal(t, "image", c.Image, "redis:7.4.2")
-			equal(t, "args", c.Args, []string{"redis-server", "--appendonly", "yes", "--protected-mode", "no", "--dir", "/data"})
+			// The broker: nothing evicted, append-only file, no RDB snapshots, maxmemory 75% of 3Gi.
+			equal(t, "args", c.Args, []string{"redis-server", "--protected-mode", "no", "--dir", "/data",
+				"--appendonly", "yes", "--save", "", "--maxmemory", "2415919104", "--maxmemory-policy", "noeviction"})
 			equal(t, "ports", c.Ports, []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379, Protocol: corev1.ProtocolTCP}})
 			equal(t, "readiness", c.ReadinessProbe.Exec.Command, []string{"/bin/sh", "-c", `test "$(redis-cli -p 6379 ping)" = PONG`})
 			equal(t, "data mount", mount(t, c, "/data").Name, "data")
 			equal(t, "resources (chart)", c.Resources, resourcesOf("250m", "1536Mi", "500m", "3Gi"))
 			equal(t, "runs as the image's redis user", *pod.SecurityContext.RunAsUser, int64(999))
 			equal(t, "drops every capability", c.SecurityContext.Capabilities.Drop, []corev1.Capability{"ALL"})
-			if len(ss.Spec.VolumeClaimTemplates) != 1 {
-				t.Fatalf("volumeClaimTemplates %v", ss.Spec.VolumeClaimTemplates)
-			}
-			claim := ss.Spec.VolumeClaimTemplates[0]
+			// A claim of its own, not a template: a size change grows it in place.
+			equal(t, "claim templates", len(ss.Spec.VolumeClaimTemplates), 0)
+			claimName := "openneuro-" + tc.stack + "-redis-data"
+			equal(t, "data volume", volume(t, pod, "data").PersistentVolumeClaim.ClaimName, claimName)
+			claim := o.claim(t, claimName)
 			equal(t, "claim size (app.redis.size)", claim.Spec.Resources.Requests[corev1.ResourceStorage], resource.MustParse(tc.size))
 			equal(t, "claim class", *claim.Spec.StorageClassName, "gp3")
-			equal(t, "claim labels (stable, no version)", claim.Labels, map[string]string{
-				labels.NameKey: "openneuro", labels.InstanceKey: "openneuro-" + tc.stack, labels.ComponentKey: "redis"})
-			equal(t, "retention whenDeleted", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted), tc.whenDeleted)
-			equal(t, "retention whenScaled", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled), "Retain")
+			equal(t, "claim labels (no version: an upgrade leaves it alone)", claim.Labels, map[string]string{
+				labels.NameKey: "openneuro", labels.InstanceKey: "openneuro-" + tc.stack, labels.ComponentKey: "redis",
+				labels.PartOfKey: "openneuro", labels.ManagedByKey: "pulumi"})
+			res := o.get(t, "PersistentVolumeClaim", claimName)
+			equal(t, "claim protected and kept in prod", res.Protect && res.RetainOnDelete, tc.whenDeleted == "Retain")
+			if !dependsOn(res, urnOf(t, rec, "aws:eks/addon:Addon", ebsDriverName)) {
+				t.Error("redis's claim needs the EBS CSI driver")
+			}
+
+			cache := o.deployment(t, "openneuro-"+tc.stack+"-redis-cache")
+			cc := container(t, cache.Spec.Template.Spec, "redis-cache")
+			// The API's cache: evicts least-recently-used keys, keeps nothing on disk.
+			equal(t, "cache args", cc.Args, []string{"redis-server", "--protected-mode", "no", "--dir", "/data",
+				"--appendonly", "no", "--save", "", "--maxmemory", "2415919104", "--maxmemory-policy", "allkeys-lru"})
+			equal(t, "cache strategy", string(cache.Spec.Strategy.Type), "Recreate")
+			api := container(t, o.deployment(t, "openneuro-"+tc.stack+"-api").Spec.Template.Spec, "openneuro-"+tc.stack+"-api")
+			equal(t, "the API's REDIS_HOST is the cache", api.Env, []corev1.EnvVar{{Name: "REDIS_HOST", Value: "openneuro-" + tc.stack + "-redis-cache"}})
 			for _, svcName := range []string{master, "openneuro-" + tc.stack + "-redis-headless"} {
 				svc := o.service(t, svcName)
 				equal(t, svcName+" ports", svc.Spec.Ports, []corev1.ServicePort{

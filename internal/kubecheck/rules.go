@@ -34,7 +34,9 @@ const (
 	RuleNoPlainSecrets  = "no-plain-secrets"
 )
 
-// RecommendedLabels must be on every object; managed-by must be ManagedBy.
+// RecommendedLabels must be on every object; managed-by must be ManagedBy. VersionLabel, the
+// version of what runs, must be on the objects that run something (WorkloadKinds); the others
+// may leave it out, so that an upgrade touches only the workloads whose image changes.
 // https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
 var RecommendedLabels = []string{
 	"app.kubernetes.io/name",
@@ -42,8 +44,13 @@ var RecommendedLabels = []string{
 	"app.kubernetes.io/component",
 	"app.kubernetes.io/part-of",
 	"app.kubernetes.io/managed-by",
-	"app.kubernetes.io/version",
 }
+
+// VersionLabel is the recommended label of the version that runs.
+const VersionLabel = "app.kubernetes.io/version"
+
+// WorkloadKinds are the kinds that run containers.
+var WorkloadKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "CronJob": true, "Job": true, "Pod": true}
 
 // ManagedBy is the required value of app.kubernetes.io/managed-by.
 const ManagedBy = "pulumi"
@@ -347,6 +354,9 @@ func checkLabels(inv *inventory) []Violation {
 			if labels[key] == "" {
 				missing = append(missing, key)
 			}
+		}
+		if WorkloadKinds[u.GetKind()] && labels[VersionLabel] == "" {
+			missing = append(missing, VersionLabel)
 		}
 		if len(missing) > 0 {
 			out = append(out, Violation{objectID(u), RuleLabels, "missing " + strings.Join(missing, ", ")})

@@ -115,7 +115,23 @@ kind: Namespace
 metadata:
   name: ns
   labels: {app.kubernetes.io/name: openneuro, app.kubernetes.io/managed-by: pulumi}`,
-			`Namespace ns: recommended-labels: missing app.kubernetes.io/instance, app.kubernetes.io/component, app.kubernetes.io/part-of, app.kubernetes.io/version`},
+			`Namespace ns: recommended-labels: missing app.kubernetes.io/instance, app.kubernetes.io/component, app.kubernetes.io/part-of`},
+		{"a workload without its version", RuleLabels, `
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+  namespace: ns
+  labels: {app.kubernetes.io/name: openneuro, app.kubernetes.io/instance: i, app.kubernetes.io/component: c, app.kubernetes.io/part-of: openneuro, app.kubernetes.io/managed-by: pulumi}
+spec:
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: openneuro, app.kubernetes.io/instance: i, app.kubernetes.io/component: c, app.kubernetes.io/part-of: openneuro, app.kubernetes.io/managed-by: pulumi, app.kubernetes.io/version: v1}
+    spec:
+      restartPolicy: Never
+      containers:
+        - {name: app, image: "redis:7.4.2", resources: {requests: {cpu: 1m, memory: 1Mi}, limits: {cpu: 1m, memory: 1Mi}}}`,
+			`Job ns/j: recommended-labels: missing app.kubernetes.io/version`},
 		{"managed by someone else", RuleLabels, `
 apiVersion: v1
 kind: ConfigMap
