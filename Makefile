@@ -3,25 +3,42 @@ SHELL := /bin/bash
 STACK ?= staging
 OUT   ?= out/$(STACK)
 
-.PHONY: test lint unit envtest render render-all secrets golden local
+.PHONY: test lint unit tools e2e sim sim-down render render-all secrets golden local local-down
 
-## test: lint, build the envtest API server if missing (cached), run every test tier.
-test: lint envtest
-	KUBEBUILDER_ASSETS="$$(scripts/tools.sh envtest)" go test -count=1 ./...
+## test: lint, build the tools if missing (cached), run every test tier (1-4).
+test: lint
+	@bin="$$(scripts/tools.sh sim)" && \
+	  KUBEBUILDER_ASSETS="$$bin" go test -count=1 ./... && \
+	  OPENNEURO_SIM_BIN="$$bin" go test -count=1 -tags e2e -v -timeout 30m ./e2e/
 
-## unit: the tests without the API server (tier 3 is skipped with a message).
+## unit: the tests without the API server or the simulated cluster (tiers 3 and 4 skip with a message).
 unit:
 	go test ./...
 
-## lint: formatting and vet.
+## lint: formatting and vet (the e2e tier too).
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt: not formatted: $$unformatted"; exit 1; fi
 	go vet ./...
+	go vet -tags e2e ./e2e/
 
-## envtest: build etcd and kube-apiserver into ~/.cache/openneuro-infra (once, ~4 minutes).
-envtest:
-	@scripts/tools.sh envtest >/dev/null
+## tools: build the envtest binaries, the simulated cluster, pulumi and the Kubernetes provider into
+## ~/.cache/openneuro-infra (once; about 20 minutes on 2 cores), and print their folder.
+tools:
+	@scripts/tools.sh sim
+
+## e2e: only tier 4, the real engine against the simulated cluster.
+e2e:
+	@bin="$$(scripts/tools.sh sim)" && OPENNEURO_SIM_BIN="$$bin" go test -count=1 -tags e2e -v -timeout 30m ./e2e/
+
+## sim: the local stack's settings deployed by a real `pulumi up` onto a simulated cluster (no cloud,
+## no Docker); a second run updates it.
+sim:
+	@bin="$$(scripts/tools.sh sim)" && OPENNEURO_SIM_BIN="$$bin" go run ./cmd/dev up sim
+
+## sim-down: destroy the sim stack and stop the simulated cluster.
+sim-down:
+	@bin="$$(scripts/tools.sh sim)" && OPENNEURO_SIM_BIN="$$bin" go run ./cmd/dev down sim
 
 ## render: offline render of STACK into OUT (no AWS, no cluster).
 render:
@@ -44,3 +61,7 @@ golden:
 ## local: OpenNeuro on a local kind cluster (needs Docker, kind, kubectl, pulumi; `pulumi login --local` first).
 local:
 	scripts/local-up.sh
+
+## local-down: destroy the local stack, remove it and delete the kind cluster.
+local-down:
+	scripts/local-down.sh
