@@ -1,0 +1,303 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/openneuro/openneuro-infra/infra"
+	"github.com/openneuro/openneuro-infra/internal/engine"
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/sim"
+)
+
+// stack is one stack of the program on the simulated cluster.
+type stack struct {
+	t         *testing.T
+	s         *engine.Stack
+	file      string
+	overrides map[string]any
+}
+
+// newStack opens a stack whose plain config is the tracked stack file plus overrides, pointed at
+// the simulated cluster, with the development secrets of the quick start loaded the way make local
+// loads them (scripts/local-secrets.sh, then one `pulumi config set --secret` per value).
+func newStack(t *testing.T, name, file string, overrides map[string]any) *stack {
+	t.Helper()
+	if overrides == nil {
+		overrides = map[string]any{}
+	}
+	st := &stack{t: t, file: file, overrides: overrides}
+	st.configure(nil)
+	secrets, err := exec.Command(filepath.Join(infratest.RepoRoot(), "scripts", "local-secrets.sh")).Output()
+	if err != nil {
+		t.Fatalf("scripts/local-secrets.sh: %v", err)
+	}
+	st.step("load the development secrets", func() error { return st.s.LoadSecrets(context.Background(), secrets) })
+	return st
+}
+
+// configure changes the stack's plain config for good: changes (each a full config key, objects
+// merged field by field) go on top of the stack file and the changes made before. Secrets stay.
+func (st *stack) configure(changes map[string]any) {
+	st.t.Helper()
+	for k, v := range changes {
+		st.overrides[k] = mergeMaps(st.overrides[k], v)
+	}
+	all := map[string]any{
+		"openneuro:cluster": map[string]any{"kubeconfig": cluster.Kubeconfig, "context": sim.ContextName},
+	}
+	for k, v := range st.overrides {
+		all[k] = mergeMaps(all[k], v)
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(st.file), "Pulumi."), ".yaml")
+	if st.s != nil {
+		name = st.s.Name()
+	}
+	s, err := engine.Open(context.Background(), engine.Options{
+		Dir: filepath.Join(workDir, "pulumi"), Stack: name, OwnBackend: true,
+		ProjectFile: filepath.Join(infratest.RepoRoot(), "Pulumi.yaml"),
+		StackFile:   st.file, Overrides: all, Program: infra.Run,
+		PulumiHome: filepath.Join(workDir, "pulumi-home"),
+	})
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	st.s = s
+}
+
+// tryConfig writes changes for one update only: the next configure starts from the config before.
+func (st *stack) tryConfig(changes map[string]any) {
+	st.t.Helper()
+	saved := st.overrides
+	st.overrides = map[string]any{}
+	for k, v := range saved {
+		st.overrides[k] = v
+	}
+	st.configure(changes)
+	st.overrides = saved
+}
+
+func mergeMaps(base, override any) any {
+	b, bok := base.(map[string]any)
+	o, ook := override.(map[string]any)
+	if !bok || !ook {
+		return override
+	}
+	out := map[string]any{}
+	for k, v := range b {
+		out[k] = v
+	}
+	for k, v := range o {
+		out[k] = mergeMaps(b[k], v)
+	}
+	return out
+}
+
+// step runs fn, logs its wall time and fails the test on error.
+func (st *stack) step(what string, fn func() error) {
+	st.t.Helper()
+	start := time.Now()
+	err := fn()
+	st.t.Logf("%-58s %6.1fs", st.s.Name()+": "+what, time.Since(start).Seconds())
+	if err != nil {
+		st.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// changes collects the operation on every resource that is not left as it is, keyed
+// "<Kind> <logical name>" (e.g. "Deployment openneuro-api"); replacements of any kind read
+// "replace".
+type changes struct {
+	mu  sync.Mutex
+	ops map[string]string
+}
+
+func (c *changes) collect() chan<- events.EngineEvent {
+	ch := make(chan events.EngineEvent)
+	c.ops = map[string]string{}
+	go func() {
+		for e := range ch {
+			if e.ResourcePreEvent == nil {
+				continue
+			}
+			md := e.ResourcePreEvent.Metadata
+			op := string(md.Op)
+			switch md.Op {
+			case "same", "read", "refresh":
+				continue
+			case "create-replacement", "delete-replaced", "replace", "discard-replaced":
+				op = "replace"
+			}
+			c.mu.Lock()
+			c.ops[resKey(md.URN)] = op
+			c.mu.Unlock()
+		}
+	}()
+	return ch
+}
+
+func (c *changes) get() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range c.ops {
+		out[k] = v
+	}
+	return out
+}
+
+// resKey turns a URN into "<Kind> <logical name>".
+func resKey(urn string) string {
+	u := resource.URN(urn)
+	typ := string(u.Type())
+	return typ[strings.LastIndex(typ, ":")+1:] + " " + u.Name()
+}
+
+// up runs pulumi up and returns the operations on changed resources.
+func (st *stack) up(what string, opts ...optup.Option) map[string]string {
+	st.t.Helper()
+	var c changes
+	st.step(what, func() error {
+		_, err := st.s.Up(context.Background(), append(opts, optup.EventStreams(c.collect()))...)
+		return err
+	})
+	return c.get()
+}
+
+// upErr runs pulumi up that is expected to fail, and returns its error output.
+func (st *stack) upErr(what string) string {
+	st.t.Helper()
+	var out string
+	st.step(what, func() error {
+		_, err := st.s.Up(context.Background())
+		if err == nil {
+			return fmt.Errorf("pulumi up succeeded; it should have been refused")
+		}
+		out = err.Error()
+		return nil
+	})
+	return out
+}
+
+// previewNoChanges asserts that a preview right after an up finds nothing to do.
+func (st *stack) previewNoChanges() {
+	st.t.Helper()
+	var c changes
+	st.step("preview: no changes", func() error {
+		_, err := st.s.Preview(context.Background(), optpreview.ExpectNoChanges(), optpreview.EventStreams(c.collect()))
+		if err != nil {
+			return fmt.Errorf("%w\nchanged: %v", err, c.get())
+		}
+		return nil
+	})
+}
+
+func (st *stack) refresh() {
+	st.t.Helper()
+	st.step("refresh", func() error {
+		_, err := st.s.Refresh(context.Background(), optrefresh.ClearPendingCreates())
+		return err
+	})
+}
+
+func (st *stack) destroy() {
+	st.t.Helper()
+	st.step("destroy", func() error {
+		_, err := st.s.Destroy(context.Background())
+		return err
+	})
+	st.step("remove the stack", func() error {
+		return st.s.Workspace().RemoveStack(context.Background(), st.s.Name())
+	})
+}
+
+// stateResource is a resource of the stack's state.
+type stateResource struct {
+	URN     string         `json:"urn"`
+	Type    string         `json:"type"`
+	Custom  bool           `json:"custom"`
+	Outputs map[string]any `json:"outputs"`
+}
+
+// resources returns the stack's resources from its exported state.
+func (st *stack) resources() []stateResource {
+	st.t.Helper()
+	dep, err := st.s.Export(context.Background())
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	var d struct {
+		Resources []stateResource `json:"resources"`
+	}
+	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+		st.t.Fatal(err)
+	}
+	return d.Resources
+}
+
+// kubeObjects returns the Kubernetes objects the state holds, as "<apiVersion>/<Kind> <ns>/<name>".
+func (st *stack) kubeObjects() []string {
+	var out []string
+	for _, r := range st.resources() {
+		if !r.Custom || !strings.HasPrefix(r.Type, "kubernetes:") || r.Type == "pulumi:providers:kubernetes" {
+			continue
+		}
+		out = append(out, objectKey(r.Outputs))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func objectKey(obj map[string]any) string {
+	md, _ := obj["metadata"].(map[string]any)
+	ns, _ := md["namespace"].(string)
+	name, _ := md["name"].(string)
+	return fmt.Sprintf("%s/%s %s/%s", obj["apiVersion"], obj["kind"], ns, name)
+}
+
+// outputs returns the stack outputs' values.
+func (st *stack) outputs() auto.OutputMap {
+	st.t.Helper()
+	out, err := st.s.Outputs(context.Background())
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	return out
+}
+
+// assertChanges compares the operations of an update with the expected ones.
+func assertChanges(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	var diffs []string
+	for k, op := range want {
+		if got[k] != op {
+			diffs = append(diffs, fmt.Sprintf("  %s: want %s, got %q", k, op, got[k]))
+		}
+	}
+	for k, op := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("  %s: %s, which %s must not touch", k, op, what))
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Errorf("%s changed other resources than expected:\n%s", what, strings.Join(diffs, "\n"))
+	}
+}
