@@ -177,7 +177,7 @@ func TestModeMismatch(t *testing.T) {
 		opts        []infratest.Option
 		want        string
 	}{
-		{"ACM certificate with a non-ALB class", "local", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/6883342b-5d1e-4b8e-9b1f-2a7c0e3d4f51")},
+		{"ACM certificate with a non-ALB class", "local", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000")},
 			`app.certificateArn: an ACM certificate needs the ALB of eks mode; with IngressClass "nginx" use ingress.tlsSecretName`},
 		{"ALB annotation in existing mode", "local", []infratest.Option{infratest.WithValue("ingress.annotations", map[string]any{"alb.ingress.kubernetes.io/scheme": "internet-facing"})},
 			`ingress.annotations: "alb.ingress.kubernetes.io/scheme" is an AWS load balancer annotation, which needs eks mode`},
