@@ -3,7 +3,6 @@ package stacks
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -17,21 +16,8 @@ const (
 	ModeExisting ClusterMode = "existing"
 )
 
-// SupportedKubernetesVersions are the EKS versions this program is tested against. The envtest
-// binaries (scripts/tool-versions.env) are built for DefaultKubernetesVersion.
-var SupportedKubernetesVersions = []string{"1.33", "1.34", "1.35", "1.36"}
-
 // DefaultKubernetesVersion is the EKS version a stack gets unless it sets cluster.kubernetesVersion.
 const DefaultKubernetesVersion = "1.35"
-
-// kubeProxyVersions are the kube-proxy EKS add-on builds per Kubernetes minor version (AWS, "Manage
-// kube-proxy in Amazon EKS clusters"); kube-proxy must match the control plane's minor version.
-var kubeProxyVersions = map[string]string{
-	"1.33": "v1.33.10-eksbuild.2",
-	"1.34": "v1.34.6-eksbuild.2",
-	"1.35": "v1.35.3-eksbuild.2",
-	"1.36": "v1.36.0-eksbuild.14",
-}
 
 // The node groups' default instance types and sizes (the 2020 eksctl cluster: 3 x m5a.large, and
 // the edgefs-target group of 3 x i3en.large with NVMe instance store).
@@ -42,9 +28,6 @@ const (
 	StoragePoolSize         = 3
 )
 
-// DefaultVpcCniVersion is the vpc-cni EKS add-on build, valid for every supported Kubernetes version.
-const DefaultVpcCniVersion = "v1.21.1-eksbuild.7"
-
 // Cluster configures the EKS cluster and its node groups (openneuro:cluster), or the existing
 // cluster to deploy onto.
 type Cluster struct {
@@ -53,13 +36,16 @@ type Cluster struct {
 	// Name is the EKS cluster name. Default openneuro-<stack>. The load balancer controller, the
 	// subnet tags and every kubeconfig refer to it, so changing it replaces the cluster.
 	Name string `json:"name,omitempty"`
-	// KubernetesVersion is the EKS minor version. Default 1.35; one of SupportedKubernetesVersions.
+	// KubernetesVersion is the EKS minor version. Default 1.35; one of SupportedKubernetesVersions()
+	// (1.33, 1.34, 1.35): the versions with a verified row of add-on builds in addons.go.
 	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
-	// VpcCniVersion pins the vpc-cni EKS add-on. Default v1.21.1-eksbuild.7. Unpinned, pulumi-eks
-	// would pick the newest build on every run, and each new build would show as a change.
+	// VpcCniVersion pins the vpc-cni EKS add-on. Default: the build addons.go lists for
+	// kubernetesVersion (v1.21.1-eksbuild.7). Unpinned, pulumi-eks would pick the newest build on
+	// every run, and each new build would show as a change.
 	VpcCniVersion string `json:"vpcCniVersion,omitempty"`
 	// KubeProxyVersion pins the kube-proxy EKS add-on; its minor version must equal
-	// kubernetesVersion. Default: the AWS build for kubernetesVersion (e.g. v1.35.3-eksbuild.2).
+	// kubernetesVersion. Default: the build addons.go lists for kubernetesVersion (e.g.
+	// v1.35.3-eksbuild.2 for 1.35).
 	KubeProxyVersion string `json:"kubeProxyVersion,omitempty"`
 	// EndpointPublicAccess exposes the API endpoint to PublicAccessCIDRs. Default true.
 	EndpointPublicAccess *bool `json:"endpointPublicAccess,omitempty"`
@@ -175,8 +161,10 @@ func (c *Cluster) applyDefaults(env Env) {
 	if c.KubernetesVersion == "" {
 		c.KubernetesVersion = DefaultKubernetesVersion
 	}
-	setDefault(&c.VpcCniVersion, DefaultVpcCniVersion)
-	setDefault(&c.KubeProxyVersion, kubeProxyVersions[c.KubernetesVersion])
+	// An unsupported version gets no builds here; validation then names the supported ones.
+	builds, _ := AddonBuildsFor(c.KubernetesVersion)
+	setDefault(&c.VpcCniVersion, builds.VpcCni)
+	setDefault(&c.KubeProxyVersion, builds.KubeProxy)
 	if c.EndpointPublicAccess == nil {
 		c.EndpointPublicAccess = boolPtr(true)
 	}
@@ -219,12 +207,14 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	if len(c.Name) > 100 || !dnsLabel.MatchString(c.Name) {
 		v.addf("cluster.name", "%q is not a valid EKS cluster name; use lower-case letters, digits and '-'", c.Name)
 	}
-	if !slices.Contains(SupportedKubernetesVersions, c.KubernetesVersion) {
-		v.addf("cluster.kubernetesVersion", "%q is not supported; use one of %s", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions, ", "))
+	if _, ok := AddonBuildsFor(c.KubernetesVersion); !ok {
+		v.addf("cluster.kubernetesVersion", "%q is not supported: stacks/addons.go has no verified EKS add-on builds for it; use one of %s", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions(), ", "))
 	} else if !strings.HasPrefix(c.KubeProxyVersion, "v"+c.KubernetesVersion+".") {
 		v.addf("cluster.kubeProxyVersion", "%q does not match kubernetesVersion %s; use a v%s.x-eksbuild.N build (aws eks describe-addon-versions --addon-name kube-proxy)", c.KubeProxyVersion, c.KubernetesVersion, c.KubernetesVersion)
 	}
-	v.version("cluster.vpcCniVersion", c.VpcCniVersion)
+	if c.VpcCniVersion != "" { // empty only with an unsupported kubernetesVersion, reported above
+		v.version("cluster.vpcCniVersion", c.VpcCniVersion)
+	}
 	if !*c.EndpointPublicAccess && !*c.EndpointPrivateAccess {
 		v.addf("cluster.endpointPublicAccess", "and endpointPrivateAccess are both false; enable at least one, or nobody can reach the API")
 	}

@@ -135,7 +135,7 @@ func TestBadInput(t *testing.T) {
 		{"certificate ARN not from ACM", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:iam::488777458602:server-certificate/openneuro")},
 			[]string{`app.certificateArn: "arn:aws:iam::488777458602:server-certificate/openneuro" is not an ACM certificate ARN`}},
 		{"unsupported Kubernetes version", []infratest.Option{infratest.WithValue("cluster.kubernetesVersion", "1.20")},
-			[]string{`cluster.kubernetesVersion: "1.20" is not supported; use one of 1.33, 1.34, 1.35, 1.36`}},
+			[]string{`cluster.kubernetesVersion: "1.20" is not supported: stacks/addons.go has no verified EKS add-on builds for it; use one of 1.33, 1.34, 1.35`}},
 		{"image tag latest", []infratest.Option{infratest.WithValue("app.images.server", "openneuro/server:latest")},
 			[]string{`app.images.server: "openneuro/server:latest" uses the tag latest; pin a version`}},
 		{"image without tag", []infratest.Option{infratest.WithValue("edgefs.image", "edgefs/edgefs")},

@@ -297,18 +297,17 @@ func TestNoIndexNames(t *testing.T) {
 func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }
 
 // TestNetworkingAddOnsPinned: vpc-cni and kube-proxy are pinned from config (unpinned, pulumi-eks
-// picks the newest build on every run, which churns), kube-proxy matching the Kubernetes version.
+// picks the newest build on every run, which churns), to the builds of the Kubernetes version.
 func TestNetworkingAddOnsPinned(t *testing.T) {
-	for _, tc := range []struct {
-		version, kubeProxy string
-	}{{"1.35", "v1.35.3-eksbuild.2"}, {"1.34", "v1.34.6-eksbuild.2"}} {
-		t.Run(tc.version, func(t *testing.T) {
-			r := run(t, "prod", infratest.WithValue("cluster.kubernetesVersion", tc.version))
+	for _, version := range stacks.SupportedKubernetesVersions() {
+		t.Run(version, func(t *testing.T) {
+			want, _ := stacks.AddonBuildsFor(version)
+			r := run(t, "prod", infratest.WithValue("cluster.kubernetesVersion", version))
 			_, in := r.eks(t)
 			cni, _ := in["vpcCniOptions"].(map[string]any)
 			proxy, _ := in["kubeProxyAddonOptions"].(map[string]any)
-			if cni["addonVersion"] != stacks.DefaultVpcCniVersion || proxy["version"] != tc.kubeProxy {
-				t.Errorf("vpc-cni %v, kube-proxy %v; want %s and %s", cni["addonVersion"], proxy["version"], stacks.DefaultVpcCniVersion, tc.kubeProxy)
+			if cni["addonVersion"] != want.VpcCni || proxy["version"] != want.KubeProxy {
+				t.Errorf("vpc-cni %v, kube-proxy %v; want %s and %s", cni["addonVersion"], proxy["version"], want.VpcCni, want.KubeProxy)
 			}
 		})
 	}
