@@ -135,7 +135,7 @@ func (c *Config) ApplyDefaults() {
 // joined together. Secrets are checked by Load, which sees their values.
 func (c *Config) Validate() error {
 	var v validator
-	c.Network.validate(&v, c.Cluster)
+	c.Network.validate(&v, c.Env, c.Cluster)
 	c.Cluster.validate(&v, c.Env)
 	c.Storage.validate(&v, c.Cluster)
 	c.Ingress.validate(&v, c.Cluster)

@@ -372,3 +372,30 @@ func TestStackFilesHoldNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestZonesBelongToTheRegion: a zone (by name or ID) of another region is rejected before anything is
+// created; at subnet creation it would fail only after the VPC exists.
+func TestZonesBelongToTheRegion(t *testing.T) {
+	cases := []struct {
+		region string
+		zones  []string
+		bad    string
+	}{
+		{"us-west-2", []string{"use1-az1", "use1-az2", "use1-az4"}, `network.availabilityZones[0]: "use1-az1" is not a zone of aws:region us-west-2`},
+		{"us-east-1", []string{"use1-az1", "use1-az2", "usw2-az3"}, `network.availabilityZones[2]: "usw2-az3" is not a zone of aws:region us-east-1`},
+		{"eu-west-1", []string{"eu-west-1a", "eu-west-1b", "eu-west-2c"}, `network.availabilityZones[2]: "eu-west-2c" is not a zone of aws:region eu-west-1`},
+		{"us-east-1", []string{"euw1-az1", "use1-az2", "use1-az4"}, `network.availabilityZones[0]: "euw1-az1" is not a zone of aws:region us-east-1`},
+		{"ap-northeast-1", []string{"apne1-az1", "apne1-az2", "apne1-az4"}, ""},
+		{"us-gov-west-1", []string{"usgw1-az1", "usgw1-az2", "usgw1-az3"}, ""},
+		{"eu-west-1", []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, ""},
+	}
+	for _, c := range cases {
+		_, err := load("prod", infratest.WithValue("aws:region", c.region), infratest.WithValue("network.availabilityZones", c.zones))
+		switch {
+		case c.bad == "" && err != nil && strings.Contains(err.Error(), "network.availabilityZones"):
+			t.Errorf("%s %v: rejected: %v", c.region, c.zones, err)
+		case c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)):
+			t.Errorf("%s %v: want %q, got %v", c.region, c.zones, c.bad, err)
+		}
+	}
+}
