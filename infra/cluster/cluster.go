@@ -32,7 +32,8 @@ type Args struct {
 	// (network.Network.EgressRoutes). Optional; empty with an existing VPC.
 	NodeDependencies []pulumi.Resource
 	// Protect protects what a deletion could not give back: the KMS key of the Secrets (also
-	// retained on delete), the control-plane log group (retained), the EKS cluster and the
+	// retained on delete), the control-plane log group (retained), the EKS control plane
+	// (aws:eks/cluster:Cluster inside pulumi-eks's component, not its other children) and the
 	// edgefs-target node group, whose NVMe disks hold EdgeFS data. Default false; prod true.
 	Protect bool
 }
@@ -132,7 +133,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	// become EKS add-ons before any node exists (they need none), coredns stays the self-managed
 	// Deployment EKS bootstraps, because pulumi-eks only makes it an add-on with its default node
 	// group and an add-on created before the nodes would wait out its 20-minute timeout.
-	eksCluster, err := eks.NewCluster(ctx, name+"-eks", clusterArgs, parent, pulumi.Protect(args.Protect))
+	eksOpts := []pulumi.ResourceOption{parent}
+	if args.Protect {
+		eksOpts = append(eksOpts, pulumi.Transforms([]pulumi.ResourceTransform{protectControlPlane}))
+	}
+	eksCluster, err := eks.NewCluster(ctx, name+"-eks", clusterArgs, eksOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: eks: %w", err)
 	}

@@ -121,9 +121,13 @@ func TestControlPlane(t *testing.T) {
 			if got := strs(in["publicAccessCidrs"]); !reflect.DeepEqual(got, c.PublicAccessCIDRs) {
 				t.Errorf("publicAccessCidrs = %v, want %v", got, c.PublicAccessCIDRs)
 			}
-			// The EKS cluster is protected in prod (replacing it loses every workload and EdgeFS).
-			if res.Protect != r.cfg.Storage.Protect {
-				t.Errorf("eks protect = %v, want %v", res.Protect, r.cfg.Storage.Protect)
+			// The control plane is protected in prod (replacing it loses every workload and EdgeFS);
+			// the component is not, or every child of pulumi-eks would inherit protect.
+			if res.Protect {
+				t.Error("pulumi-eks's component is protected; its children would inherit it")
+			}
+			if got := r.rec.ChildOptions(res.URN, cluster.ControlPlaneType, res.Name+"-eksCluster").Protect; got != r.cfg.Storage.Protect {
+				t.Errorf("control plane protect = %v, want %v", got, r.cfg.Storage.Protect)
 			}
 			if !r.hasProv {
 				t.Error("Cluster.Provider is nil")
@@ -261,7 +265,8 @@ func TestGolden(t *testing.T) {
 func render(t *testing.T, r *result) []byte {
 	t.Helper()
 	res, _ := r.eks(t)
-	args, err := yaml.Marshal(map[string]any{"type": res.Type, "name": res.Name, "protect": res.Protect, "inputs": res.Plain(true)})
+	args, err := yaml.Marshal(map[string]any{"type": res.Type, "name": res.Name, "protect": res.Protect, "inputs": res.Plain(true),
+		"controlPlaneProtect": r.rec.ChildOptions(res.URN, cluster.ControlPlaneType, res.Name+"-eksCluster").Protect})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,6 +23,24 @@ const LogRetentionDays = 90
 // keyDeletionWindowDays is the longest pending-deletion window KMS allows: a key deleted by mistake
 // can be recovered for 30 days.
 const keyDeletionWindowDays = 30
+
+// ControlPlaneType is the type token of the EKS control plane inside pulumi-eks's Cluster component.
+const ControlPlaneType = "aws:eks/cluster:Cluster"
+
+// protectControlPlane protects the control plane among pulumi-eks's children, and nothing else there.
+// pulumi.Protect on the component itself would be inherited by every child that sets none (the Node
+// SDK copies its parent's protect): the access entries, the OIDC provider, the add-ons, the service
+// role. Removing an admin role, or any change that replaces one of those, would then fail in prod.
+// Transforms, unlike transformations, reach the children of packaged components such as pulumi-eks
+// (https://www.pulumi.com/docs/iac/concepts/resources/options/transformations/).
+func protectControlPlane(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+	if args.Type != ControlPlaneType {
+		return nil
+	}
+	opts := args.Opts
+	opts.Protect = true
+	return &pulumi.ResourceTransformResult{Props: args.Props, Opts: opts}
+}
 
 // controlPlaneDeps are the resources the control plane uses but that outlive it.
 type controlPlaneDeps struct {

@@ -4,6 +4,7 @@
 package infratest
 
 import (
+	"context"
 	"sort"
 	"sync"
 
@@ -32,6 +33,9 @@ type Resource struct {
 	DeleteBeforeReplace  bool
 	IgnoreChanges        []string
 	Aliases              int
+	// Transforms are the resource's transforms. The mocks do not run them: a test applies them to
+	// the children a packaged component (pulumi-eks) would register, with ChildOptions.
+	Transforms []pulumi.ResourceTransform
 	// Inputs are the resource's inputs; secret values are marked secret.
 	Inputs resource.PropertyMap
 	// Outputs are what the mocks returned (inputs plus canned outputs).
@@ -84,9 +88,30 @@ func (r *Recorder) Find(typ, name string) *Resource {
 	return nil
 }
 
+// ChildOptions are the options a child of type typ and name would end with if the component with
+// the given URN registered it (as a packaged component's provider does, out of the mocks' sight):
+// the component's protect, which the SDKs copy to a child that sets none, then the transforms of the
+// component and of its ancestors applied, nearest first.
+func (r *Recorder) ChildOptions(componentURN, typ, name string) pulumi.ResourceOptions {
+	byURN := map[string]Resource{}
+	for _, res := range r.Resources() {
+		byURN[res.URN] = res
+	}
+	args := &pulumi.ResourceTransformArgs{Custom: true, Type: typ, Name: name, Props: pulumi.Map{}}
+	args.Opts.Protect = byURN[componentURN].Protect
+	for urn := componentURN; urn != ""; urn = byURN[urn].Parent {
+		for _, transform := range byURN[urn].Transforms {
+			if res := transform(context.Background(), args); res != nil {
+				args.Props, args.Opts = res.Props, res.Opts
+			}
+		}
+	}
+	return args.Opts
+}
+
 // NewResource records a registration and answers with a fake id and realistic outputs.
 func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs}
+	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs, Transforms: args.Transforms}
 	if req := args.RegisterRPC; req != nil {
 		rec.Parent = req.GetParent()
 		rec.DependsOn = append([]string(nil), req.GetDependencies()...)
