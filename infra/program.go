@@ -7,6 +7,8 @@
 package infra
 
 import (
+	"sort"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -24,7 +26,9 @@ import (
 
 // platform is what the AWS layers, or an existing cluster, hand to the Kubernetes layers.
 type platform struct {
-	provider    *kubernetes.Provider
+	provider *kubernetes.Provider
+	// clusterName is the EKS cluster's name; nil on an existing cluster.
+	clusterName pulumi.StringInput
 	storagePool *placement.Pool
 	// nodeGroups: every Kubernetes object is created after them and deleted before them.
 	nodeGroups []pulumi.Resource
@@ -34,22 +38,48 @@ type platform struct {
 	ingressController pulumi.Resource
 }
 
-// Run is the Pulumi program.
+// Run is the Pulumi program: Program, with its outputs exported.
 func Run(ctx *pulumi.Context) error {
-	cfg, err := stacks.Load(ctx)
+	outputs, err := Program(ctx)
 	if err != nil {
 		return err
 	}
+	for _, name := range sortedKeys(outputs) {
+		ctx.Export(name, outputs[name])
+	}
+	return nil
+}
+
+// Program builds the stack and returns its outputs, by name: what operators read with
+// `pulumi stack output` (tests read them here, since mocks do not record exports).
+func Program(ctx *pulumi.Context) (pulumi.Map, error) {
+	cfg, err := stacks.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := pulumi.Map{}
 	var p *platform
 	if cfg.IsEKS() {
-		p, err = awsPlatform(ctx, cfg)
+		p, err = awsPlatform(ctx, cfg, out)
 	} else {
 		p, err = existingCluster(ctx, cfg)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return application(ctx, cfg, p)
+	if err := application(ctx, cfg, p, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func sortedKeys(m pulumi.Map) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // AWS is the platform layers of eks mode, as built by BuildAWS.
@@ -93,8 +123,8 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 	return &AWS{Network: net, Cluster: eks, Storage: st, Ingress: ing}, nil
 }
 
-// awsPlatform builds the AWS layers (and the optional dashboard) and exports what operators need.
-func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
+// awsPlatform builds the AWS layers (and the optional dashboard) and adds what operators need to out.
+func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, out pulumi.Map) (*platform, error) {
 	aws, err := BuildAWS(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -107,19 +137,20 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 		if err != nil {
 			return nil, err
 		}
-		ctx.Export("dashboardCommand", dash.AccessCommand)
+		out["dashboardCommand"] = dash.AccessCommand
 	}
-	ctx.Export("clusterName", eks.Name)
-	ctx.Export("kubeconfig", pulumi.ToSecret(eks.KubeconfigJSON))
-	ctx.Export("updateKubeconfigCommand", pulumi.Sprintf("aws eks update-kubeconfig --region %s --name %s", cfg.Env.Region, eks.Name))
-	ctx.Export("oidcProviderArn", eks.OIDCProviderARN)
-	ctx.Export("vpcId", aws.Network.VpcID)
-	ctx.Export("publicSubnetIds", aws.Network.PublicSubnetIDs)
-	ctx.Export("privateSubnetIds", aws.Network.PrivateSubnetIDs)
-	ctx.Export("efsFileSystemId", aws.Storage.FileSystemID)
-	ctx.Export("nodeGroupNames", eks.NodeGroupNames)
+	out["clusterName"] = eks.Name
+	out["kubeconfig"] = pulumi.ToSecret(eks.KubeconfigJSON)
+	out["updateKubeconfigCommand"] = pulumi.Sprintf("aws eks update-kubeconfig --region %s --name %s", cfg.Env.Region, eks.Name)
+	out["oidcProviderArn"] = eks.OIDCProviderARN
+	out["vpcId"] = aws.Network.VpcID
+	out["publicSubnetIds"] = aws.Network.PublicSubnetIDs
+	out["privateSubnetIds"] = aws.Network.PrivateSubnetIDs
+	out["natPublicIps"] = aws.Network.NatPublicIPs
+	out["efsFileSystemId"] = aws.Storage.FileSystemID
+	out["nodeGroupNames"] = eks.NodeGroupNames
 	return &platform{
-		provider: eks.Provider, storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
+		provider: eks.Provider, clusterName: eks.Name, storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
 		storageDrivers: aws.Storage.Drivers, ingressController: aws.Ingress.Controller,
 	}, nil
 }
@@ -141,8 +172,8 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 	return p, nil
 }
 
-// application builds EdgeFS (when enabled) and OpenNeuro on the platform.
-func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
+// application builds EdgeFS (when enabled) and OpenNeuro on the platform, and adds their outputs.
+func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulumi.Map) error {
 	args := &openneuro.Args{
 		Config: cfg.OpenNeuro, Secrets: cfg.Secrets, Provider: p.provider, StoragePool: p.storagePool,
 		Datasets: openneuro.Datasets{
@@ -167,7 +198,7 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 		if err != nil {
 			return err
 		}
-		ctx.Export("edgefsSetupCommand", fs.SetupCommand)
+		out["edgefsSetupCommand"] = fs.SetupCommand
 		if cfg.OpenNeuro.DatasetStore == stacks.StoreEdgeFS {
 			// The PV takes the NFS Service's cluster IP as its server, so it is created after that
 			// Service and deleted before it.
@@ -178,7 +209,12 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 	if err != nil {
 		return err
 	}
-	ctx.Export("url", app.URL)
-	ctx.Export("loadBalancerHostname", app.LoadBalancerHostname)
+	out["url"] = app.URL
+	out["loadBalancerHostname"] = app.LoadBalancerHostname
+	if cfg.IsEKS() {
+		// A Route 53 alias record to the ALB names its canonical hosted zone, which only AWS knows.
+		alb := ingress.LoadBalancerOf(ctx, p.clusterName, cfg.OpenNeuro.Namespace, cfg.OpenNeuro.Release, app.LoadBalancerHostname)
+		out["loadBalancerZoneId"] = alb.ZoneID
+	}
 	return nil
 }

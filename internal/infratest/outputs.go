@@ -78,13 +78,20 @@ func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
 		if _, ok := out["nodeGroupName"]; !ok {
 			set("nodeGroupName", rec.Name+"-"+hexOf(rec.URN, 7)) // the provider's auto-name
 		}
+	case "aws:ec2/eip:Eip":
+		// An address of TEST-NET-3 (RFC 5737), reserved for documentation.
+		sum := sha256.Sum256([]byte(rec.URN))
+		set("publicIp", fmt.Sprintf("203.0.113.%d", 1+sum[0]%254))
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		set("latestVersion", 1.0)
 		set("defaultVersion", 1.0)
 	case "kubernetes:core/v1:Service":
 		r.serviceOutputs(rec, out)
 	case "kubernetes:networking.k8s.io/v1:Ingress":
-		host := fmt.Sprintf("k8s-%s-%s.%s.elb.amazonaws.com", hexOf(rec.URN, 8), hexOf(rec.URN+"lb", 10), r.region)
+		md, _ := plain(rec.Inputs["metadata"], false).(map[string]any)
+		ns, _ := md["namespace"].(string)
+		name, _ := md["name"].(string)
+		host := r.albDNSName(ns + "/" + name)
 		out["status"] = resource.NewPropertyValue(map[string]any{
 			"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": host}}},
 		})
@@ -176,9 +183,29 @@ func (r *Recorder) eksClusterOutputs(rec Resource) map[string]any {
 	}
 }
 
+// albDNSName is the DNS name of the ALB the load balancer controller makes for the Ingress group
+// (namespace/name of an Ingress without group.name), the same from the Ingress status and a lookup.
+func (r *Recorder) albDNSName(group string) string {
+	return fmt.Sprintf("k8s-%s-%s.%s.elb.amazonaws.com", hexOf(group, 8), hexOf(group+"lb", 10), r.region)
+}
+
+// ALBZoneID is the canonical hosted zone id the mocks give every ALB: obviously not AWS's.
+const ALBZoneID = "ZMOCKALBZONE"
+
 // invoke answers data-source calls with what AWS would return for this account and region.
 func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
+	case "aws:lb/getLoadBalancer:getLoadBalancer":
+		tags, _ := plain(args.Args["tags"], false).(map[string]any)
+		group, _ := tags["ingress.k8s.aws/stack"].(string)
+		if group == "" {
+			return nil, fmt.Errorf("infratest: no load balancer matches %v", tags)
+		}
+		dns := r.albDNSName(group)
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"arn":     fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s", r.region, AccountID, hexOf(group, 12)),
+			"dnsName": dns, "zoneId": ALBZoneID, "tags": tags, "id": dns,
+		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region, "region": r.region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":

@@ -52,6 +52,26 @@ type Recorder struct {
 	stack     string
 	region    string
 	resources []Resource
+	calls     []Call
+}
+
+// Call is one recorded invoke (data-source call).
+type Call struct {
+	Token string
+	Args  resource.PropertyMap
+}
+
+// Calls returns the recorded invokes of a token, in the order they were made.
+func (r *Recorder) Calls(token string) []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Call
+	for _, c := range r.calls {
+		if c.Token == token {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func newRecorder(stack, region string) *Recorder {
@@ -146,7 +166,10 @@ func (r *Recorder) urn(parent, typ, name string) string {
 	return string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(r.project), parentType, tokens.Type(typ), name))
 }
 
-// Call answers the invokes the program uses.
+// Call records and answers the invokes the program uses.
 func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, Call{Token: args.Token, Args: args.Args})
+	r.mu.Unlock()
 	return r.invoke(args)
 }
