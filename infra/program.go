@@ -14,12 +14,14 @@ import (
 
 	"github.com/openneuro/openneuro-infra/infra/cluster"
 	"github.com/openneuro/openneuro-infra/infra/dashboard"
+	"github.com/openneuro/openneuro-infra/infra/dns"
 	"github.com/openneuro/openneuro-infra/infra/edgefs"
 	"github.com/openneuro/openneuro-infra/infra/existing"
 	"github.com/openneuro/openneuro-infra/infra/ingress"
 	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/infra/placement"
+	"github.com/openneuro/openneuro-infra/infra/preflight"
 	"github.com/openneuro/openneuro-infra/infra/storage"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -29,7 +31,12 @@ type platform struct {
 	provider *kubernetes.Provider
 	// clusterName is the EKS cluster's name; nil on an existing cluster.
 	clusterName pulumi.StringInput
-	storagePool *placement.Pool
+	// hostedZoneID is app.dns's Route 53 zone, where the site's records go; "" without app.dns.
+	hostedZoneID string
+	// certificateARN is the ALB's certificate: app.certificateArn, or the one requested for
+	// app.dns. nil on an existing cluster.
+	certificateARN pulumi.StringInput
+	storagePool    *placement.Pool
 	// nodeGroups: every Kubernetes object is created after them and deleted before them.
 	nodeGroups []pulumi.Resource
 	// storageDrivers: volume claims are created after them and deleted before them.
@@ -60,7 +67,11 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 	out := pulumi.Map{}
 	var p *platform
 	if cfg.IsEKS() {
-		p, err = awsPlatform(ctx, cfg, out)
+		var facts *preflight.Facts
+		if facts, err = preflight.Check(ctx, cfg); err != nil {
+			return nil, err
+		}
+		p, err = awsPlatform(ctx, cfg, facts, out)
 	} else {
 		p, err = existingCluster(ctx, cfg)
 	}
@@ -124,11 +135,21 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 }
 
 // awsPlatform builds the AWS layers (and the optional dashboard) and adds what operators need to out.
-func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, out pulumi.Map) (*platform, error) {
+func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts, out pulumi.Map) (*platform, error) {
 	aws, err := BuildAWS(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	// Nothing waits for the certificate but the Ingress: ACM validates it while EKS comes up.
+	certificateARN := pulumi.String(cfg.OpenNeuro.CertificateARN).ToStringOutput()
+	if facts.HostedZoneID != "" {
+		cert, err := dns.NewCertificate(ctx, "certificate", &dns.CertificateArgs{ZoneID: facts.HostedZoneID, Hostname: cfg.OpenNeuro.Hostname})
+		if err != nil {
+			return nil, err
+		}
+		certificateARN = cert.ARN
+	}
+	out["certificateArn"] = certificateARN
 	eks := aws.Cluster
 	if cfg.Cluster.Dashboard.Enabled {
 		dash, err := dashboard.New(ctx, "dashboard", &dashboard.Args{
@@ -150,7 +171,8 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, out pulumi.Map) (*plat
 	out["efsFileSystemId"] = aws.Storage.FileSystemID
 	out["nodeGroupNames"] = eks.NodeGroupNames
 	return &platform{
-		provider: eks.Provider, clusterName: eks.Name, storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
+		provider: eks.Provider, clusterName: eks.Name, hostedZoneID: facts.HostedZoneID, certificateARN: certificateARN,
+		storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
 		storageDrivers: aws.Storage.Drivers, ingressController: aws.Ingress.Controller,
 	}, nil
 }
@@ -181,7 +203,7 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulum
 		},
 		RedisStorageClass: cfg.Storage.BlockStorageClass,
 		Ingress: openneuro.IngressSettings{
-			ClassName: cfg.Ingress.ClassName, ALB: cfg.IsEKS(), CertificateARN: cfg.OpenNeuro.CertificateARN,
+			ClassName: cfg.Ingress.ClassName, ALB: cfg.IsEKS(), CertificateARN: p.certificateARN,
 			Annotations: cfg.Ingress.Annotations, TLSSecretName: cfg.Ingress.TLSSecretName,
 		},
 		Protect: cfg.Storage.Protect, DependsOn: p.nodeGroups, StorageDrivers: p.storageDrivers,
@@ -215,6 +237,14 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulum
 		// A Route 53 alias record to the ALB names its canonical hosted zone, which only AWS knows.
 		alb := ingress.LoadBalancerOf(ctx, p.clusterName, cfg.OpenNeuro.Namespace, cfg.OpenNeuro.Release, app.LoadBalancerHostname)
 		out["loadBalancerZoneId"] = alb.ZoneID
+		if p.hostedZoneID != "" {
+			if _, err := dns.NewRecords(ctx, "dns", &dns.RecordsArgs{
+				ZoneID: p.hostedZoneID, Hostname: cfg.OpenNeuro.Hostname,
+				LoadBalancerDNSName: alb.DNSName, LoadBalancerZoneID: alb.ZoneID,
+			}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func (c *Config) Validate() error {
 	c.Storage.validate(&v, c.Cluster)
 	c.Ingress.validate(&v, c.Cluster)
 	c.EdgeFS.validate(&v, c.Cluster)
-	c.OpenNeuro.validate(&v, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
+	c.OpenNeuro.validate(&v, c.Env, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
 	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro)
 	return v.err()
 }

@@ -134,6 +134,16 @@ func TestBadInput(t *testing.T) {
 			[]string{"app.workers: is 0; it must be at least 1"}},
 		{"certificate ARN not from ACM", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:iam::488777458602:server-certificate/openneuro")},
 			[]string{`app.certificateArn: "arn:aws:iam::488777458602:server-certificate/openneuro" is not an ACM certificate ARN`}},
+		{"certificate of another region", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:acm:us-east-1:488777458602:certificate/6883342b-63ac-4466-b3f8-d9a8dd80bfaa")},
+			[]string{"app.certificateArn: the certificate is in us-east-1 but aws:region is us-west-2; an ALB only uses ACM certificates of its own region"}},
+		{"neither certificate nor DNS", []infratest.Option{infratest.WithoutValue("app.certificateArn")},
+			[]string{"app.dns: neither app.dns nor app.certificateArn is set; set app.dns to the Route 53 hosted zone of openneuro.org"}},
+		{"certificate and DNS", []infratest.Option{infratest.WithValue("app.dns", "openneuro.org")},
+			[]string{"app.certificateArn: is set together with app.dns, which makes the program create the certificate; remove one of them"}},
+		{"hostname outside the zone", []infratest.Option{infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "example.org")},
+			[]string{"app.dns: app.hostname openneuro.org is not a name of the zone example.org"}},
+		{"zone that is no name", []infratest.Option{infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "openneuro org")},
+			[]string{`app.dns: "openneuro org" is neither a hosted zone id`}},
 		{"unsupported Kubernetes version", []infratest.Option{infratest.WithValue("cluster.kubernetesVersion", "1.20")},
 			[]string{`cluster.kubernetesVersion: "1.20" is not supported: stacks/addons.go has no verified EKS add-on builds for it; use one of 1.33, 1.34, 1.35`}},
 		{"image tag latest", []infratest.Option{infratest.WithValue("app.images.server", "openneuro/server:latest")},
@@ -187,6 +197,8 @@ func TestModeMismatch(t *testing.T) {
 			"cluster.defaultNodeGroup: is an EKS setting but cluster.mode is existing"},
 		{"EFS in existing mode", "local", []infratest.Option{infratest.WithValue("storage.efsCsiDriverVersion", "v2.1.12-eksbuild.1")},
 			"storage.efs: EFS and the EKS CSI add-ons are EKS settings but cluster.mode is existing"},
+		{"DNS in existing mode", "local", []infratest.Option{infratest.WithValue("app.dns", "localhost")},
+			"app.dns: Route 53 records and ACM certificates are for eks mode"},
 		{"EFS store in existing mode", "local", []infratest.Option{infratest.WithValue("app.datasetStore", "efs")},
 			"app.datasetStore: efs needs eks mode"},
 		{"RWO with several workers", "local", []infratest.Option{infratest.WithValue("app.workers", 2)},
@@ -397,5 +409,30 @@ func TestZonesBelongToTheRegion(t *testing.T) {
 		case c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)):
 			t.Errorf("%s %v: want %q, got %v", c.region, c.zones, c.bad, err)
 		}
+	}
+}
+
+// TestHostedZone: app.dns is an id (also as the CLI prints it) or a zone name, the hostname inside it.
+func TestHostedZone(t *testing.T) {
+	for _, c := range []struct{ dns, id, name string }{
+		{"Z1D633PJN98FT9", "Z1D633PJN98FT9", ""},
+		{"/hostedzone/Z1D633PJN98FT9", "Z1D633PJN98FT9", ""},
+		{"OpenNeuro.org.", "", "openneuro.org"},
+	} {
+		id, name := stacks.OpenNeuro{DNS: c.dns}.HostedZone()
+		if id != c.id || name != c.name {
+			t.Errorf("%q: id %q name %q, want %q %q", c.dns, id, name, c.id, c.name)
+		}
+	}
+	for _, c := range []struct {
+		host, zone string
+		in         bool
+	}{{"openneuro.org", "openneuro.org", true}, {"openneuro.staging.sqm.io", "sqm.io.", true}, {"openneuro.org", "neuro.org", false}} {
+		if got := stacks.InZone(c.host, c.zone); got != c.in {
+			t.Errorf("InZone(%s, %s) = %v", c.host, c.zone, got)
+		}
+	}
+	if _, err := load("prod", infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "Z1D633PJN98FT9")); err != nil {
+		t.Errorf("app.dns by id: %v", err)
 	}
 }

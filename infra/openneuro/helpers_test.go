@@ -60,7 +60,7 @@ func newLayer(ctx *pulumi.Context, mutate func(*openneuro.Args)) (*openneuro.Ope
 		Ingress: openneuro.IngressSettings{
 			ClassName:      cfg.Ingress.ClassName,
 			ALB:            cfg.IsEKS(),
-			CertificateARN: cfg.OpenNeuro.CertificateARN,
+			CertificateARN: pulumi.String(cfg.OpenNeuro.CertificateARN),
 			Annotations:    cfg.Ingress.Annotations,
 			TLSSecretName:  cfg.Ingress.TLSSecretName,
 		},

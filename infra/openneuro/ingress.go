@@ -63,7 +63,7 @@ func (b *builder) albAnnotations() (pulumi.StringMap, error) {
 	return pulumi.StringMap{
 		albPrefix + "scheme":                   pulumi.String("internet-facing"),
 		albPrefix + "target-type":              pulumi.String("ip"),
-		albPrefix + "certificate-arn":          pulumi.String(b.args.Ingress.CertificateARN),
+		albPrefix + "certificate-arn":          b.args.Ingress.CertificateARN,
 		albPrefix + "listen-ports":             pulumi.String(string(listen)),
 		albPrefix + "ssl-redirect":             pulumi.String("443"),
 		albPrefix + "ssl-policy":               pulumi.String(albSSLPolicy),

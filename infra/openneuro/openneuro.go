@@ -83,8 +83,9 @@ type IngressSettings struct {
 	// ALB turns on the AWS Load Balancer Controller annotations (TLS at the ALB, HTTP->HTTPS and
 	// www->apex redirects, per-Service health checks, pod readiness gates).
 	ALB bool
-	// CertificateARN is the ACM certificate of the ALB. Required with ALB.
-	CertificateARN string
+	// CertificateARN is the ACM certificate of the ALB, e.g. the output of the certificate the
+	// program requests (app.dns), which the Ingress then waits for. Required with ALB.
+	CertificateARN pulumi.StringInput
 	// Annotations are added to the Ingress when ALB is false (existing clusters).
 	Annotations map[string]string
 	// TLSSecretName is a kubernetes.io/tls Secret in the namespace for HTTPS when ALB is false; ""
@@ -120,7 +121,7 @@ func (a *Args) check() error {
 	if a.Ingress.ClassName == "" {
 		errs = append(errs, errors.New("openneuro: Ingress.ClassName is required"))
 	}
-	if a.Ingress.ALB && a.Ingress.CertificateARN == "" {
+	if a.Ingress.ALB && a.Ingress.CertificateARN == nil {
 		errs = append(errs, errors.New("openneuro: Ingress.CertificateARN is required with ALB"))
 	}
 	if a.Datasets.AccessMode == "" || a.Datasets.Size == "" {

@@ -129,7 +129,7 @@ func TestArgsChecks(t *testing.T) {
 		want   string
 	}{
 		{"provider", func(a *openneuro.Args) { a.Provider = nil }, "openneuro: Provider is required"},
-		{"certificate", func(a *openneuro.Args) { a.Ingress.CertificateARN = "" }, "openneuro: Ingress.CertificateARN is required with ALB"},
+		{"certificate", func(a *openneuro.Args) { a.Ingress.CertificateARN = nil }, "openneuro: Ingress.CertificateARN is required with ALB"},
 		{"class", func(a *openneuro.Args) { a.Ingress.ClassName = "" }, "openneuro: Ingress.ClassName is required"},
 		{"defaults", func(a *openneuro.Args) { a.Config.Release = "" }, "Config has no defaults applied"},
 		{"nfs", func(a *openneuro.Args) { a.Datasets.NFS = &openneuro.NFSExport{} }, "Datasets.NFS needs both Server and Path"},

@@ -82,6 +82,28 @@ func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
 		// An address of TEST-NET-3 (RFC 5737), reserved for documentation.
 		sum := sha256.Sum256([]byte(rec.URN))
 		set("publicIp", fmt.Sprintf("203.0.113.%d", 1+sum[0]%254))
+	case "aws:acm/certificate:Certificate":
+		in := rec.Plain(false)
+		names := []any{in["domainName"]}
+		if sans, ok := in["subjectAlternativeNames"].([]any); ok {
+			names = append(names, sans...)
+		}
+		var opts []any
+		for _, n := range names {
+			name, _ := n.(string)
+			opts = append(opts, map[string]any{
+				"domainName":          name,
+				"resourceRecordName":  "_" + hexOf(name, 32) + "." + name + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_" + hexOf(name+"v", 32) + ".mock-acm-validations.invalid.",
+			})
+		}
+		set("domainValidationOptions", opts)
+		set("status", "ISSUED")
+	case "aws:route53/record:Record":
+		if name, ok := rec.Inputs["name"]; ok && name.IsString() {
+			set("fqdn", strings.TrimSuffix(name.StringValue(), "."))
+		}
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		set("latestVersion", 1.0)
 		set("defaultVersion", 1.0)
@@ -183,6 +205,23 @@ func (r *Recorder) eksClusterOutputs(rec Resource) map[string]any {
 	}
 }
 
+// hostedZone answers a Route 53 zone lookup by id or name from the mock account's zones (WithHostedZone),
+// failing like the provider when none matches.
+func (r *Recorder) hostedZone(args resource.PropertyMap) (resource.PropertyMap, error) {
+	in := plainMap(args, false)
+	id, _ := in["zoneId"].(string)
+	name, _ := in["name"].(string)
+	for _, z := range r.account.zones {
+		if (id != "" && z.id == id) || (id == "" && z.name == strings.TrimSuffix(name, ".")) {
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"id": z.id, "zoneId": z.id, "name": z.name, "privateZone": z.private,
+				"arn": "arn:aws:route53:::hostedzone/" + z.id, "nameServers": []any{},
+			}), nil
+		}
+	}
+	return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
+}
+
 // albDNSName is the DNS name of the ALB the load balancer controller makes for the Ingress group
 // (namespace/name of an Ingress without group.name), the same from the Ingress status and a lookup.
 func (r *Recorder) albDNSName(group string) string {
@@ -195,6 +234,8 @@ const ALBZoneID = "ZMOCKALBZONE"
 // invoke answers data-source calls with what AWS would return for this account and region.
 func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
+	case "aws:route53/getZone:getZone":
+		return r.hostedZone(args.Args)
 	case "aws:lb/getLoadBalancer:getLoadBalancer":
 		tags, _ := plain(args.Args["tags"], false).(map[string]any)
 		group, _ := tags["ingress.k8s.aws/stack"].(string)

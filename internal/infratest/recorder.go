@@ -53,6 +53,18 @@ type Recorder struct {
 	region    string
 	resources []Resource
 	calls     []Call
+	// account is what the mocked AWS account holds beyond the program's own resources.
+	account mockAccount
+}
+
+// mockAccount is what the mocked AWS account holds that the program reads but does not create.
+type mockAccount struct {
+	zones []hostedZone
+}
+
+type hostedZone struct {
+	id, name string
+	private  bool
 }
 
 // Call is one recorded invoke (data-source call).

@@ -19,6 +19,16 @@ type runSettings struct {
 	config     map[string]string
 	secretKeys []string
 	program    pulumi.RunFunc
+	account    mockAccount
+}
+
+// WithHostedZone gives the mock account a Route 53 hosted zone (id like Z0123456789ABC, name like
+// openneuro.org).
+func WithHostedZone(id, name string, private bool) Option {
+	return func(s *runSettings) error {
+		s.account.zones = append(s.account.zones, hostedZone{id: id, name: name, private: private})
+		return nil
+	}
 }
 
 // WithValue sets one nested config value, e.g. WithValue("app.workers", 2) or
@@ -118,6 +128,7 @@ func RunStack(stack string, opts ...Option) (*Recorder, error) {
 		}
 	}
 	rec := newRecorder(stack, s.config["aws:region"])
+	rec.account = s.account
 	err = pulumi.RunErr(s.program,
 		pulumi.WithMocks(stacks.Project, stack, rec),
 		func(info *pulumi.RunInfo) {
