@@ -78,6 +78,10 @@ func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
 		if _, ok := out["nodeGroupName"]; !ok {
 			set("nodeGroupName", rec.Name+"-"+hexOf(rec.URN, 7)) // the provider's auto-name
 		}
+	case "aws:s3/bucketV2:BucketV2":
+		if prefix, ok := rec.Inputs["bucketPrefix"]; ok && prefix.IsString() {
+			set("bucket", prefix.StringValue()+hexOf(rec.URN, 20))
+		}
 	case "aws:ec2/eip:Eip":
 		// An address of TEST-NET-3 (RFC 5737), reserved for documentation.
 		sum := sha256.Sum256([]byte(rec.URN))
@@ -156,8 +160,15 @@ func (r *Recorder) arn(rec Resource) string {
 			kind = "policy"
 		case strings.HasSuffix(rec.Type, ":OpenIdConnectProvider"):
 			kind = "oidc-provider"
+			if url, ok := rec.Inputs["url"]; ok && url.IsString() {
+				return fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, strings.TrimPrefix(url.StringValue(), "https://"))
+			}
 		}
-		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, rec.ID)
+		name := rec.ID
+		if n, ok := rec.Inputs["name"]; ok && n.IsString() { // an explicit name is the ARN's
+			name = n.StringValue()
+		}
+		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, name)
 	case "kms":
 		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", r.region, AccountID, rec.ID)
 	case "efs":
@@ -250,9 +261,23 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region, "region": r.region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/ci", "userId": "AIDAEXAMPLE", "id": AccountID}), nil
+		a := r.account
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": a.callerAccount, "arn": a.callerARN, "userId": "AROAMOCKSESSION", "id": a.callerAccount}), nil
+	case "aws:eks/getClusters:getClusters":
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(r.account.clusters), "id": r.region}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		a := r.account
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(a.azNames), "zoneIds": toAny(a.azIDs), "id": r.region}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	}
 	return nil, fmt.Errorf("infratest: no mock for invoke %s; add one in internal/infratest/outputs.go", args.Token)
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

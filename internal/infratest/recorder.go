@@ -60,6 +60,12 @@ type Recorder struct {
 // mockAccount is what the mocked AWS account holds that the program reads but does not create.
 type mockAccount struct {
 	zones []hostedZone
+	// callerARN and callerAccount are who runs the program (sts get-caller-identity).
+	callerARN, callerAccount string
+	// clusters are the EKS clusters that exist in the region before the run.
+	clusters []string
+	// azNames and azIDs are the region's availability zones.
+	azNames, azIDs []string
 }
 
 type hostedZone struct {
