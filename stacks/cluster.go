@@ -54,9 +54,19 @@ type Cluster struct {
 	// PublicAccessCIDRs are the CIDRs allowed to reach the public endpoint. Default 0.0.0.0/0;
 	// production should list its operators' networks.
 	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
-	// AdminRoleARNs are IAM roles given cluster-admin through EKS access entries. Default none: only
-	// the identity that runs pulumi up is admin.
+	// DeployRoleARN is the IAM role that creates the cluster and runs every `pulumi up` (the CI
+	// deploy role: the bootstrap project's deployRoleArns output). Required in eks mode. EKS makes
+	// the identity that creates a cluster its admin (pulumi-eks always sets
+	// bootstrapClusterCreatorAdminPermissions), and that identity cannot get a second access entry;
+	// so the first `pulumi up` must run as this role, and it is not listed in adminRoleArns.
+	DeployRoleARN string `json:"deployRoleArn,omitempty"`
+	// AdminRoleARNs are IAM roles given cluster-admin (AmazonEKSClusterAdminPolicy, cluster scope)
+	// through EKS access entries: the operators' roles. Default none: only deployRoleArn is admin.
 	AdminRoleARNs []string `json:"adminRoleArns,omitempty"`
+	// ViewerRoleARNs are IAM roles given read-only access (AmazonEKSViewPolicy, cluster scope: no
+	// Secrets) through EKS access entries: the pull-request preview role. A preview's server-side
+	// dry-runs are forbidden to them, and pulumi-kubernetes then previews client-side. Default none.
+	ViewerRoleARNs []string `json:"viewerRoleArns,omitempty"`
 	// DefaultNodeGroup is the general-purpose node group. Default m5a.large, 3 nodes (min 3, max 6).
 	DefaultNodeGroup NodeGroup `json:"defaultNodeGroup,omitempty"`
 	// EdgeFSNodeGroup is the storage node group (label and taint openneuro.org/node-pool=edgefs-target)
@@ -221,11 +231,7 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	for i, cidr := range c.PublicAccessCIDRs {
 		v.cidr(fmt.Sprintf("cluster.publicAccessCidrs[%d]", i), cidr)
 	}
-	for i, arn := range c.AdminRoleARNs {
-		if !iamRoleRE.MatchString(arn) {
-			v.addf(fmt.Sprintf("cluster.adminRoleArns[%d]", i), "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/Admin", arn)
-		}
-	}
+	c.validateAccess(v)
 	if !c.DefaultNodeGroup.IsEnabled() {
 		v.addf("cluster.defaultNodeGroup.enabled", "the default node group cannot be disabled; size it down instead")
 	}
@@ -238,6 +244,43 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	}
 }
 
+// validateAccess checks who can reach the cluster: one deploy role, and each other role in at most
+// one list, since EKS allows one access entry per principal (the deploy role has the creator's).
+func (c Cluster) validateAccess(v *validator) {
+	if c.DeployRoleARN == "" {
+		v.addf("cluster.deployRoleArn", "is required in eks mode; set the IAM role that creates the cluster and runs every pulumi up (the bootstrap project's output deployRoleArns), e.g. arn:aws:iam::123456789012:role/openneuro-deploy-staging")
+	} else if !iamRoleRE.MatchString(c.DeployRoleARN) {
+		v.addf("cluster.deployRoleArn", "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/openneuro-deploy-staging", c.DeployRoleARN)
+	}
+	seen := map[string]string{}
+	if c.DeployRoleARN != "" {
+		seen[RoleName(c.DeployRoleARN)] = "cluster.deployRoleArn"
+	}
+	for _, list := range []struct {
+		path string
+		arns []string
+	}{{"cluster.adminRoleArns", c.AdminRoleARNs}, {"cluster.viewerRoleArns", c.ViewerRoleARNs}} {
+		for i, arn := range list.arns {
+			path := fmt.Sprintf("%s[%d]", list.path, i)
+			if !iamRoleRE.MatchString(arn) {
+				v.addf(path, "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/Admin", arn)
+				continue
+			}
+			// Access entries are keyed by role name, and EKS refuses a second entry for a principal
+			// (the deploy role has the creator's entry already).
+			if first, dup := seen[RoleName(arn)]; dup {
+				v.addf(path, "role %s is already given access by %s; EKS allows one access entry per role, list it once", RoleName(arn), first)
+				continue
+			}
+			seen[RoleName(arn)] = path
+		}
+	}
+}
+
+// RoleName is the name of an IAM role ARN: the last element of its path. EKS access entries and
+// assumed-role sessions (arn:aws:sts::<account>:assumed-role/<name>/<session>) know a role by it.
+func RoleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
 func (c Cluster) validateExisting(v *validator) {
 	eksOnly := map[string]bool{
 		"name":                  c.Name != "",
@@ -247,7 +290,9 @@ func (c Cluster) validateExisting(v *validator) {
 		"endpointPublicAccess":  c.EndpointPublicAccess != nil,
 		"endpointPrivateAccess": c.EndpointPrivateAccess != nil,
 		"publicAccessCidrs":     len(c.PublicAccessCIDRs) > 0,
+		"deployRoleArn":         c.DeployRoleARN != "",
 		"adminRoleArns":         len(c.AdminRoleARNs) > 0,
+		"viewerRoleArns":        len(c.ViewerRoleARNs) > 0,
 		"defaultNodeGroup":      c.DefaultNodeGroup != NodeGroup{},
 		"edgefsNodeGroup":       c.EdgeFSNodeGroup != NodeGroup{},
 		"dashboard":             c.Dashboard != Dashboard{},

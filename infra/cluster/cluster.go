@@ -78,7 +78,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if cfg.Mode != stacks.ModeEKS || cfg.Name == "" || cfg.KubernetesVersion == "" {
 		return nil, errors.New("cluster: Config must be an eks-mode cluster config with defaults applied (stacks.Load)")
 	}
-	entries, err := accessEntries(cfg.AdminRoleARNs)
+	entries, err := accessEntries(cfg.AdminRoleARNs, cfg.ViewerRoleARNs)
 	if err != nil {
 		return nil, err
 	}
