@@ -64,6 +64,11 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		if err := ctx.Log.Warn(w, nil); err != nil {
+			return nil, err
+		}
+	}
 	out := pulumi.Map{}
 	var p *platform
 	if cfg.IsEKS() {
@@ -154,6 +159,7 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts
 	if cfg.Cluster.Dashboard.Enabled {
 		dash, err := dashboard.New(ctx, "dashboard", &dashboard.Args{
 			Provider: eks.Provider, ClusterName: cfg.Cluster.Name, ChartVersion: cfg.Cluster.Dashboard.ChartVersion, DependsOn: eks.NodeGroups,
+			DockerHubCache: cfg.Cluster.DockerHubCache,
 		})
 		if err != nil {
 			return nil, err

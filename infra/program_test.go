@@ -7,6 +7,7 @@ import (
 
 	"github.com/openneuro/openneuro-infra/internal/deploygraph"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	stackcfg "github.com/openneuro/openneuro-infra/stacks"
 )
 
 // closure returns, for every URN, the set of URNs it depends on transitively (explicit DependsOn,
@@ -469,4 +470,56 @@ func claimOf(t *testing.T, rec *infratest.Recorder) map[string]any {
 		t.Fatal("no datasets claim")
 	}
 	return pvc.Plain(false)["spec"].(map[string]any)
+}
+
+// TestNoDockerHubImageWithTheCache: with cluster.dockerHubCache, no image of any Kubernetes object or
+// chart value (the dashboard's included) pulls from Docker Hub; without it, the app's do.
+func TestNoDockerHubImageWithTheCache(t *testing.T) {
+	cache := infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": "arn:aws:secretsmanager:us-west-2:488777458602:secret:ecr-pullthroughcache/docker-hub-AbCdEf"})
+	dashboard := infratest.WithValue("cluster.dashboard.enabled", true)
+	for _, withCache := range []bool{true, false} {
+		opts := []infratest.Option{dashboard}
+		if withCache {
+			opts = append(opts, cache)
+		}
+		rec := infratest.Run(t, "prod", opts...)
+		var images, fromHub []string
+		for _, r := range rec.Resources() {
+			if !strings.HasPrefix(r.Type, "kubernetes:") {
+				continue
+			}
+			walkImages(r.Plain(false), func(ref string) {
+				images = append(images, ref)
+				if stackcfg.IsDockerHub(ref) {
+					fromHub = append(fromHub, r.Name+": "+ref)
+				}
+			})
+		}
+		if len(images) < 10 {
+			t.Fatalf("only %d images found: %v", len(images), images)
+		}
+		if withCache && len(fromHub) > 0 {
+			t.Errorf("with the cache, images still come from Docker Hub: %v", fromHub)
+		}
+		if !withCache && len(fromHub) == 0 {
+			t.Error("without the cache no image comes from Docker Hub; the walk finds nothing")
+		}
+	}
+}
+
+// walkImages calls fn with every container image, EdgeFS image and chart image repository below v.
+func walkImages(v any, fn func(string)) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if s, ok := e.(string); ok && (k == "image" || k == "edgefsImageName" || k == "repository") {
+				fn(s)
+			}
+			walkImages(e, fn)
+		}
+	case []any:
+		for _, e := range t {
+			walkImages(e, fn)
+		}
+	}
 }

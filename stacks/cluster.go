@@ -83,6 +83,10 @@ type Cluster struct {
 	StoragePool *StoragePool `json:"storagePool,omitempty"`
 	// Dashboard is the optional Kubernetes dashboard (eks mode), reached by port-forward.
 	Dashboard Dashboard `json:"dashboard,omitempty"`
+	// DockerHubCache routes every Docker Hub image through an ECR pull-through cache (eks mode).
+	// Default none: the nodes pull from Docker Hub anonymously, which its rate limit can stop on a
+	// first up (validation warns).
+	DockerHubCache *DockerHubCache `json:"dockerHubCache,omitempty"`
 }
 
 // NodeGroup sizes one managed node group.
@@ -192,6 +196,9 @@ func (c *Cluster) applyDefaults(env Env) {
 	if c.Dashboard.ChartVersion == "" {
 		c.Dashboard.ChartVersion = "7.13.0"
 	}
+	if c.DockerHubCache != nil {
+		c.DockerHubCache.applyDefaults()
+	}
 }
 
 func (c Cluster) validate(v *validator, env Env) {
@@ -241,6 +248,9 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	}
 	if c.Dashboard.Enabled {
 		v.version("cluster.dashboard.chartVersion", c.Dashboard.ChartVersion)
+	}
+	if c.DockerHubCache != nil {
+		c.DockerHubCache.validate(v, env, c)
 	}
 }
 
@@ -296,6 +306,7 @@ func (c Cluster) validateExisting(v *validator) {
 		"defaultNodeGroup":      c.DefaultNodeGroup != NodeGroup{},
 		"edgefsNodeGroup":       c.EdgeFSNodeGroup != NodeGroup{},
 		"dashboard":             c.Dashboard != Dashboard{},
+		"dockerHubCache":        c.DockerHubCache != nil,
 	}
 	for _, key := range sortedKeys(eksOnly) {
 		if eksOnly[key] {

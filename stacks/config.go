@@ -129,6 +129,12 @@ func (c *Config) ApplyDefaults() {
 	c.Ingress.applyDefaults(c.Cluster)
 	c.EdgeFS.applyDefaults(c.Cluster)
 	c.OpenNeuro.applyDefaults(c.Env, c.Cluster, c.Ingress)
+	if cache := c.Cluster.DockerHubCache; cache != nil && c.IsEKS() && cache.Account() != "" {
+		// Every Docker Hub image, default or set, goes through the cache.
+		for _, ref := range c.dockerHubImages() {
+			*ref = cache.Rewrite(*ref)
+		}
+	}
 }
 
 // Validate returns one error per problem of the plain config, each starting with its config path,
