@@ -2,8 +2,8 @@
 // dependency order (network -> cluster -> storage, ingress -> edgefs -> openneuro), then exports
 // the outputs operators need. main.go only calls Run.
 //
-// The wiring lives here rather than in main.go (DESIGN.md's layout) because the tests and the
-// offline render must run the very same program, and Go cannot import package main.
+// The wiring lives here rather than in main.go because the tests and the offline render must run the
+// very same program, and Go cannot import package main.
 package infra
 
 import (

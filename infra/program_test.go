@@ -54,7 +54,8 @@ func stacks(t *testing.T) []string {
 	return names
 }
 
-// TestInvariants holds for every stack (STYLE practice 10).
+// TestInvariants holds for every stack: one explicit Kubernetes provider, every resource inside an
+// openneuro component, no two resources of the same type and name.
 func TestInvariants(t *testing.T) {
 	for _, stack := range stacks(t) {
 		t.Run(stack, func(t *testing.T) {
@@ -102,9 +103,10 @@ func dependsOn(deps map[string]map[string]bool, r infratest.Resource, on infrate
 }
 
 // TestDestroyOrder checks on the recorded dependency graph that `pulumi destroy`, which deletes in
-// reverse dependency order, finishes (reference/deploy-times.md A.11): Ingresses before the load
-// balancer controller, claims before the CSI drivers, EdgeFS CRs before the operator and CRDs, every
-// Kubernetes object before the node groups, the node groups before the VPC.
+// reverse dependency order, finishes: Ingresses before the load balancer controller (which deletes
+// their ALBs and finalizers; a leftover ALB keeps its subnets and the VPC from being deleted), claims
+// before the CSI drivers, EdgeFS CRs before the operator and CRDs, every Kubernetes object before the
+// node groups, the node groups before the VPC.
 func TestDestroyOrder(t *testing.T) {
 	for _, stack := range []string{"staging", "prod"} {
 		t.Run(stack, func(t *testing.T) {
