@@ -39,9 +39,13 @@ func (d *DockerHubCache) applyDefaults() {
 	setDefault(&d.RepositoryPrefix, "docker-hub")
 }
 
-// Account, Region and Partition are the cache's, those of its credential.
-func (d DockerHubCache) Account() string   { return d.arnPart(3) }
-func (d DockerHubCache) Region() string    { return d.arnPart(2) }
+// Account is the cache's account, its credential's ("" with a malformed credentialArn).
+func (d DockerHubCache) Account() string { return d.arnPart(3) }
+
+// Region is the cache's region, its credential's.
+func (d DockerHubCache) Region() string { return d.arnPart(2) }
+
+// Partition is the cache's AWS partition (aws, aws-cn, ...), its credential's.
 func (d DockerHubCache) Partition() string { return d.arnPart(1) }
 
 func (d DockerHubCache) arnPart(i int) string {

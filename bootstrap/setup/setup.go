@@ -41,8 +41,10 @@ type Stack struct {
 // Stacks are the openneuro stacks the workflows deploy.
 var Stacks = []Stack{{Name: "staging", Environment: "staging"}, {Name: "prod", Environment: "production"}}
 
-// DeployRoleName and PreviewRoleName name a stack's roles; the stack files refer to them.
-func DeployRoleName(stack string) string  { return "openneuro-deploy-" + stack }
+// DeployRoleName is the name of a stack's deploy role; the stack files refer to it.
+func DeployRoleName(stack string) string { return "openneuro-deploy-" + stack }
+
+// PreviewRoleName is the name of a stack's preview role; the stack files refer to it.
 func PreviewRoleName(stack string) string { return "openneuro-preview-" + stack }
 
 // SecretsKeyAlias is the KMS alias of the secrets provider: awskms://alias/openneuro-pulumi?region=<r>.
@@ -62,12 +64,13 @@ const (
 	GitHubAudience   = "sts.amazonaws.com"
 )
 
-// EnvironmentSubject and PullRequestSubject are the `sub` claims GitHub puts in the OIDC token of a
-// job that references an environment, and of a job of a pull_request workflow
-// (https://docs.github.com/en/actions/reference/security/oidc, "Example subject claims").
+// EnvironmentSubject is the `sub` claim GitHub puts in the OIDC token of a job that references an
+// environment (https://docs.github.com/en/actions/reference/security/oidc, "Example subject claims").
 func EnvironmentSubject(repository, environment string) string {
 	return "repo:" + repository + ":environment:" + environment
 }
+
+// PullRequestSubject is the `sub` claim of a job of a pull_request workflow (same page).
 func PullRequestSubject(repository string) string { return "repo:" + repository + ":pull_request" }
 
 // Config is the bootstrap stack's configuration.
