@@ -2,16 +2,19 @@
 // dependency order (network -> cluster -> storage, ingress -> edgefs -> openneuro), then exports
 // the outputs operators need. main.go only calls Run.
 //
-// The wiring lives here rather than in main.go (DESIGN.md's layout) because the tests and the
-// offline render must run the very same program, and Go cannot import package main.
+// The wiring lives here rather than in main.go because the tests and the offline render must run the
+// very same program, and Go cannot import package main.
 package infra
 
 import (
+	"sort"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/cluster"
 	"github.com/openneuro/openneuro-infra/infra/dashboard"
+	"github.com/openneuro/openneuro-infra/infra/dns"
 	"github.com/openneuro/openneuro-infra/infra/edgefs"
 	"github.com/openneuro/openneuro-infra/infra/existing"
 	"github.com/openneuro/openneuro-infra/infra/exposure"
@@ -19,39 +22,79 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/infra/placement"
+	"github.com/openneuro/openneuro-infra/infra/preflight"
 	"github.com/openneuro/openneuro-infra/infra/storage"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // platform is what the AWS layers, or an existing cluster, hand to the Kubernetes layers.
 type platform struct {
-	provider    *kubernetes.Provider
-	storagePool *placement.Pool
+	provider *kubernetes.Provider
+	// clusterName is the EKS cluster's name; nil on an existing cluster.
+	clusterName pulumi.StringInput
+	// hostedZoneID is app.dns's Route 53 zone, where the site's records go; "" without app.dns.
+	hostedZoneID string
+	storagePool  *placement.Pool
 	// nodeGroups: every Kubernetes object is created after them and deleted before them.
 	nodeGroups []pulumi.Resource
 	// storageDrivers: volume claims are created after them and deleted before them.
 	storageDrivers []pulumi.Resource
-	// exposure is how the site is reached: the ALB of the load balancer controller, or the
-	// existing cluster's own ingress controller.
+	// exposure is how the site is reached: the ALB of the load balancer controller (with the
+	// certificate of app.certificateArn or app.dns), or the existing cluster's own controller.
 	exposure exposure.Exposure
 }
 
-// Run is the Pulumi program.
+// Run is the Pulumi program: Program, with its outputs exported.
 func Run(ctx *pulumi.Context) error {
-	cfg, err := stacks.Load(ctx)
+	outputs, err := Program(ctx)
 	if err != nil {
 		return err
 	}
+	for _, name := range sortedKeys(outputs) {
+		ctx.Export(name, outputs[name])
+	}
+	return nil
+}
+
+// Program builds the stack and returns its outputs, by name: what operators read with
+// `pulumi stack output` (tests read them here, since mocks do not record exports).
+func Program(ctx *pulumi.Context) (pulumi.Map, error) {
+	cfg, err := stacks.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings() {
+		if err := ctx.Log.Warn(w, nil); err != nil {
+			return nil, err
+		}
+	}
+	out := pulumi.Map{}
 	var p *platform
 	if cfg.IsEKS() {
-		p, err = awsPlatform(ctx, cfg)
+		var facts *preflight.Facts
+		if facts, err = preflight.Check(ctx, cfg); err != nil {
+			return nil, err
+		}
+		p, err = awsPlatform(ctx, cfg, facts, out)
 	} else {
 		p, err = existingCluster(ctx, cfg)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return application(ctx, cfg, p)
+	if err := application(ctx, cfg, p, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func sortedKeys(m pulumi.Map) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // AWS is the platform layers of eks mode, as built by BuildAWS.
@@ -95,37 +138,50 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 	return &AWS{Network: net, Cluster: eks, Storage: st, Ingress: ing}, nil
 }
 
-// awsPlatform builds the AWS layers (and the optional dashboard) and exports what operators need.
-func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
+// awsPlatform builds the AWS layers (and the optional dashboard) and adds what operators need to out.
+func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts, out pulumi.Map) (*platform, error) {
 	aws, err := BuildAWS(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	// Nothing waits for the certificate but the Ingress: ACM validates it while EKS comes up.
+	certificateARN := pulumi.String(cfg.OpenNeuro.CertificateARN).ToStringOutput()
+	if facts.HostedZoneID != "" {
+		cert, err := dns.NewCertificate(ctx, "certificate", &dns.CertificateArgs{ZoneID: facts.HostedZoneID, Hostname: cfg.OpenNeuro.Hostname})
+		if err != nil {
+			return nil, err
+		}
+		certificateARN = cert.ARN
+	}
+	out["certificateArn"] = certificateARN
 	eks := aws.Cluster
 	if cfg.Cluster.Dashboard.Enabled {
 		dash, err := dashboard.New(ctx, "dashboard", &dashboard.Args{
 			Provider: eks.Provider, ClusterName: cfg.Cluster.Name, ChartVersion: cfg.Cluster.Dashboard.ChartVersion, DependsOn: eks.NodeGroups,
+			DockerHubCache: cfg.Cluster.DockerHubCache,
 		})
 		if err != nil {
 			return nil, err
 		}
-		ctx.Export("dashboardCommand", dash.AccessCommand)
+		out["dashboardCommand"] = dash.AccessCommand
 	}
-	ctx.Export("clusterName", eks.Name)
-	ctx.Export("kubeconfig", pulumi.ToSecret(eks.KubeconfigJSON))
-	ctx.Export("updateKubeconfigCommand", pulumi.Sprintf("aws eks update-kubeconfig --region %s --name %s", cfg.Env.Region, eks.Name))
-	ctx.Export("oidcProviderArn", eks.OIDCProviderARN)
-	ctx.Export("vpcId", aws.Network.VpcID)
-	ctx.Export("publicSubnetIds", aws.Network.PublicSubnetIDs)
-	ctx.Export("privateSubnetIds", aws.Network.PrivateSubnetIDs)
-	ctx.Export("efsFileSystemId", aws.Storage.FileSystemID)
-	ctx.Export("nodeGroupNames", eks.NodeGroupNames)
-	alb, err := ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, pulumi.String(cfg.OpenNeuro.CertificateARN), aws.Ingress.Controller)
+	out["clusterName"] = eks.Name
+	out["kubeconfig"] = pulumi.ToSecret(eks.KubeconfigJSON)
+	out["updateKubeconfigCommand"] = pulumi.Sprintf("aws eks update-kubeconfig --region %s --name %s", cfg.Env.Region, eks.Name)
+	out["oidcProviderArn"] = eks.OIDCProviderARN
+	out["vpcId"] = aws.Network.VpcID
+	out["publicSubnetIds"] = aws.Network.PublicSubnetIDs
+	out["privateSubnetIds"] = aws.Network.PrivateSubnetIDs
+	out["natPublicIps"] = aws.Network.NatPublicIPs
+	out["efsFileSystemId"] = aws.Storage.FileSystemID
+	out["nodeGroupNames"] = eks.NodeGroupNames
+	alb, err := ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, certificateARN, aws.Ingress.Controller)
 	if err != nil {
 		return nil, err
 	}
 	return &platform{
-		provider: eks.Provider, storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
+		provider: eks.Provider, clusterName: eks.Name, hostedZoneID: facts.HostedZoneID,
+		storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
 		storageDrivers: aws.Storage.Drivers, exposure: alb,
 	}, nil
 }
@@ -150,8 +206,8 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 	return p, nil
 }
 
-// application builds EdgeFS (when enabled) and OpenNeuro on the platform.
-func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
+// application builds EdgeFS (when enabled) and OpenNeuro on the platform, and adds their outputs.
+func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulumi.Map) error {
 	args := &openneuro.Args{
 		Config: cfg.OpenNeuro, Secrets: cfg.Secrets, Provider: p.provider, StoragePool: p.storagePool,
 		Datasets: openneuro.Datasets{
@@ -168,7 +224,7 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 		if err != nil {
 			return err
 		}
-		ctx.Export("edgefsSetupCommand", fs.SetupCommand)
+		out["edgefsSetupCommand"] = fs.SetupCommand
 		// The PV takes the NFS Service's cluster IP as its server, so it is created after that
 		// Service and deleted before it. It exists whenever EdgeFS does, mounted or not, so that a
 		// switch of app.datasetStore only rolls the pods.
@@ -179,7 +235,20 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 	if err != nil {
 		return err
 	}
-	ctx.Export("url", app.URL)
-	ctx.Export("loadBalancerHostname", app.LoadBalancerHostname)
+	out["url"] = app.URL
+	out["loadBalancerHostname"] = app.LoadBalancerHostname
+	if cfg.IsEKS() {
+		// A Route 53 alias record to the ALB names its canonical hosted zone, which only AWS knows.
+		alb := ingress.LoadBalancerOf(ctx, p.clusterName, cfg.OpenNeuro.Namespace, cfg.OpenNeuro.Release, app.LoadBalancerHostname)
+		out["loadBalancerZoneId"] = alb.ZoneID
+		if p.hostedZoneID != "" {
+			if _, err := dns.NewRecords(ctx, "dns", &dns.RecordsArgs{
+				ZoneID: p.hostedZoneID, Hostname: cfg.OpenNeuro.Hostname,
+				LoadBalancerDNSName: alb.DNSName, LoadBalancerZoneID: alb.ZoneID,
+			}); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/openneuro/openneuro-infra/internal/deploygraph"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	stackcfg "github.com/openneuro/openneuro-infra/stacks"
 )
 
 // closure returns, for every URN, the set of URNs it depends on transitively (explicit DependsOn,
@@ -53,7 +54,8 @@ func stacks(t *testing.T) []string {
 	return names
 }
 
-// TestInvariants holds for every stack (STYLE practice 10).
+// TestInvariants holds for every stack: one explicit Kubernetes provider, every resource inside an
+// openneuro component, no two resources of the same type and name.
 func TestInvariants(t *testing.T) {
 	for _, stack := range stacks(t) {
 		t.Run(stack, func(t *testing.T) {
@@ -101,9 +103,10 @@ func dependsOn(deps map[string]map[string]bool, r infratest.Resource, on infrate
 }
 
 // TestDestroyOrder checks on the recorded dependency graph that `pulumi destroy`, which deletes in
-// reverse dependency order, finishes (reference/deploy-times.md A.11): Ingresses before the load
-// balancer controller, claims before the CSI drivers, EdgeFS CRs before the operator and CRDs, every
-// Kubernetes object before the node groups, the node groups before the VPC.
+// reverse dependency order, finishes: Ingresses before the load balancer controller (which deletes
+// their ALBs and finalizers; a leftover ALB keeps its subnets and the VPC from being deleted), claims
+// before the CSI drivers, EdgeFS CRs before the operator and CRDs, every Kubernetes object before the
+// node groups, the node groups before the VPC.
 func TestDestroyOrder(t *testing.T) {
 	for _, stack := range []string{"staging", "prod"} {
 		t.Run(stack, func(t *testing.T) {
@@ -183,33 +186,82 @@ func TestDestroyOrder(t *testing.T) {
 	}
 }
 
-// TestNoDataLost: prod protects every data-holding resource and keeps it when the stack is
-// destroyed; staging (disposable by config) protects nothing.
-func TestNoDataLost(t *testing.T) {
-	type want struct{ protect, retain bool }
-	dataHolders := []struct{ typ, name string }{
-		{"aws:efs/fileSystem:FileSystem", "storage-efs"},
-		{"aws:kms/key:Key", "cluster-secrets-key"},
-		{"kubernetes:edgefs.rook.io/v1:Cluster", "edgefs-cluster"},
-		{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets"},
-	}
-	for stack, w := range map[string]want{"prod": {true, true}, "staging": {false, false}} {
-		rec := infratest.Run(t, stack)
-		for _, d := range dataHolders {
-			r := rec.Find(d.typ, d.name)
-			if r == nil {
-				t.Errorf("%s: no %s %s", stack, d.typ, d.name)
-				continue
+// protectedInProd is every resource prod protects: what holds data, and the control plane. Protect
+// on anything else turns an ordinary change (removing an admin role, an add-on replacement) into a
+// failed prod `pulumi up`. retain marks those also kept in AWS when the stack is destroyed.
+var protectedInProd = []struct {
+	typ, name string
+	retain    bool
+}{
+	{"aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs", true},
+	{"aws:eks/nodeGroup:NodeGroup", "cluster-edgefs-target", false}, // EdgeFS data on its NVMe disks
+	{"aws:kms/key:Key", "cluster-secrets-key", true},
+	{"aws:efs/fileSystem:FileSystem", "storage-efs", true},
+	{"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "edgefs-crd-clusters", false},
+	{"kubernetes:core/v1:Namespace", "edgefs-cluster-namespace", false},
+	// Never retained: a CR outliving its operator blocks its namespace's deletion on its finalizer;
+	// its data stays on the nodes' disks.
+	{"kubernetes:edgefs.rook.io/v1:Cluster", "edgefs-cluster", false},
+	{"kubernetes:core/v1:Namespace", "openneuro-namespace", true},
+	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets", true},
+	{"kubernetes:core/v1:PersistentVolume", "openneuro-datasets-edgefs", true},
+	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets-edgefs", true},
+	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-redis-data", true}, // the broker's queued tasks
+}
+
+// eksChildren are children pulumi-eks v3.9.1 registers for our arguments (nodejs/eks/cluster/
+// cluster.ts): the mocks never see them, so the test applies the component's transforms to them.
+var eksChildren = []struct{ typ, name string }{
+	{"aws:eks/cluster:Cluster", "cluster-eks-eksCluster"},
+	{"eks:index:ServiceRole", "cluster-eks-eksRole"},
+	{"aws:iam/role:Role", "cluster-eks-eksRole-role"},
+	{"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "cluster-eks-eksRole-4b490823"},
+	{"aws:eks/accessEntry:AccessEntry", "cluster-eks-admin-Operators"},
+	{"aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "cluster-eks-admin-Operators-cluster-admin"},
+	{"aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-eks-oidcProvider"},
+	{"eks:index:VpcCniAddon", "cluster-eks-vpc-cni"},
+	{"aws:eks/addon:Addon", "cluster-eks-kube-proxy"},
+	{"pulumi:providers:kubernetes", "cluster-eks-eks-k8s"},
+}
+
+// TestProtectsExactlyDataAndControlPlane: prod protects the data-holding resources and the EKS control
+// plane and nothing else, also not the other children of pulumi-eks's component; staging (disposable
+// by config) protects nothing.
+func TestProtectsExactlyDataAndControlPlane(t *testing.T) {
+	for _, stack := range []string{"prod", "staging"} {
+		t.Run(stack, func(t *testing.T) {
+			rec := infratest.Run(t, stack, infratest.WithValue("app.datasetStore", "edgefs"))
+			want := map[string]bool{}
+			if stack == "prod" {
+				for _, p := range protectedInProd {
+					want[p.typ+" "+p.name] = true
+					r := rec.Find(p.typ, p.name)
+					if r == nil {
+						t.Errorf("no %s %s", p.typ, p.name)
+					} else if r.RetainOnDelete != p.retain {
+						t.Errorf("%s retainOnDelete=%v, want %v", p.name, r.RetainOnDelete, p.retain)
+					}
+				}
 			}
-			if r.Protect != w.protect {
-				t.Errorf("%s: %s protect=%v, want %v", stack, d.name, r.Protect, w.protect)
+			for _, r := range rec.Resources() {
+				if r.Protect != want[r.Type+" "+r.Name] {
+					t.Errorf("%s %s protect=%v, want %v", r.Type, r.Name, r.Protect, !r.Protect)
+				}
+				if r.RetainOnDelete && !r.Protect {
+					t.Errorf("%s %s is retained on delete but not protected", r.Type, r.Name)
+				}
 			}
-			// The EdgeFS Cluster CR is never retained: a CR outliving its operator blocks the
-			// namespace's deletion on its finalizer; its data stays on the nodes' disks.
-			if d.name != "edgefs-cluster" && r.RetainOnDelete != w.retain {
-				t.Errorf("%s: %s retainOnDelete=%v, want %v", stack, d.name, r.RetainOnDelete, w.retain)
+			comp := rec.Find("eks:index:Cluster", "cluster-eks")
+			if comp == nil {
+				t.Fatal("no pulumi-eks cluster")
 			}
-		}
+			for _, child := range eksChildren {
+				got := rec.ChildOptions(comp.URN, child.typ, child.name).Protect
+				if wantChild := stack == "prod" && child.typ == "aws:eks/cluster:Cluster"; got != wantChild {
+					t.Errorf("pulumi-eks child %s %s protect=%v, want %v", child.typ, child.name, got, wantChild)
+				}
+			}
+		})
 	}
 }
 
@@ -435,4 +487,56 @@ func claimOf(t *testing.T, rec *infratest.Recorder, name string) map[string]any 
 		t.Fatalf("no claim %s", name)
 	}
 	return pvc.Plain(false)["spec"].(map[string]any)
+}
+
+// TestNoDockerHubImageWithTheCache: with cluster.dockerHubCache, no image of any Kubernetes object or
+// chart value (the dashboard's included) pulls from Docker Hub; without it, the app's do.
+func TestNoDockerHubImageWithTheCache(t *testing.T) {
+	cache := infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": "arn:aws:secretsmanager:us-west-2:488777458602:secret:ecr-pullthroughcache/docker-hub-AbCdEf"})
+	dashboard := infratest.WithValue("cluster.dashboard.enabled", true)
+	for _, withCache := range []bool{true, false} {
+		opts := []infratest.Option{dashboard}
+		if withCache {
+			opts = append(opts, cache)
+		}
+		rec := infratest.Run(t, "prod", opts...)
+		var images, fromHub []string
+		for _, r := range rec.Resources() {
+			if !strings.HasPrefix(r.Type, "kubernetes:") {
+				continue
+			}
+			walkImages(r.Plain(false), func(ref string) {
+				images = append(images, ref)
+				if stackcfg.IsDockerHub(ref) {
+					fromHub = append(fromHub, r.Name+": "+ref)
+				}
+			})
+		}
+		if len(images) < 10 {
+			t.Fatalf("only %d images found: %v", len(images), images)
+		}
+		if withCache && len(fromHub) > 0 {
+			t.Errorf("with the cache, images still come from Docker Hub: %v", fromHub)
+		}
+		if !withCache && len(fromHub) == 0 {
+			t.Error("without the cache no image comes from Docker Hub; the walk finds nothing")
+		}
+	}
+}
+
+// walkImages calls fn with every container image, EdgeFS image and chart image repository below v.
+func walkImages(v any, fn func(string)) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if s, ok := e.(string); ok && (k == "image" || k == "edgefsImageName" || k == "repository") {
+				fn(s)
+			}
+			walkImages(e, fn)
+		}
+	case []any:
+		for _, e := range t {
+			walkImages(e, fn)
+		}
+	}
 }

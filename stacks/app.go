@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -51,8 +52,14 @@ type OpenNeuro struct {
 	// with ORCID_REDIRECT_URI <url>/crn/auth/orcid/callback; both are set only with ORCID login.
 	// Default https://orcid.org; the sandbox is https://sandbox.orcid.org (ORCID/python-orcid#27).
 	OrcidURI string `json:"orcidUri,omitempty"`
-	// CertificateARN is the ACM certificate of the ALB (eks mode). Required there; it must cover
-	// hostname and www.<hostname>.
+	// DNS is the Route 53 public hosted zone of hostname, by id (Z0123456789ABCDEFGHIJ) or name
+	// (example.org) (eks mode). With it the program requests the ACM certificate for hostname and
+	// www.<hostname>, validates it with DNS records in that zone, and points both names at the ALB
+	// with alias A records. Default "": no DNS records; then certificateArn is required.
+	DNS string `json:"dns,omitempty"`
+	// CertificateARN is an existing ACM certificate for the ALB (eks mode): ISSUED, in aws:region,
+	// covering hostname and www.<hostname>. Exactly one of dns and certificateArn is required in
+	// eks mode. Default "".
 	CertificateARN string `json:"certificateArn,omitempty"`
 	// DatasetStore is efs (eks default), edgefs or storageClass (existing mode).
 	DatasetStore DatasetStore `json:"datasetStore,omitempty"`
@@ -205,7 +212,52 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
 	}
 }
 
-func (o OpenNeuro) validate(v *validator, c Cluster, e EdgeFS, in Ingress, s Storage) {
+// hostedZoneIDRE is a Route 53 hosted zone id, e.g. Z1D633PJN98FT9 (an id is Z and upper-case
+// letters and digits; anything else in app.dns is taken as the zone's name).
+var hostedZoneIDRE = regexp.MustCompile(`^Z[0-9A-Z]{1,31}$`)
+
+// HostedZone returns app.dns as a hosted zone id or a zone name (without a trailing dot); both are
+// "" without app.dns.
+func (o OpenNeuro) HostedZone() (id, name string) {
+	// The aws CLI prints ids as /hostedzone/<id>.
+	if dns := strings.TrimPrefix(o.DNS, "/hostedzone/"); hostedZoneIDRE.MatchString(dns) {
+		return dns, ""
+	}
+	return "", strings.TrimSuffix(strings.ToLower(o.DNS), ".")
+}
+
+// InZone reports whether hostname and www.<hostname> are names of the zone called zone.
+func InZone(hostname, zone string) bool {
+	zone = strings.TrimSuffix(zone, ".")
+	return hostname == zone || strings.HasSuffix(hostname, "."+zone)
+}
+
+// validateTLS checks where the ALB's certificate comes from (eks mode): exactly one of app.dns and
+// app.certificateArn, the certificate in the ALB's region, the hostname inside the zone.
+func (o OpenNeuro) validateTLS(v *validator, env Env, hostOK bool) {
+	switch {
+	case o.DNS == "" && o.CertificateARN == "":
+		v.addf("app.dns", "neither app.dns nor app.certificateArn is set; set app.dns to the Route 53 hosted zone of %s (id or name) and the program creates the certificate and the DNS records, or set app.certificateArn to an ISSUED ACM certificate of %s and www.%s in aws:region", o.Hostname, o.Hostname, o.Hostname)
+	case o.DNS != "" && o.CertificateARN != "":
+		v.addf("app.certificateArn", "is set together with app.dns, which makes the program create the certificate; remove one of them")
+	case o.CertificateARN != "":
+		m := acmCertRE.FindStringSubmatch(o.CertificateARN)
+		if m == nil {
+			v.addf("app.certificateArn", "%q is not an ACM certificate ARN; write it like arn:aws:acm:us-east-1:123456789012:certificate/<uuid>", o.CertificateARN)
+		} else if env.Region != "" && m[1] != env.Region {
+			v.addf("app.certificateArn", "the certificate is in %s but aws:region is %s; an ALB only uses ACM certificates of its own region: request one in %s or set app.dns", m[1], env.Region, env.Region)
+		}
+	default:
+		id, name := o.HostedZone()
+		if id == "" && !hostnameRE.MatchString(name) {
+			v.addf("app.dns", "%q is neither a hosted zone id (Z0123456789ABCDEFGHIJ) nor a zone name (example.org)", o.DNS)
+		} else if name != "" && hostOK && !InZone(o.Hostname, name) {
+			v.addf("app.dns", "app.hostname %s is not a name of the zone %s; use the zone that holds %s", o.Hostname, name, o.Hostname)
+		}
+	}
+}
+
+func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingress, s Storage) {
 	v.k8sName("app.namespace", o.Namespace, 63)
 	// The longest derived name is <release>-dataset-worker-<n>, a Service name (at most 63).
 	v.k8sName("app.release", o.Release, 40)
@@ -236,11 +288,14 @@ func (o OpenNeuro) validate(v *validator, c Cluster, e EdgeFS, in Ingress, s Sto
 	}
 	v.httpURL("app.orcidUri", o.OrcidURI)
 	if c.Mode == ModeEKS {
-		if !acmCertRE.MatchString(o.CertificateARN) {
-			v.addf("app.certificateArn", "%q is not an ACM certificate ARN; write it like arn:aws:acm:us-east-1:123456789012:certificate/<uuid>", o.CertificateARN)
+		o.validateTLS(v, env, hostOK)
+	} else {
+		if o.CertificateARN != "" {
+			v.addf("app.certificateArn", "an ACM certificate needs the ALB of eks mode; with IngressClass %q use ingress.tlsSecretName", in.ClassName)
 		}
-	} else if o.CertificateARN != "" {
-		v.addf("app.certificateArn", "an ACM certificate needs the ALB of eks mode; with IngressClass %q use ingress.tlsSecretName", in.ClassName)
+		if o.DNS != "" {
+			v.addf("app.dns", "Route 53 records and ACM certificates are for eks mode; point the name at your cluster's ingress yourself")
+		}
 	}
 	v.positive("app.workers", o.Workers)
 	switch o.DatasetStore {

@@ -3,7 +3,6 @@ package stacks
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -17,21 +16,8 @@ const (
 	ModeExisting ClusterMode = "existing"
 )
 
-// SupportedKubernetesVersions are the EKS versions this program is tested against. The envtest
-// binaries (scripts/tool-versions.env) are built for DefaultKubernetesVersion.
-var SupportedKubernetesVersions = []string{"1.33", "1.34", "1.35", "1.36"}
-
 // DefaultKubernetesVersion is the EKS version a stack gets unless it sets cluster.kubernetesVersion.
 const DefaultKubernetesVersion = "1.35"
-
-// kubeProxyVersions are the kube-proxy EKS add-on builds per Kubernetes minor version (AWS, "Manage
-// kube-proxy in Amazon EKS clusters"); kube-proxy must match the control plane's minor version.
-var kubeProxyVersions = map[string]string{
-	"1.33": "v1.33.10-eksbuild.2",
-	"1.34": "v1.34.6-eksbuild.2",
-	"1.35": "v1.35.3-eksbuild.2",
-	"1.36": "v1.36.0-eksbuild.14",
-}
 
 // The node groups' default instance types and sizes (the 2020 eksctl cluster: 3 x m5a.large, and
 // the edgefs-target group of 3 x i3en.large with NVMe instance store).
@@ -41,9 +27,6 @@ const (
 	StoragePoolInstanceType = "i3en.large"
 	StoragePoolSize         = 3
 )
-
-// DefaultVpcCniVersion is the vpc-cni EKS add-on build, valid for every supported Kubernetes version.
-const DefaultVpcCniVersion = "v1.21.1-eksbuild.7"
 
 // Cluster configures the EKS cluster and its node groups (openneuro:cluster), or the existing
 // cluster to deploy onto.
@@ -56,13 +39,16 @@ type Cluster struct {
 	// kubeconfig or context with the same name is the same cluster (updated in place); a new name
 	// means another cluster, onto which every object is created again.
 	Name string `json:"name,omitempty"`
-	// KubernetesVersion is the EKS minor version. Default 1.35; one of SupportedKubernetesVersions.
+	// KubernetesVersion is the EKS minor version. Default 1.35; one of SupportedKubernetesVersions()
+	// (1.33, 1.34, 1.35): the versions with a verified row of add-on builds in addons.go.
 	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
-	// VpcCniVersion pins the vpc-cni EKS add-on. Default v1.21.1-eksbuild.7. Unpinned, pulumi-eks
-	// would pick the newest build on every run, and each new build would show as a change.
+	// VpcCniVersion pins the vpc-cni EKS add-on. Default: the build addons.go lists for
+	// kubernetesVersion (v1.21.1-eksbuild.7). Unpinned, pulumi-eks would pick the newest build on
+	// every run, and each new build would show as a change.
 	VpcCniVersion string `json:"vpcCniVersion,omitempty"`
 	// KubeProxyVersion pins the kube-proxy EKS add-on; its minor version must equal
-	// kubernetesVersion. Default: the AWS build for kubernetesVersion (e.g. v1.35.3-eksbuild.2).
+	// kubernetesVersion. Default: the build addons.go lists for kubernetesVersion (e.g.
+	// v1.35.3-eksbuild.2 for 1.35).
 	KubeProxyVersion string `json:"kubeProxyVersion,omitempty"`
 	// EndpointPublicAccess exposes the API endpoint to PublicAccessCIDRs. Default true.
 	EndpointPublicAccess *bool `json:"endpointPublicAccess,omitempty"`
@@ -71,9 +57,19 @@ type Cluster struct {
 	// PublicAccessCIDRs are the CIDRs allowed to reach the public endpoint. Default 0.0.0.0/0;
 	// production should list its operators' networks.
 	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
-	// AdminRoleARNs are IAM roles given cluster-admin through EKS access entries. Default none: only
-	// the identity that runs pulumi up is admin.
+	// DeployRoleARN is the IAM role that creates the cluster and runs every `pulumi up` (the CI
+	// deploy role: the bootstrap project's deployRoleArns output). Required in eks mode. EKS makes
+	// the identity that creates a cluster its admin (pulumi-eks always sets
+	// bootstrapClusterCreatorAdminPermissions), and that identity cannot get a second access entry;
+	// so the first `pulumi up` must run as this role, and it is not listed in adminRoleArns.
+	DeployRoleARN string `json:"deployRoleArn,omitempty"`
+	// AdminRoleARNs are IAM roles given cluster-admin (AmazonEKSClusterAdminPolicy, cluster scope)
+	// through EKS access entries: the operators' roles. Default none: only deployRoleArn is admin.
 	AdminRoleARNs []string `json:"adminRoleArns,omitempty"`
+	// ViewerRoleARNs are IAM roles given read-only access (AmazonEKSViewPolicy, cluster scope: no
+	// Secrets) through EKS access entries: the pull-request preview role. A preview's server-side
+	// dry-runs are forbidden to them, and pulumi-kubernetes then previews client-side. Default none.
+	ViewerRoleARNs []string `json:"viewerRoleArns,omitempty"`
 	// DefaultNodeGroup is the general-purpose node group. Default m5a.large, 3 nodes (min 3, max 6).
 	DefaultNodeGroup NodeGroup `json:"defaultNodeGroup,omitempty"`
 	// EdgeFSNodeGroup is the storage node group (label and taint openneuro.org/node-pool=edgefs-target)
@@ -90,6 +86,10 @@ type Cluster struct {
 	StoragePool *StoragePool `json:"storagePool,omitempty"`
 	// Dashboard is the optional Kubernetes dashboard (eks mode), reached by port-forward.
 	Dashboard Dashboard `json:"dashboard,omitempty"`
+	// DockerHubCache routes every Docker Hub image through an ECR pull-through cache (eks mode).
+	// Default none: the nodes pull from Docker Hub anonymously, which its rate limit can stop on a
+	// first up (validation warns).
+	DockerHubCache *DockerHubCache `json:"dockerHubCache,omitempty"`
 }
 
 // NodeGroup sizes one managed node group.
@@ -178,8 +178,10 @@ func (c *Cluster) applyDefaults(env Env) {
 	if c.KubernetesVersion == "" {
 		c.KubernetesVersion = DefaultKubernetesVersion
 	}
-	setDefault(&c.VpcCniVersion, DefaultVpcCniVersion)
-	setDefault(&c.KubeProxyVersion, kubeProxyVersions[c.KubernetesVersion])
+	// An unsupported version gets no builds here; validation then names the supported ones.
+	builds, _ := AddonBuildsFor(c.KubernetesVersion)
+	setDefault(&c.VpcCniVersion, builds.VpcCni)
+	setDefault(&c.KubeProxyVersion, builds.KubeProxy)
 	if c.EndpointPublicAccess == nil {
 		c.EndpointPublicAccess = boolPtr(true)
 	}
@@ -196,6 +198,9 @@ func (c *Cluster) applyDefaults(env Env) {
 	}
 	if c.Dashboard.ChartVersion == "" {
 		c.Dashboard.ChartVersion = "7.13.0"
+	}
+	if c.DockerHubCache != nil {
+		c.DockerHubCache.applyDefaults()
 	}
 }
 
@@ -222,23 +227,21 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	if len(c.Name) > 100 || !dnsLabel.MatchString(c.Name) {
 		v.addf("cluster.name", "%q is not a valid EKS cluster name; use lower-case letters, digits and '-'", c.Name)
 	}
-	if !slices.Contains(SupportedKubernetesVersions, c.KubernetesVersion) {
-		v.addf("cluster.kubernetesVersion", "%q is not supported; use one of %s", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions, ", "))
+	if _, ok := AddonBuildsFor(c.KubernetesVersion); !ok {
+		v.addf("cluster.kubernetesVersion", "%q is not supported: stacks/addons.go has no verified EKS add-on builds for it; use one of %s", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions(), ", "))
 	} else if !strings.HasPrefix(c.KubeProxyVersion, "v"+c.KubernetesVersion+".") {
 		v.addf("cluster.kubeProxyVersion", "%q does not match kubernetesVersion %s; use a v%s.x-eksbuild.N build (aws eks describe-addon-versions --addon-name kube-proxy)", c.KubeProxyVersion, c.KubernetesVersion, c.KubernetesVersion)
 	}
-	v.version("cluster.vpcCniVersion", c.VpcCniVersion)
+	if c.VpcCniVersion != "" { // empty only with an unsupported kubernetesVersion, reported above
+		v.version("cluster.vpcCniVersion", c.VpcCniVersion)
+	}
 	if !*c.EndpointPublicAccess && !*c.EndpointPrivateAccess {
 		v.addf("cluster.endpointPublicAccess", "and endpointPrivateAccess are both false; enable at least one, or nobody can reach the API")
 	}
 	for i, cidr := range c.PublicAccessCIDRs {
 		v.cidr(fmt.Sprintf("cluster.publicAccessCidrs[%d]", i), cidr)
 	}
-	for i, arn := range c.AdminRoleARNs {
-		if !iamRoleRE.MatchString(arn) {
-			v.addf(fmt.Sprintf("cluster.adminRoleArns[%d]", i), "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/Admin", arn)
-		}
-	}
+	c.validateAccess(v)
 	if !c.DefaultNodeGroup.IsEnabled() {
 		v.addf("cluster.defaultNodeGroup.enabled", "the default node group cannot be disabled; size it down instead")
 	}
@@ -249,7 +252,47 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	if c.Dashboard.Enabled {
 		v.version("cluster.dashboard.chartVersion", c.Dashboard.ChartVersion)
 	}
+	if c.DockerHubCache != nil {
+		c.DockerHubCache.validate(v, env, c)
+	}
 }
+
+// validateAccess checks who can reach the cluster: one deploy role, and each other role in at most
+// one list, since EKS allows one access entry per principal (the deploy role has the creator's).
+func (c Cluster) validateAccess(v *validator) {
+	if c.DeployRoleARN == "" {
+		v.addf("cluster.deployRoleArn", "is required in eks mode; set the IAM role that creates the cluster and runs every pulumi up (the bootstrap project's output deployRoleArns), e.g. arn:aws:iam::123456789012:role/openneuro-deploy-staging")
+	} else if !iamRoleRE.MatchString(c.DeployRoleARN) {
+		v.addf("cluster.deployRoleArn", "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/openneuro-deploy-staging", c.DeployRoleARN)
+	}
+	seen := map[string]string{}
+	if c.DeployRoleARN != "" {
+		seen[RoleName(c.DeployRoleARN)] = "cluster.deployRoleArn"
+	}
+	for _, list := range []struct {
+		path string
+		arns []string
+	}{{"cluster.adminRoleArns", c.AdminRoleARNs}, {"cluster.viewerRoleArns", c.ViewerRoleARNs}} {
+		for i, arn := range list.arns {
+			path := fmt.Sprintf("%s[%d]", list.path, i)
+			if !iamRoleRE.MatchString(arn) {
+				v.addf(path, "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/Admin", arn)
+				continue
+			}
+			// Access entries are keyed by role name, and EKS refuses a second entry for a principal
+			// (the deploy role has the creator's entry already).
+			if first, dup := seen[RoleName(arn)]; dup {
+				v.addf(path, "role %s is already given access by %s; EKS allows one access entry per role, list it once", RoleName(arn), first)
+				continue
+			}
+			seen[RoleName(arn)] = path
+		}
+	}
+}
+
+// RoleName is the name of an IAM role ARN: the last element of its path. EKS access entries and
+// assumed-role sessions (arn:aws:sts::<account>:assumed-role/<name>/<session>) know a role by it.
+func RoleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func (c Cluster) validateExisting(v *validator) {
 	eksOnly := map[string]bool{
@@ -259,10 +302,13 @@ func (c Cluster) validateExisting(v *validator) {
 		"endpointPublicAccess":  c.EndpointPublicAccess != nil,
 		"endpointPrivateAccess": c.EndpointPrivateAccess != nil,
 		"publicAccessCidrs":     len(c.PublicAccessCIDRs) > 0,
+		"deployRoleArn":         c.DeployRoleARN != "",
 		"adminRoleArns":         len(c.AdminRoleARNs) > 0,
+		"viewerRoleArns":        len(c.ViewerRoleARNs) > 0,
 		"defaultNodeGroup":      c.DefaultNodeGroup != NodeGroup{},
 		"edgefsNodeGroup":       c.EdgeFSNodeGroup != NodeGroup{},
 		"dashboard":             c.Dashboard != Dashboard{},
+		"dockerHubCache":        c.DockerHubCache != nil,
 	}
 	for _, key := range sortedKeys(eksOnly) {
 		if eksOnly[key] {

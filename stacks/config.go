@@ -130,18 +130,24 @@ func (c *Config) ApplyDefaults() {
 	c.Ingress.applyDefaults(c.Cluster)
 	c.EdgeFS.applyDefaults(c.Cluster)
 	c.OpenNeuro.applyDefaults(c.Env, c.Cluster, c.Ingress)
+	if cache := c.Cluster.DockerHubCache; cache != nil && c.IsEKS() && cache.Account() != "" {
+		// Every Docker Hub image, default or set, goes through the cache.
+		for _, ref := range c.dockerHubImages() {
+			*ref = cache.Rewrite(*ref)
+		}
+	}
 }
 
 // Validate returns one error per problem of the plain config, each starting with its config path,
 // joined together. Secrets are checked by Load, which sees their values.
 func (c *Config) Validate() error {
 	var v validator
-	c.Network.validate(&v, c.Cluster)
+	c.Network.validate(&v, c.Env, c.Cluster)
 	c.Cluster.validate(&v, c.Env)
 	c.Storage.validate(&v, c.Cluster)
 	c.Ingress.validate(&v, c.Cluster)
 	c.EdgeFS.validate(&v, c.Cluster)
-	c.OpenNeuro.validate(&v, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
+	c.OpenNeuro.validate(&v, c.Env, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
 	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro)
 	return v.err()
 }

@@ -134,8 +134,24 @@ func TestBadInput(t *testing.T) {
 			[]string{"app.workers: is 0; it must be at least 1"}},
 		{"certificate ARN not from ACM", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:iam::488777458602:server-certificate/openneuro")},
 			[]string{`app.certificateArn: "arn:aws:iam::488777458602:server-certificate/openneuro" is not an ACM certificate ARN`}},
+		{"certificate of another region", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:acm:us-east-1:488777458602:certificate/6883342b-63ac-4466-b3f8-d9a8dd80bfaa")},
+			[]string{"app.certificateArn: the certificate is in us-east-1 but aws:region is us-west-2; an ALB only uses ACM certificates of its own region"}},
+		{"neither certificate nor DNS", []infratest.Option{infratest.WithoutValue("app.certificateArn")},
+			[]string{"app.dns: neither app.dns nor app.certificateArn is set; set app.dns to the Route 53 hosted zone of openneuro.org"}},
+		{"certificate and DNS", []infratest.Option{infratest.WithValue("app.dns", "openneuro.org")},
+			[]string{"app.certificateArn: is set together with app.dns, which makes the program create the certificate; remove one of them"}},
+		{"hostname outside the zone", []infratest.Option{infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "example.org")},
+			[]string{"app.dns: app.hostname openneuro.org is not a name of the zone example.org"}},
+		{"zone that is no name", []infratest.Option{infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "openneuro org")},
+			[]string{`app.dns: "openneuro org" is neither a hosted zone id`}},
+		{"no deploy role", []infratest.Option{infratest.WithoutValue("cluster.deployRoleArn")},
+			[]string{"cluster.deployRoleArn: is required in eks mode; set the IAM role that creates the cluster and runs every pulumi up"}},
+		{"deploy role listed as admin", []infratest.Option{infratest.WithValue("cluster.adminRoleArns", []string{"arn:aws:iam::488777458602:role/openneuro-deploy-prod"})},
+			[]string{"cluster.adminRoleArns[0]: role openneuro-deploy-prod is already given access by cluster.deployRoleArn; EKS allows one access entry per role"}},
+		{"viewer listed as admin", []infratest.Option{infratest.WithValue("cluster.adminRoleArns", []string{"arn:aws:iam::488777458602:role/openneuro-preview-prod"})},
+			[]string{"cluster.viewerRoleArns[0]: role openneuro-preview-prod is already given access by cluster.adminRoleArns[0]"}},
 		{"unsupported Kubernetes version", []infratest.Option{infratest.WithValue("cluster.kubernetesVersion", "1.20")},
-			[]string{`cluster.kubernetesVersion: "1.20" is not supported; use one of 1.33, 1.34, 1.35, 1.36`}},
+			[]string{`cluster.kubernetesVersion: "1.20" is not supported: stacks/addons.go has no verified EKS add-on builds for it; use one of 1.33, 1.34, 1.35`}},
 		{"image tag latest", []infratest.Option{infratest.WithValue("app.images.server", "openneuro/server:latest")},
 			[]string{`app.images.server: "openneuro/server:latest" uses the tag latest; pin a version`}},
 		{"image without tag", []infratest.Option{infratest.WithValue("edgefs.image", "edgefs/edgefs")},
@@ -177,7 +193,7 @@ func TestModeMismatch(t *testing.T) {
 		opts        []infratest.Option
 		want        string
 	}{
-		{"ACM certificate with a non-ALB class", "local", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/6883342b-5d1e-4b8e-9b1f-2a7c0e3d4f51")},
+		{"ACM certificate with a non-ALB class", "local", []infratest.Option{infratest.WithValue("app.certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000")},
 			`app.certificateArn: an ACM certificate needs the ALB of eks mode; with IngressClass "nginx" use ingress.tlsSecretName`},
 		{"ALB annotation in existing mode", "local", []infratest.Option{infratest.WithValue("ingress.annotations", map[string]any{"alb.ingress.kubernetes.io/scheme": "internet-facing"})},
 			`ingress.annotations: "alb.ingress.kubernetes.io/scheme" is an AWS load balancer annotation, which needs eks mode`},
@@ -187,6 +203,10 @@ func TestModeMismatch(t *testing.T) {
 			"cluster.defaultNodeGroup: is an EKS setting but cluster.mode is existing"},
 		{"EFS in existing mode", "local", []infratest.Option{infratest.WithValue("storage.efsCsiDriverVersion", "v2.1.12-eksbuild.1")},
 			"storage.efs: EFS and the EKS CSI add-ons are EKS settings but cluster.mode is existing"},
+		{"deploy role in existing mode", "local", []infratest.Option{infratest.WithValue("cluster.deployRoleArn", "arn:aws:iam::123456789012:role/deploy")},
+			"cluster.deployRoleArn: is an EKS setting but cluster.mode is existing"},
+		{"DNS in existing mode", "local", []infratest.Option{infratest.WithValue("app.dns", "localhost")},
+			"app.dns: Route 53 records and ACM certificates are for eks mode"},
 		{"EFS store in existing mode", "local", []infratest.Option{infratest.WithValue("app.datasetStore", "efs")},
 			"app.datasetStore: efs needs eks mode"},
 		{"RWO with several workers", "local", []infratest.Option{infratest.WithValue("app.workers", 2)},
@@ -370,5 +390,57 @@ func TestStackFilesHoldNoSecret(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestZonesBelongToTheRegion: a zone (by name or ID) of another region is rejected before anything is
+// created; at subnet creation it would fail only after the VPC exists.
+func TestZonesBelongToTheRegion(t *testing.T) {
+	cases := []struct {
+		region string
+		zones  []string
+		bad    string
+	}{
+		{"us-west-2", []string{"use1-az1", "use1-az2", "use1-az4"}, `network.availabilityZones[0]: "use1-az1" is not a zone of aws:region us-west-2`},
+		{"us-east-1", []string{"use1-az1", "use1-az2", "usw2-az3"}, `network.availabilityZones[2]: "usw2-az3" is not a zone of aws:region us-east-1`},
+		{"eu-west-1", []string{"eu-west-1a", "eu-west-1b", "eu-west-2c"}, `network.availabilityZones[2]: "eu-west-2c" is not a zone of aws:region eu-west-1`},
+		{"us-east-1", []string{"euw1-az1", "use1-az2", "use1-az4"}, `network.availabilityZones[0]: "euw1-az1" is not a zone of aws:region us-east-1`},
+		{"ap-northeast-1", []string{"apne1-az1", "apne1-az2", "apne1-az4"}, ""},
+		{"us-gov-west-1", []string{"usgw1-az1", "usgw1-az2", "usgw1-az3"}, ""},
+		{"eu-west-1", []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, ""},
+	}
+	for _, c := range cases {
+		_, err := load("prod", infratest.WithValue("aws:region", c.region), infratest.WithValue("network.availabilityZones", c.zones))
+		switch {
+		case c.bad == "" && err != nil && strings.Contains(err.Error(), "network.availabilityZones"):
+			t.Errorf("%s %v: rejected: %v", c.region, c.zones, err)
+		case c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)):
+			t.Errorf("%s %v: want %q, got %v", c.region, c.zones, c.bad, err)
+		}
+	}
+}
+
+// TestHostedZone: app.dns is an id (also as the CLI prints it) or a zone name, the hostname inside it.
+func TestHostedZone(t *testing.T) {
+	for _, c := range []struct{ dns, id, name string }{
+		{"Z1D633PJN98FT9", "Z1D633PJN98FT9", ""},
+		{"/hostedzone/Z1D633PJN98FT9", "Z1D633PJN98FT9", ""},
+		{"OpenNeuro.org.", "", "openneuro.org"},
+	} {
+		id, name := stacks.OpenNeuro{DNS: c.dns}.HostedZone()
+		if id != c.id || name != c.name {
+			t.Errorf("%q: id %q name %q, want %q %q", c.dns, id, name, c.id, c.name)
+		}
+	}
+	for _, c := range []struct {
+		host, zone string
+		in         bool
+	}{{"openneuro.org", "openneuro.org", true}, {"openneuro.staging.sqm.io", "sqm.io.", true}, {"openneuro.org", "neuro.org", false}} {
+		if got := stacks.InZone(c.host, c.zone); got != c.in {
+			t.Errorf("InZone(%s, %s) = %v", c.host, c.zone, got)
+		}
+	}
+	if _, err := load("prod", infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "Z1D633PJN98FT9")); err != nil {
+		t.Errorf("app.dns by id: %v", err)
 	}
 }

@@ -3,12 +3,29 @@ package stacks
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 var (
-	zoneIDRE   = regexp.MustCompile(`^[a-z]{2,5}[0-9]-az[0-9]+$`)
+	zoneIDRE   = regexp.MustCompile(`^([a-z]{2,5})([0-9]+)-az[0-9]+$`)
 	zoneNameRE = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$`)
+	regionRE   = regexp.MustCompile(`^([a-z]{2})(-gov)?-[a-z]+-([0-9]+)$`)
 )
+
+// zoneInRegion reports whether a zone name or ID can belong to region. AWS: a zone name is "its
+// Region code followed by a letter identifier"; a zone ID starts with letters of the Region code,
+// "followed by the number at the end of the Region code, followed by -az, followed by a number"
+// (https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html).
+// The letters are not always the first three (ap-northeast-1 is apne1), so for IDs this checks the
+// area code and the number; the program's preflight then asks EC2 for the region's real zones.
+func zoneInRegion(zone, region string) bool {
+	if !IsZoneID(zone) {
+		return strings.HasPrefix(zone, region) && len(zone) == len(region)+1
+	}
+	r := regionRE.FindStringSubmatch(region)
+	z := zoneIDRE.FindStringSubmatch(zone)
+	return r != nil && strings.HasPrefix(z[1], r[1]) && z[2] == r[3]
+}
 
 // IsZoneID reports whether zone is an availability zone ID (use1-az1) rather than a name.
 func IsZoneID(zone string) bool { return zoneIDRE.MatchString(zone) }
@@ -65,7 +82,7 @@ func (n *Network) applyDefaults(env Env) {
 // UsesExistingVPC reports whether the stack brings its own VPC.
 func (n Network) UsesExistingVPC() bool { return n.VpcID != "" }
 
-func (n Network) validate(v *validator, c Cluster) {
+func (n Network) validate(v *validator, env Env, c Cluster) {
 	if c.Mode != ModeEKS {
 		return
 	}
@@ -90,6 +107,9 @@ func (n Network) validate(v *validator, c Cluster) {
 	for i, az := range n.AvailabilityZones {
 		if !IsZoneID(az) && !zoneNameRE.MatchString(az) {
 			v.addf(fmt.Sprintf("network.availabilityZones[%d]", i), "%q is neither a zone name (us-east-1a) nor a zone ID (use1-az1)", az)
+		}
+		if env.Region != "" && (IsZoneID(az) || zoneNameRE.MatchString(az)) && !zoneInRegion(az, env.Region) {
+			v.addf(fmt.Sprintf("network.availabilityZones[%d]", i), "%q is not a zone of aws:region %s; list that region's zones (aws ec2 describe-availability-zones --region %s --query 'AvailabilityZones[].[ZoneName,ZoneId]')", az, env.Region, env.Region)
 		}
 		if seen[az] {
 			v.addf(fmt.Sprintf("network.availabilityZones[%d]", i), "%q is listed twice; use three different zones", az)

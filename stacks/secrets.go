@@ -28,7 +28,8 @@ type SecretSpec struct {
 	Description string
 }
 
-// SecretSpecs lists every secret in the order of reference/openneuro-chart.md section 2.12.
+// SecretSpecs lists every secret in the order of the 2020 chart's Secret (OpenNeuroOrg/openneuro
+// helm/openneuro/templates/secret.yaml, master of 2020-05-27, a6f39e8ec).
 var SecretSpecs = []SecretSpec{
 	{Key: "JWT_SECRET", Required: true, AppEnv: true, Description: "unique, truly random string that signs the JWT session tokens"},
 	{Key: "GOOGLE_CLIENT_ID", Group: "google", AppEnv: true, Description: "Google OAuth client id"},

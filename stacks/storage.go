@@ -11,9 +11,12 @@ type Storage struct {
 	ReclaimPolicy string `json:"reclaimPolicy,omitempty"`
 	// EFS configures the file system behind the datasets volume (eks mode).
 	EFS EFS `json:"efs,omitempty"`
-	// EFSCSIDriverVersion pins the aws-efs-csi-driver EKS add-on (eks mode). Default v2.3.0-eksbuild.2.
+	// EFSCSIDriverVersion pins the aws-efs-csi-driver EKS add-on (eks mode). Default: the build
+	// addons.go lists for cluster.kubernetesVersion (v2.3.0-eksbuild.2). The 2.x line keeps one IAM
+	// role for controller and node; 3.x splits it.
 	EFSCSIDriverVersion string `json:"efsCsiDriverVersion,omitempty"`
-	// EBSCSIDriverVersion pins the aws-ebs-csi-driver EKS add-on (eks mode). Default v1.56.0-eksbuild.1.
+	// EBSCSIDriverVersion pins the aws-ebs-csi-driver EKS add-on (eks mode). Default: the build
+	// addons.go lists for cluster.kubernetesVersion (v1.56.0-eksbuild.1).
 	EBSCSIDriverVersion string `json:"ebsCsiDriverVersion,omitempty"`
 	// DatasetsStorageClass is the class of the shared datasets volume. eks mode: "efs", created by the
 	// program. existing mode: a class of the cluster; "" means the cluster's default class.
@@ -76,15 +79,9 @@ func (s *Storage) applyDefaults(c Cluster) {
 	if s.EFS.Backups == nil {
 		s.EFS.Backups = boolPtr(true)
 	}
-	// Add-on builds EKS lists for Kubernetes 1.35 (the default version); the 2025 builds
-	// v2.1.12/v1.48.0 predate 1.35. EFS stays on the 2.x line: 3.x splits the driver's IAM into a
-	// controller and a node role. Check with `aws eks describe-addon-versions --kubernetes-version`.
-	if s.EFSCSIDriverVersion == "" {
-		s.EFSCSIDriverVersion = "v2.3.0-eksbuild.2"
-	}
-	if s.EBSCSIDriverVersion == "" {
-		s.EBSCSIDriverVersion = "v1.56.0-eksbuild.1"
-	}
+	builds, _ := AddonBuildsFor(c.KubernetesVersion)
+	setDefault(&s.EFSCSIDriverVersion, builds.EFSCSIDriver)
+	setDefault(&s.EBSCSIDriverVersion, builds.EBSCSIDriver)
 	if s.DatasetsStorageClass == "" {
 		s.DatasetsStorageClass = EFSStorageClass
 	}
@@ -124,6 +121,11 @@ func (s Storage) validate(v *validator, c Cluster) {
 		v.addf("storage.efs.provisionedThroughputMibps", "is %d; set it (1-3414 MiB/s) exactly when throughputMode is provisioned", s.EFS.ProvisionedThroughputMibps)
 	}
 	v.oneOf("storage.efs.transitionToIa", s.EFS.TransitionToIA, transitionToIAValues...)
-	v.version("storage.efsCsiDriverVersion", s.EFSCSIDriverVersion)
-	v.version("storage.ebsCsiDriverVersion", s.EBSCSIDriverVersion)
+	// Empty only when cluster.kubernetesVersion is unsupported, which the cluster layer reports.
+	if s.EFSCSIDriverVersion != "" {
+		v.version("storage.efsCsiDriverVersion", s.EFSCSIDriverVersion)
+	}
+	if s.EBSCSIDriverVersion != "" {
+		v.version("storage.ebsCsiDriverVersion", s.EBSCSIDriverVersion)
+	}
 }

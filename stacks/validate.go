@@ -143,8 +143,8 @@ func (v *validator) quantity(path, value string) {
 	}
 }
 
-// acmCertRE is an ACM certificate ARN.
-var acmCertRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`)
+// acmCertRE is an ACM certificate ARN; the first group is its region.
+var acmCertRE = regexp.MustCompile(`^arn:aws(?:-[a-z]+)*:acm:([a-z]{2}(?:-[a-z]+)+-[0-9]):[0-9]{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$`)
 
 // iamRoleRE is an IAM role ARN (with an optional path).
 var iamRoleRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)

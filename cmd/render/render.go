@@ -88,7 +88,7 @@ func writeGraph(rec *infratest.Recorder, out string) error {
 	for _, s := range est.CriticalPath {
 		fmt.Fprintf(&txt, "  %6s - %6s  %s %s\n", minutes(s.Start), minutes(s.End), s.Type, s.Name)
 	}
-	txt.WriteString("\nTimes per resource type: internal/deploygraph/times.go (from shared/reference/deploy-times.md).\n")
+	txt.WriteString("\nTimes per resource type, with their sources: internal/deploygraph/times.go.\n")
 	files := map[string][]byte{
 		"graph.json":    append(graph, '\n'),
 		"graph.mmd":     []byte(g.Mermaid()),

@@ -33,7 +33,8 @@ type Args struct {
 	// (network.Network.EgressRoutes). Optional; empty with an existing VPC.
 	NodeDependencies []pulumi.Resource
 	// Protect protects what a deletion could not give back: the KMS key of the Secrets (also
-	// retained on delete), the control-plane log group (retained), the EKS cluster and the
+	// retained on delete), the control-plane log group (retained), the EKS control plane
+	// (aws:eks/cluster:Cluster inside pulumi-eks's component, not its other children) and the
 	// edgefs-target node group, whose NVMe disks hold EdgeFS data. Default false; prod true.
 	Protect bool
 }
@@ -78,7 +79,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if cfg.Mode != stacks.ModeEKS || cfg.Name == "" || cfg.KubernetesVersion == "" {
 		return nil, errors.New("cluster: Config must be an eks-mode cluster config with defaults applied (stacks.Load)")
 	}
-	entries, err := accessEntries(cfg.AdminRoleARNs)
+	entries, err := accessEntries(cfg.AdminRoleARNs, cfg.ViewerRoleARNs)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	// become EKS add-ons before any node exists (they need none), coredns stays the self-managed
 	// Deployment EKS bootstraps, because pulumi-eks only makes it an add-on with its default node
 	// group and an add-on created before the nodes would wait out its 20-minute timeout.
-	eksCluster, err := eks.NewCluster(ctx, name+"-eks", clusterArgs, parent, pulumi.Protect(args.Protect))
+	eksOpts := []pulumi.ResourceOption{parent}
+	if args.Protect {
+		eksOpts = append(eksOpts, pulumi.Transforms([]pulumi.ResourceTransform{protectControlPlane}))
+	}
+	eksCluster, err := eks.NewCluster(ctx, name+"-eks", clusterArgs, eksOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: eks: %w", err)
 	}

@@ -2,7 +2,10 @@ package cluster_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -121,9 +124,13 @@ func TestControlPlane(t *testing.T) {
 			if got := strs(in["publicAccessCidrs"]); !reflect.DeepEqual(got, c.PublicAccessCIDRs) {
 				t.Errorf("publicAccessCidrs = %v, want %v", got, c.PublicAccessCIDRs)
 			}
-			// The EKS cluster is protected in prod (replacing it loses every workload and EdgeFS).
-			if res.Protect != r.cfg.Storage.Protect {
-				t.Errorf("eks protect = %v, want %v", res.Protect, r.cfg.Storage.Protect)
+			// The control plane is protected in prod (replacing it loses every workload and EdgeFS);
+			// the component is not, or every child of pulumi-eks would inherit protect.
+			if res.Protect {
+				t.Error("pulumi-eks's component is protected; its children would inherit it")
+			}
+			if got := r.rec.ChildOptions(res.URN, cluster.ControlPlaneType, res.Name+"-eksCluster").Protect; got != r.cfg.Storage.Protect {
+				t.Errorf("control plane protect = %v, want %v", got, r.cfg.Storage.Protect)
 			}
 			if !r.hasProv {
 				t.Error("Cluster.Provider is nil")
@@ -171,26 +178,77 @@ func TestSecretsEncryption(t *testing.T) {
 
 func eksDeps(r *result) []string { return r.rec.Find(eksType, "cluster-eks").DependsOn }
 
-func TestAccessEntries(t *testing.T) {
-	admins := []string{"arn:aws:iam::123456789012:role/Ops", "arn:aws:iam::123456789012:role/team/Admin"}
-	r := run(t, "prod", infratest.WithValue("cluster.adminRoleArns", admins))
+// TestAccessEntriesAsTheREADMEPromises: the README's cluster access table is what the cluster gets: an
+// access entry with the table's policy, at cluster scope, for every role of each listed config key,
+// and none for the deploy role, which EKS makes admin as the cluster's creator.
+func TestAccessEntriesAsTheREADMEPromises(t *testing.T) {
+	promised := readmeAccessTable(t)
+	lists := map[string][]string{
+		"cluster.adminRoleArns":  {"arn:aws:iam::123456789012:role/Ops", "arn:aws:iam::123456789012:role/team/Admin"},
+		"cluster.viewerRoleArns": {"arn:aws:iam::123456789012:role/openneuro-preview-prod"},
+	}
+	deploy := "arn:aws:iam::123456789012:role/openneuro-deploy-prod"
+	opts := []infratest.Option{infratest.WithValue("cluster.deployRoleArn", deploy)}
+	for key, arns := range lists {
+		opts = append(opts, infratest.WithValue(key, arns))
+	}
+	r := run(t, "prod", opts...)
 	_, in := r.eks(t)
 	entries, _ := in["accessEntries"].(map[string]any)
-	want := map[string]string{"admin-Ops": admins[0], "admin-Admin": admins[1]}
-	if len(entries) != len(want) {
-		t.Fatalf("access entries = %v, want keys %v", entries, want)
+	byPrincipal := map[string]map[string]any{}
+	for _, e := range entries {
+		byPrincipal[e.(map[string]any)["principalArn"].(string)] = e.(map[string]any)
 	}
-	for key, arn := range want {
-		e, _ := entries[key].(map[string]any)
-		policy, _ := e["accessPolicies"].(map[string]any)["cluster-admin"].(map[string]any)
-		scope, _ := policy["accessScope"].(map[string]any)
-		if e["principalArn"] != arn || policy["policyArn"] != cluster.ClusterAdminPolicyARN || scope["type"] != "cluster" {
-			t.Errorf("access entry %s = %v; want %s with %s at cluster scope", key, e, arn, cluster.ClusterAdminPolicyARN)
+	want := 0
+	for key, arns := range lists {
+		policy, ok := promised[key]
+		if !ok {
+			t.Fatalf("the README's access table has no row for %s", key)
+		}
+		for _, arn := range arns {
+			want++
+			e := byPrincipal[arn]
+			var policies []string
+			for _, p := range e["accessPolicies"].(map[string]any) {
+				p := p.(map[string]any)
+				if p["accessScope"].(map[string]any)["type"] == "cluster" {
+					policies = append(policies, p["policyArn"].(string))
+				}
+			}
+			if len(policies) != 1 || !strings.HasSuffix(policies[0], "/"+policy) {
+				t.Errorf("%s (%s) gets %v, the README promises %s at cluster scope", arn, key, policies, policy)
+			}
 		}
 	}
-	if r := run(t, "staging"); len(mapOf(r, "accessEntries")) != 0 {
-		t.Errorf("staging has access entries without adminRoleArns")
+	if len(entries) != want {
+		t.Errorf("%d access entries, want %d: %v", len(entries), want, entries)
 	}
+	if _, ok := byPrincipal[deploy]; ok {
+		t.Error("the deploy role has an access entry; EKS rejects it next to the creator's")
+	}
+	if !strings.Contains(promised["cluster.deployRoleArn"], "creat") {
+		t.Errorf("the README's row for cluster.deployRoleArn does not say it is admin as the creator: %q", promised["cluster.deployRoleArn"])
+	}
+}
+
+// readmeAccessTable maps the config keys of the README's cluster access table to the access policy
+// each row promises (or, for the deploy role, the row's text).
+func readmeAccessTable(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| [^|]+ \\| `(cluster\\.[a-zA-Z]+)` \\| ([^|]+) \\|$")
+	out := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(data), -1) {
+		access := m[2]
+		if p := regexp.MustCompile("`(AmazonEKS[A-Za-z]+)`").FindStringSubmatch(access); p != nil {
+			access = p[1]
+		}
+		out[m[1]] = access
+	}
+	return out
 }
 
 func mapOf(r *result, key string) map[string]any {
@@ -261,7 +319,8 @@ func TestGolden(t *testing.T) {
 func render(t *testing.T, r *result) []byte {
 	t.Helper()
 	res, _ := r.eks(t)
-	args, err := yaml.Marshal(map[string]any{"type": res.Type, "name": res.Name, "protect": res.Protect, "inputs": res.Plain(true)})
+	args, err := yaml.Marshal(map[string]any{"type": res.Type, "name": res.Name, "protect": res.Protect, "inputs": res.Plain(true),
+		"controlPlaneProtect": r.rec.ChildOptions(res.URN, cluster.ControlPlaneType, res.Name+"-eksCluster").Protect})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,18 +356,17 @@ func TestNoIndexNames(t *testing.T) {
 func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }
 
 // TestNetworkingAddOnsPinned: vpc-cni and kube-proxy are pinned from config (unpinned, pulumi-eks
-// picks the newest build on every run, which churns), kube-proxy matching the Kubernetes version.
+// picks the newest build on every run, which churns), to the builds of the Kubernetes version.
 func TestNetworkingAddOnsPinned(t *testing.T) {
-	for _, tc := range []struct {
-		version, kubeProxy string
-	}{{"1.35", "v1.35.3-eksbuild.2"}, {"1.34", "v1.34.6-eksbuild.2"}} {
-		t.Run(tc.version, func(t *testing.T) {
-			r := run(t, "prod", infratest.WithValue("cluster.kubernetesVersion", tc.version))
+	for _, version := range stacks.SupportedKubernetesVersions() {
+		t.Run(version, func(t *testing.T) {
+			want, _ := stacks.AddonBuildsFor(version)
+			r := run(t, "prod", infratest.WithValue("cluster.kubernetesVersion", version))
 			_, in := r.eks(t)
 			cni, _ := in["vpcCniOptions"].(map[string]any)
 			proxy, _ := in["kubeProxyAddonOptions"].(map[string]any)
-			if cni["addonVersion"] != stacks.DefaultVpcCniVersion || proxy["version"] != tc.kubeProxy {
-				t.Errorf("vpc-cni %v, kube-proxy %v; want %s and %s", cni["addonVersion"], proxy["version"], stacks.DefaultVpcCniVersion, tc.kubeProxy)
+			if cni["addonVersion"] != want.VpcCni || proxy["version"] != want.KubeProxy {
+				t.Errorf("vpc-cni %v, kube-proxy %v; want %s and %s", cni["addonVersion"], proxy["version"], want.VpcCni, want.KubeProxy)
 			}
 		})
 	}

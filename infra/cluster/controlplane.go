@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,6 +23,24 @@ const LogRetentionDays = 90
 // keyDeletionWindowDays is the longest pending-deletion window KMS allows: a key deleted by mistake
 // can be recovered for 30 days.
 const keyDeletionWindowDays = 30
+
+// ControlPlaneType is the type token of the EKS control plane inside pulumi-eks's Cluster component.
+const ControlPlaneType = "aws:eks/cluster:Cluster"
+
+// protectControlPlane protects the control plane among pulumi-eks's children, and nothing else there.
+// pulumi.Protect on the component itself would be inherited by every child that sets none (the Node
+// SDK copies its parent's protect): the access entries, the OIDC provider, the add-ons, the service
+// role. Removing an admin role, or any change that replaces one of those, would then fail in prod.
+// Transforms, unlike transformations, reach the children of packaged components such as pulumi-eks
+// (https://www.pulumi.com/docs/iac/concepts/resources/options/transformations/).
+func protectControlPlane(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+	if args.Type != ControlPlaneType {
+		return nil
+	}
+	opts := args.Opts
+	opts.Protect = true
+	return &pulumi.ResourceTransformResult{Props: args.Props, Opts: opts}
+}
 
 // controlPlaneDeps are the resources the control plane uses but that outlive it.
 type controlPlaneDeps struct {
@@ -55,31 +74,44 @@ func newControlPlaneDeps(ctx *pulumi.Context, name, clusterName string, protect 
 	return &controlPlaneDeps{key: key, logGroup: logGroup}, nil
 }
 
-// accessEntries gives every admin role cluster-admin through an EKS access entry, keyed by role
-// name so that reordering cluster.adminRoleArns changes nothing. The identity running `pulumi up`
-// is admin already (pulumi-eks sets bootstrapClusterCreatorAdminPermissions): listing it here too
-// makes EKS reject the duplicate entry.
-func accessEntries(roleARNs []string) (map[string]eks.AccessEntryArgs, error) {
-	if len(roleARNs) == 0 {
-		return nil, nil
-	}
+// ViewPolicyARN is the EKS access policy that lets a principal view most Kubernetes objects, but not
+// Secrets (EKS user guide, "Review access policy permissions": AmazonEKSViewPolicy).
+const ViewPolicyARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+
+// accessEntries gives every admin role cluster-admin and every viewer role read-only access through
+// EKS access entries, keyed by kind and role name so that reordering the lists changes nothing.
+// The deploy role, which creates the cluster, is admin already (pulumi-eks sets
+// bootstrapClusterCreatorAdminPermissions): EKS would reject a second entry for it, so validation
+// keeps it out of both lists, as it keeps a role out of the second list.
+func accessEntries(adminARNs, viewerARNs []string) (map[string]eks.AccessEntryArgs, error) {
 	entries := map[string]eks.AccessEntryArgs{}
-	sorted := append([]string(nil), roleARNs...)
-	sort.Strings(sorted)
-	for _, arn := range sorted {
-		key := "admin-" + arn[strings.LastIndex(arn, "/")+1:]
-		if _, dup := entries[key]; dup {
-			return nil, fmt.Errorf("cluster: cluster.adminRoleArns: two roles are named %q; access entries are keyed by role name, list each role once", key)
-		}
-		entries[key] = eks.AccessEntryArgs{
-			PrincipalArn: pulumi.String(arn),
-			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
-				"cluster-admin": eks.AccessPolicyAssociationArgs{
-					PolicyArn:   pulumi.String(ClusterAdminPolicyARN),
-					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+	for _, group := range []struct {
+		kind, policyName, policyARN string
+		arns                        []string
+	}{
+		{"admin", "cluster-admin", ClusterAdminPolicyARN, adminARNs},
+		{"view", "view", ViewPolicyARN, viewerARNs},
+	} {
+		sorted := append([]string(nil), group.arns...)
+		sort.Strings(sorted)
+		for _, arn := range sorted {
+			key := group.kind + "-" + arn[strings.LastIndex(arn, "/")+1:]
+			if _, dup := entries[key]; dup {
+				return nil, fmt.Errorf("cluster: two roles are named %q; access entries are keyed by role name, list each role once", key)
+			}
+			entries[key] = eks.AccessEntryArgs{
+				PrincipalArn: pulumi.String(arn),
+				AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+					group.policyName: eks.AccessPolicyAssociationArgs{
+						PolicyArn:   pulumi.String(group.policyARN),
+						AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+					},
 				},
-			},
+			}
 		}
+	}
+	if len(entries) == 0 {
+		return nil, nil
 	}
 	return entries, nil
 }

@@ -71,8 +71,14 @@ func newNodeGroups(ctx *pulumi.Context, name string, args *Args, eksCluster *eks
 	if err != nil {
 		return nil, err
 	}
+	cache, err := dockerHubCache(ctx, name, cfg.DockerHubCache, role, parent)
+	if err != nil {
+		return nil, err
+	}
+	ready = append(ready, cache...)
 	// The node groups wait for the whole pulumi-eks component (control plane, access entries,
-	// vpc-cni add-on), the node role's policies and the NAT routes of their subnets.
+	// vpc-cni add-on), the node role's policies, the Docker Hub cache and the NAT routes of their
+	// subnets.
 	deps := append(append([]pulumi.Resource{eksCluster}, ready...), args.NodeDependencies...)
 
 	specs := []nodeGroupSpec{{key: DefaultNodeGroup, cfg: cfg.DefaultNodeGroup}}

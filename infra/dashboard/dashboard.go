@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // Token is the component's type token.
@@ -29,6 +31,20 @@ type Args struct {
 	ChartVersion string
 	// DependsOn are the node groups: the release waits for nodes and is removed before them.
 	DependsOn []pulumi.Resource
+	// DockerHubCache, when set, pulls the chart's Docker Hub images through the ECR cache.
+	DockerHubCache *stacks.DockerHubCache
+}
+
+// chartImages are the Docker Hub image repositories of the kubernetes-dashboard chart 7.13.0 by
+// values path (kubernetes/dashboard charts/kubernetes-dashboard/values.yaml, and its kong
+// dependency 2.46.0's image.repository, Kong/charts charts/kong/values.yaml); their tags stay the
+// chart's.
+var chartImages = []struct{ component, repository string }{
+	{"auth", "docker.io/kubernetesui/dashboard-auth"},
+	{"api", "docker.io/kubernetesui/dashboard-api"},
+	{"web", "docker.io/kubernetesui/dashboard-web"},
+	{"metricsScraper", "docker.io/kubernetesui/dashboard-metrics-scraper"},
+	{"kong", "kong"},
 }
 
 // Dashboard is the installed dashboard.
@@ -37,6 +53,18 @@ type Dashboard struct {
 
 	// AccessCommand is how an operator reaches it.
 	AccessCommand pulumi.StringOutput `pulumi:"accessCommand"`
+}
+
+// values are the chart's values: its ingress stays off (the dashboard is only reached through a
+// port-forward), and its images come through the Docker Hub cache when there is one.
+func values(cache *stacks.DockerHubCache) pulumi.Map {
+	v := pulumi.Map{"app": pulumi.Map{"ingress": pulumi.Map{"enabled": pulumi.Bool(false)}}}
+	if cache != nil {
+		for _, img := range chartImages {
+			v[img.component] = pulumi.Map{"image": pulumi.Map{"repository": pulumi.String(cache.Rewrite(img.repository))}}
+		}
+	}
+	return v
 }
 
 // New installs the dashboard chart.
@@ -59,10 +87,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Namespace:       pulumi.String(Namespace),
 		CreateNamespace: pulumi.Bool(true),
 		RepositoryOpts:  helmv3.RepositoryOptsArgs{Repo: pulumi.String("https://kubernetes.github.io/dashboard/")},
-		// The chart's ingress stays off: the dashboard is only reached through a port-forward.
-		Values: pulumi.Map{
-			"app": pulumi.Map{"ingress": pulumi.Map{"enabled": pulumi.Bool(false)}},
-		},
+		Values:          values(args.DockerHubCache),
 	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: chart: %w", err)

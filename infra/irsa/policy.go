@@ -32,6 +32,7 @@ type Statement struct {
 
 // Principal names who a trust policy lets assume a role.
 type Principal struct {
+	AWS       Values `json:"AWS,omitempty"`
 	Federated string `json:"Federated,omitempty"`
 	Service   string `json:"Service,omitempty"`
 }

@@ -36,6 +36,10 @@ type Network struct {
 	// PrivateSubnetIDs are the private subnets, one per zone in network.availabilityZones order: the
 	// nodes, the pods (VPC CNI) and the EFS mount targets live there.
 	PrivateSubnetIDs pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+	// NatPublicIPs are the NAT gateways' public addresses, in zone order (one with natGateways
+	// single): what external services (MongoDB Atlas, Elasticsearch, mail) must allow. Empty with an
+	// existing VPC, whose egress the program does not manage.
+	NatPublicIPs pulumi.StringArrayOutput `pulumi:"natPublicIps"`
 
 	// EgressRoutes are the private subnets' route table associations and default routes through
 	// NAT. Nodes depend on them: a node that boots before its subnet routes to NAT cannot reach ECR
@@ -66,6 +70,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		comp.VpcID = pulumi.String(cfg.VpcID).ToStringOutput()
 		comp.PublicSubnetIDs = pulumi.ToStringArray(cfg.PublicSubnetIDs).ToStringArrayOutput()
 		comp.PrivateSubnetIDs = pulumi.ToStringArray(cfg.PrivateSubnetIDs).ToStringArrayOutput()
+		comp.NatPublicIPs = pulumi.StringArray{}.ToStringArrayOutput()
 	} else {
 		v, err := newVPC(ctx, name, args, pulumi.Parent(comp))
 		if err != nil {
@@ -74,6 +79,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		comp.VpcID = v.vpcID
 		comp.PublicSubnetIDs = v.public.ToStringArrayOutput()
 		comp.PrivateSubnetIDs = v.private.ToStringArrayOutput()
+		comp.NatPublicIPs = v.natIPs.ToStringArrayOutput()
 		comp.EgressRoutes = v.egress
 	}
 
@@ -81,6 +87,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"vpcId":            comp.VpcID,
 		"publicSubnetIds":  comp.PublicSubnetIDs,
 		"privateSubnetIds": comp.PrivateSubnetIDs,
+		"natPublicIps":     comp.NatPublicIPs,
 	}); err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func run(t *testing.T, stack string, opts ...infratest.Option) (*infratest.Recor
 		if err != nil {
 			return err
 		}
-		for k, o := range map[string]pulumi.Output{"vpcId": net.VpcID, "public": net.PublicSubnetIDs, "private": net.PrivateSubnetIDs} {
+		for k, o := range map[string]pulumi.Output{"vpcId": net.VpcID, "public": net.PublicSubnetIDs, "private": net.PrivateSubnetIDs, "nat": net.NatPublicIPs} {
 			res, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
 			if err != nil {
 				return err
@@ -120,7 +120,7 @@ func TestCreatedVPC(t *testing.T) {
 func TestNATGateways(t *testing.T) {
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
-			rec, cfg, _ := run(t, stack)
+			rec, cfg, out := run(t, stack)
 			zones := cfg.Network.AvailabilityZones
 			nats := rec.ByType(natType)
 			want := 1
@@ -129,6 +129,18 @@ func TestNATGateways(t *testing.T) {
 			}
 			if len(nats) != want || len(rec.ByType("aws:ec2/eip:Eip")) != want {
 				t.Fatalf("%d NAT gateways and %d EIPs, want %d (natGateways %s)", len(nats), len(rec.ByType("aws:ec2/eip:Eip")), want, cfg.Network.NatGateways)
+			}
+			// The NAT addresses operators allowlist elsewhere: every gateway's Elastic IP, zone order.
+			var ips []string
+			for _, az := range zones[:want] {
+				eip := rec.Find("aws:ec2/eip:Eip", "network-nat-"+az)
+				if eip == nil {
+					t.Fatalf("no Elastic IP for the NAT gateway in %s", az)
+				}
+				ips = append(ips, eip.Outputs["publicIp"].StringValue())
+			}
+			if !reflect.DeepEqual(out["nat"], ips) {
+				t.Errorf("NatPublicIPs %v, want the gateways' Elastic IPs %v", out["nat"], ips)
 			}
 			for _, az := range zones {
 				route := rec.Find(routeType, "network-private-"+az+"-default")
@@ -180,6 +192,7 @@ func TestExistingVPCRegistersNothing(t *testing.T) {
 		"vpcId":   "vpc-0123456789abcdef0",
 		"public":  []string{"subnet-pub-a", "subnet-pub-b", "subnet-pub-c"},
 		"private": []string{"subnet-priv-a", "subnet-priv-b", "subnet-priv-c"},
+		"nat":     []string{}, // the program manages no egress of a VPC it did not create
 		"egress":  0,
 	}
 	if !reflect.DeepEqual(out, want) {

@@ -22,6 +22,9 @@ type vpc struct {
 	vpcID           pulumi.StringOutput
 	public, private pulumi.StringArray
 	egress          []pulumi.Resource
+	// natIPs are the NAT gateways' Elastic IPs, in zone order: every connection from the nodes to
+	// the internet leaves from one of them.
+	natIPs pulumi.StringArray
 }
 
 // newVPC creates the VPC, its internet gateway, a public and a private subnet per zone, the NAT
@@ -97,10 +100,11 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 		out.public = append(out.public, pub.ID())
 	}
 
-	nats, err := natGateways(ctx, name, cfg, publicSubnets, igw, tags, parent)
+	nats, natIPs, err := natGateways(ctx, name, cfg, publicSubnets, igw, tags, parent)
 	if err != nil {
 		return nil, err
 	}
+	out.natIPs = natIPs
 
 	for i, az := range cfg.AvailabilityZones {
 		priv, err := ec2.NewSubnet(ctx, name+"-private-"+az, zoned(az, &ec2.SubnetArgs{
@@ -150,20 +154,22 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 // adds or removes gateways without replacing the first one.
 func natGateways(ctx *pulumi.Context, name string, cfg stacks.Network, public map[string]*ec2.Subnet,
 	igw *ec2.InternetGateway, tags func(string, map[string]string) pulumi.StringMap, parent pulumi.ResourceOption,
-) (map[string]*ec2.NatGateway, error) {
+) (map[string]*ec2.NatGateway, pulumi.StringArray, error) {
 	zones := cfg.AvailabilityZones
 	if cfg.NatGateways != stacks.NatPerZone {
 		zones = zones[:1]
 	}
 	nats := map[string]*ec2.NatGateway{}
+	var ips pulumi.StringArray
 	for _, az := range zones {
 		eip, err := ec2.NewEip(ctx, name+"-nat-"+az, &ec2.EipArgs{
 			Domain: pulumi.String("vpc"),
 			Tags:   tags("nat-"+az, nil),
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("network: nat elastic ip %s: %w", az, err)
+			return nil, nil, fmt.Errorf("network: nat elastic ip %s: %w", az, err)
 		}
+		ips = append(ips, eip.PublicIp)
 		// A NAT gateway in a subnet whose VPC has no internet gateway yet fails to route; AWS
 		// documents the dependency, the graph does not see it.
 		nat, err := ec2.NewNatGateway(ctx, name+"-nat-"+az, &ec2.NatGatewayArgs{
@@ -172,11 +178,11 @@ func natGateways(ctx *pulumi.Context, name string, cfg stacks.Network, public ma
 			Tags:         tags("nat-"+az, nil),
 		}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
 		if err != nil {
-			return nil, fmt.Errorf("network: nat gateway %s: %w", az, err)
+			return nil, nil, fmt.Errorf("network: nat gateway %s: %w", az, err)
 		}
 		nats[az] = nat
 	}
-	return nats, nil
+	return nats, ips, nil
 }
 
 // zoned places a subnet in a zone given by name (us-east-1a) or by zone ID (use1-az1). Names map to

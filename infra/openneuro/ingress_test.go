@@ -38,7 +38,7 @@ func TestIngressALB(t *testing.T) {
 	equal(t, "annotations", ing.Annotations, map[string]string{
 		"alb.ingress.kubernetes.io/scheme":          "internet-facing",
 		"alb.ingress.kubernetes.io/target-type":     "ip",
-		"alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-west-2:488777458602:certificate/d37b43e0-8c4a-4f2e-a6b1-93e5c7d20f18",
+		"alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-west-2:488777458602:certificate/d37b43e0-9af3-423a-86ef-0652e0332e33",
 		"alb.ingress.kubernetes.io/listen-ports":    `[{"HTTP":80},{"HTTPS":443}]`,
 		"alb.ingress.kubernetes.io/ssl-redirect":    "443",
 		"alb.ingress.kubernetes.io/ssl-policy":      "ELBSecurityPolicy-TLS13-1-2-2021-06",

@@ -24,12 +24,14 @@ type workflow struct {
 }
 
 type job struct {
-	RunsOn      string            `json:"runs-on"`
-	If          string            `json:"if"`
-	Needs       any               `json:"needs"`
-	Environment string            `json:"environment"`
-	Permissions map[string]string `json:"permissions"`
-	Strategy    struct {
+	RunsOn         string            `json:"runs-on"`
+	If             string            `json:"if"`
+	Needs          any               `json:"needs"`
+	Environment    string            `json:"environment"`
+	Permissions    map[string]string `json:"permissions"`
+	Concurrency    map[string]any    `json:"concurrency"`
+	TimeoutMinutes int               `json:"timeout-minutes"`
+	Strategy       struct {
 		FailFast bool           `json:"fail-fast"`
 		Matrix   map[string]any `json:"matrix"`
 	} `json:"strategy"`
@@ -37,13 +39,14 @@ type job struct {
 }
 
 type step struct {
-	ID   string            `json:"id"`
-	If   string            `json:"if"`
-	Name string            `json:"name"`
-	Uses string            `json:"uses"`
-	Run  string            `json:"run"`
-	With map[string]any    `json:"with"`
-	Env  map[string]string `json:"env"`
+	ID              string            `json:"id"`
+	If              string            `json:"if"`
+	Name            string            `json:"name"`
+	Uses            string            `json:"uses"`
+	Run             string            `json:"run"`
+	With            map[string]any    `json:"with"`
+	Env             map[string]string `json:"env"`
+	ContinueOnError bool              `json:"continue-on-error"`
 }
 
 func loadWorkflows(t *testing.T) map[string]workflow {

@@ -2,9 +2,18 @@ package deploygraph
 
 import "strings"
 
-// createSeconds are typical creation times per resource type, from observed runs and documented
-// defaults collected in shared/reference/deploy-times.md (section A.0). Where a range was observed,
-// the value is near its middle.
+// createSeconds are typical creation times per resource type; where a range was observed, the value
+// is near its middle. Sources:
+//   - EKS control plane 8m21s-11m23s in published Terraform apply logs of 2024-2026 (e.g.
+//     terraform-aws-modules/terraform-aws-eks#3218: 10m6s); AWS announced "9 minutes or less, on
+//     average" in 2021 (What's New, 2021-03-19, quoted in aws-samples/eks-workshop#1101);
+//   - managed node groups 1m48s-3m41s after the control plane is ACTIVE, add-ons with nodes Ready
+//     14-55 s, NAT gateways 1m25s-2m05s, KMS keys 12-29 s: published apply logs of 2024-2026;
+//   - EFS mount targets: AWS recommends waiting 90 s after creating one before mounting
+//     (docs.aws.amazon.com/efs/latest/ug/mounting-fs-mount-cmd-dns-name.html);
+//   - the load balancer controller's Helm release about 45 s plus readiness (one published log);
+//   - the ALB: "Wait 2-3 minutes for the ALB to provision and register all targets"
+//     (awsdocs/amazon-eks-user-guide latest/ug/automode/auto-elb-example.adoc).
 var createSeconds = map[string]int{
 	"eks:index:Cluster":                                           600, // control plane 8m21s-11m23s observed
 	"aws:eks/cluster:Cluster":                                     600,

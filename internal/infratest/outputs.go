@@ -78,13 +78,46 @@ func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
 		if _, ok := out["nodeGroupName"]; !ok {
 			set("nodeGroupName", rec.Name+"-"+hexOf(rec.URN, 7)) // the provider's auto-name
 		}
+	case "aws:s3/bucketV2:BucketV2":
+		if prefix, ok := rec.Inputs["bucketPrefix"]; ok && prefix.IsString() {
+			set("bucket", prefix.StringValue()+hexOf(rec.URN, 20))
+		}
+	case "aws:ec2/eip:Eip":
+		// An address of TEST-NET-3 (RFC 5737), reserved for documentation.
+		sum := sha256.Sum256([]byte(rec.URN))
+		set("publicIp", fmt.Sprintf("203.0.113.%d", 1+sum[0]%254))
+	case "aws:acm/certificate:Certificate":
+		in := rec.Plain(false)
+		names := []any{in["domainName"]}
+		if sans, ok := in["subjectAlternativeNames"].([]any); ok {
+			names = append(names, sans...)
+		}
+		var opts []any
+		for _, n := range names {
+			name, _ := n.(string)
+			opts = append(opts, map[string]any{
+				"domainName":          name,
+				"resourceRecordName":  "_" + hexOf(name, 32) + "." + name + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_" + hexOf(name+"v", 32) + ".mock-acm-validations.invalid.",
+			})
+		}
+		set("domainValidationOptions", opts)
+		set("status", "ISSUED")
+	case "aws:route53/record:Record":
+		if name, ok := rec.Inputs["name"]; ok && name.IsString() {
+			set("fqdn", strings.TrimSuffix(name.StringValue(), "."))
+		}
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		set("latestVersion", 1.0)
 		set("defaultVersion", 1.0)
 	case "kubernetes:core/v1:Service":
 		r.serviceOutputs(rec, out)
 	case "kubernetes:networking.k8s.io/v1:Ingress":
-		host := fmt.Sprintf("k8s-%s-%s.%s.elb.amazonaws.com", hexOf(rec.URN, 8), hexOf(rec.URN+"lb", 10), r.region)
+		md, _ := plain(rec.Inputs["metadata"], false).(map[string]any)
+		ns, _ := md["namespace"].(string)
+		name, _ := md["name"].(string)
+		host := r.albDNSName(ns + "/" + name)
 		out["status"] = resource.NewPropertyValue(map[string]any{
 			"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": host}}},
 		})
@@ -127,8 +160,15 @@ func (r *Recorder) arn(rec Resource) string {
 			kind = "policy"
 		case strings.HasSuffix(rec.Type, ":OpenIdConnectProvider"):
 			kind = "oidc-provider"
+			if url, ok := rec.Inputs["url"]; ok && url.IsString() {
+				return fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, strings.TrimPrefix(url.StringValue(), "https://"))
+			}
 		}
-		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, rec.ID)
+		name := rec.ID
+		if n, ok := rec.Inputs["name"]; ok && n.IsString() { // an explicit name is the ARN's
+			name = n.StringValue()
+		}
+		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, name)
 	case "kms":
 		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", r.region, AccountID, rec.ID)
 	case "efs":
@@ -176,15 +216,68 @@ func (r *Recorder) eksClusterOutputs(rec Resource) map[string]any {
 	}
 }
 
+// hostedZone answers a Route 53 zone lookup by id or name from the mock account's zones (WithHostedZone),
+// failing like the provider when none matches.
+func (r *Recorder) hostedZone(args resource.PropertyMap) (resource.PropertyMap, error) {
+	in := plainMap(args, false)
+	id, _ := in["zoneId"].(string)
+	name, _ := in["name"].(string)
+	for _, z := range r.account.zones {
+		if (id != "" && z.id == id) || (id == "" && z.name == strings.TrimSuffix(name, ".")) {
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"id": z.id, "zoneId": z.id, "name": z.name, "privateZone": z.private,
+				"arn": "arn:aws:route53:::hostedzone/" + z.id, "nameServers": []any{},
+			}), nil
+		}
+	}
+	return nil, fmt.Errorf("no matching Route 53 Hosted Zone found")
+}
+
+// albDNSName is the DNS name of the ALB the load balancer controller makes for the Ingress group
+// (namespace/name of an Ingress without group.name), the same from the Ingress status and a lookup.
+func (r *Recorder) albDNSName(group string) string {
+	return fmt.Sprintf("k8s-%s-%s.%s.elb.amazonaws.com", hexOf(group, 8), hexOf(group+"lb", 10), r.region)
+}
+
+// ALBZoneID is the canonical hosted zone id the mocks give every ALB: obviously not AWS's.
+const ALBZoneID = "ZMOCKALBZONE"
+
 // invoke answers data-source calls with what AWS would return for this account and region.
 func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
+	case "aws:route53/getZone:getZone":
+		return r.hostedZone(args.Args)
+	case "aws:lb/getLoadBalancer:getLoadBalancer":
+		tags, _ := plain(args.Args["tags"], false).(map[string]any)
+		group, _ := tags["ingress.k8s.aws/stack"].(string)
+		if group == "" {
+			return nil, fmt.Errorf("infratest: no load balancer matches %v", tags)
+		}
+		dns := r.albDNSName(group)
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"arn":     fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s", r.region, AccountID, hexOf(group, 12)),
+			"dnsName": dns, "zoneId": ALBZoneID, "tags": tags, "id": dns,
+		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region, "region": r.region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/ci", "userId": "AIDAEXAMPLE", "id": AccountID}), nil
+		a := r.account
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": a.callerAccount, "arn": a.callerARN, "userId": "AROAMOCKSESSION", "id": a.callerAccount}), nil
+	case "aws:eks/getClusters:getClusters":
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(r.account.clusters), "id": r.region}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		a := r.account
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(a.azNames), "zoneIds": toAny(a.azIDs), "id": r.region}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	}
 	return nil, fmt.Errorf("infratest: no mock for invoke %s; add one in internal/infratest/outputs.go", args.Token)
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

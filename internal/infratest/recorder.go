@@ -4,6 +4,7 @@
 package infratest
 
 import (
+	"context"
 	"sort"
 	"sync"
 
@@ -32,6 +33,9 @@ type Resource struct {
 	DeleteBeforeReplace  bool
 	IgnoreChanges        []string
 	Aliases              int
+	// Transforms are the resource's transforms. The mocks do not run them: a test applies them to
+	// the children a packaged component (pulumi-eks) would register, with ChildOptions.
+	Transforms []pulumi.ResourceTransform
 	// Inputs are the resource's inputs; secret values are marked secret.
 	Inputs resource.PropertyMap
 	// Outputs are what the mocks returned (inputs plus canned outputs).
@@ -48,6 +52,44 @@ type Recorder struct {
 	stack     string
 	region    string
 	resources []Resource
+	calls     []Call
+	// account is what the mocked AWS account holds beyond the program's own resources.
+	account mockAccount
+}
+
+// mockAccount is what the mocked AWS account holds that the program reads but does not create.
+type mockAccount struct {
+	zones []hostedZone
+	// callerARN and callerAccount are who runs the program (sts get-caller-identity).
+	callerARN, callerAccount string
+	// clusters are the EKS clusters that exist in the region before the run.
+	clusters []string
+	// azNames and azIDs are the region's availability zones.
+	azNames, azIDs []string
+}
+
+type hostedZone struct {
+	id, name string
+	private  bool
+}
+
+// Call is one recorded invoke (data-source call).
+type Call struct {
+	Token string
+	Args  resource.PropertyMap
+}
+
+// Calls returns the recorded invokes of a token, in the order they were made.
+func (r *Recorder) Calls(token string) []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Call
+	for _, c := range r.calls {
+		if c.Token == token {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func newRecorder(stack, region string) *Recorder {
@@ -84,9 +126,30 @@ func (r *Recorder) Find(typ, name string) *Resource {
 	return nil
 }
 
+// ChildOptions are the options a child of type typ and name would end with if the component with
+// the given URN registered it (as a packaged component's provider does, out of the mocks' sight):
+// the component's protect, which the SDKs copy to a child that sets none, then the transforms of the
+// component and of its ancestors applied, nearest first.
+func (r *Recorder) ChildOptions(componentURN, typ, name string) pulumi.ResourceOptions {
+	byURN := map[string]Resource{}
+	for _, res := range r.Resources() {
+		byURN[res.URN] = res
+	}
+	args := &pulumi.ResourceTransformArgs{Custom: true, Type: typ, Name: name, Props: pulumi.Map{}}
+	args.Opts.Protect = byURN[componentURN].Protect
+	for urn := componentURN; urn != ""; urn = byURN[urn].Parent {
+		for _, transform := range byURN[urn].Transforms {
+			if res := transform(context.Background(), args); res != nil {
+				args.Props, args.Opts = res.Props, res.Opts
+			}
+		}
+	}
+	return args.Opts
+}
+
 // NewResource records a registration and answers with a fake id and realistic outputs.
 func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs}
+	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs, Transforms: args.Transforms}
 	if req := args.RegisterRPC; req != nil {
 		rec.Parent = req.GetParent()
 		rec.DependsOn = append([]string(nil), req.GetDependencies()...)
@@ -121,7 +184,10 @@ func (r *Recorder) urn(parent, typ, name string) string {
 	return string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(r.project), parentType, tokens.Type(typ), name))
 }
 
-// Call answers the invokes the program uses.
+// Call records and answers the invokes the program uses.
 func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, Call{Token: args.Token, Args: args.Args})
+	r.mu.Unlock()
 	return r.invoke(args)
 }

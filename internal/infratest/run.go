@@ -19,6 +19,41 @@ type runSettings struct {
 	config     map[string]string
 	secretKeys []string
 	program    pulumi.RunFunc
+	account    mockAccount
+	preview    bool
+}
+
+// WithCaller makes the run's AWS identity arn (e.g. an assumed-role session
+// arn:aws:sts::123456789012:assumed-role/Admin/me) of account. By default it is a session of the
+// stack's cluster.deployRoleArn.
+func WithCaller(arn, account string) Option {
+	return func(s *runSettings) error { s.account.callerARN, s.account.callerAccount = arn, account; return nil }
+}
+
+// WithExistingCluster makes an EKS cluster of that name exist before the run (a later pulumi up
+// rather than the first).
+func WithExistingCluster(name string) Option {
+	return func(s *runSettings) error { s.account.clusters = append(s.account.clusters, name); return nil }
+}
+
+// WithAvailabilityZones sets the region's zones (names and IDs, in the same order). By default they
+// are the stack's network.availabilityZones.
+func WithAvailabilityZones(names, ids []string) Option {
+	return func(s *runSettings) error { s.account.azNames, s.account.azIDs = names, ids; return nil }
+}
+
+// WithPreview runs the program as `pulumi preview` does (ctx.DryRun() is true).
+func WithPreview() Option {
+	return func(s *runSettings) error { s.preview = true; return nil }
+}
+
+// WithHostedZone gives the mock account a Route 53 hosted zone (id like Z0123456789ABC, name like
+// openneuro.org).
+func WithHostedZone(id, name string, private bool) Option {
+	return func(s *runSettings) error {
+		s.account.zones = append(s.account.zones, hostedZone{id: id, name: name, private: private})
+		return nil
+	}
 }
 
 // WithValue sets one nested config value, e.g. WithValue("app.workers", 2) or
@@ -118,11 +153,13 @@ func RunStack(stack string, opts ...Option) (*Recorder, error) {
 		}
 	}
 	rec := newRecorder(stack, s.config["aws:region"])
+	rec.account = defaultAccount(s.account, s.config)
 	err = pulumi.RunErr(s.program,
 		pulumi.WithMocks(stacks.Project, stack, rec),
 		func(info *pulumi.RunInfo) {
 			info.Config = s.config
 			info.ConfigSecretKeys = s.secretKeys
+			info.DryRun = s.preview
 		})
 	return rec, err
 }
@@ -155,4 +192,54 @@ func RunPlatform(t testing.TB, stack string, inspect func(ctx *pulumi.Context, a
 		return inspect(ctx, aws)
 	})
 	return Run(t, stack, append(opts, program)...), cfg
+}
+
+// defaultAccount fills what a test did not set from the stack's config: the caller is a session of
+// cluster.deployRoleArn, and the region's zones are the configured ones.
+func defaultAccount(a mockAccount, config map[string]string) mockAccount {
+	var cluster struct {
+		DeployRoleARN string `json:"deployRoleArn"`
+	}
+	var network struct {
+		Zones []string `json:"availabilityZones"`
+	}
+	_ = json.Unmarshal([]byte(config[qualify("cluster")]), &cluster)
+	_ = json.Unmarshal([]byte(config[qualify("network")]), &network)
+	if a.callerARN == "" {
+		a.callerARN, a.callerAccount = "arn:aws:iam::"+AccountID+":user/ci", AccountID
+		if arn := cluster.DeployRoleARN; arn != "" {
+			account := strings.Split(arn, ":")[4]
+			a.callerARN = "arn:aws:sts::" + account + ":assumed-role/" + arn[strings.LastIndex(arn, "/")+1:] + "/GitHubActions"
+			a.callerAccount = account
+		}
+	}
+	if a.azNames == nil {
+		region := config["aws:region"]
+		for i, z := range network.Zones {
+			if stacks.IsZoneID(z) {
+				a.azIDs = append(a.azIDs, z)
+				a.azNames = append(a.azNames, region+string(rune('a'+i)))
+			} else {
+				a.azNames = append(a.azNames, z)
+				a.azIDs = append(a.azIDs, fmt.Sprintf("mock-az%d", i+1))
+			}
+		}
+		if len(network.Zones) == 0 && region != "" {
+			for i, l := range []string{"a", "b", "c"} {
+				a.azNames = append(a.azNames, region+l)
+				a.azIDs = append(a.azIDs, fmt.Sprintf("mock-az%d", i+1))
+			}
+		}
+	}
+	return a
+}
+
+// RunProgram runs fn under the mocks as stack of another Pulumi project (e.g. the bootstrap
+// project), with the given config (keys fully qualified, values JSON-encoded for objects).
+func RunProgram(project, stack string, config map[string]string, fn pulumi.RunFunc) (*Recorder, error) {
+	rec := newRecorder(stack, config["aws:region"])
+	rec.project = project
+	rec.account = defaultAccount(mockAccount{}, config)
+	err := pulumi.RunErr(fn, pulumi.WithMocks(project, stack, rec), func(info *pulumi.RunInfo) { info.Config = config })
+	return rec, err
 }

@@ -1,6 +1,6 @@
 package kubecheck
 
-// Tier 3 (STYLE.md practice 12): every object of every stack goes to a real kube-apiserver, started
+// Tier 3: every object of every stack goes to a real kube-apiserver, started
 // with envtest from the binaries scripts/tools.sh builds.
 
 import (

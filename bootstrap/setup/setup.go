@@ -1,0 +1,335 @@
+// Package setup is the bootstrap project (bootstrap/): what an AWS account needs before the first
+// `pulumi up` of the openneuro project, created once per account by an administrator:
+//
+//   - the S3 bucket that keeps the Pulumi state (versioned, encrypted, private, TLS only);
+//   - the KMS key (alias/openneuro-pulumi) that encrypts the stacks' secrets;
+//   - GitHub's OIDC identity provider, unless the account has it already;
+//   - per stack, the deploy role the deploy and destroy workflows assume (only from the stack's
+//     GitHub environment), which creates the cluster and runs every `pulumi up`;
+//   - per stack, the read-only preview role of the pull-request workflow.
+//
+// Its outputs are what the README's next steps set: the backend URL, the secrets provider, and the
+// role ARNs for cluster.deployRoleArn, cluster.viewerRoleArns and the GitHub variables.
+package setup
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/openneuro/openneuro-infra/infra/irsa"
+)
+
+// Project is the bootstrap project's name, the namespace of its config keys.
+const Project = "openneuro-bootstrap"
+
+// Stack pairs an openneuro stack with the GitHub environment its deploy jobs run in
+// (.github/workflows/deploy.yml).
+type Stack struct {
+	Name        string
+	Environment string
+}
+
+// Stacks are the openneuro stacks the workflows deploy.
+var Stacks = []Stack{{Name: "staging", Environment: "staging"}, {Name: "prod", Environment: "production"}}
+
+// DeployRoleName is the name of a stack's deploy role; the stack files refer to it.
+func DeployRoleName(stack string) string { return "openneuro-deploy-" + stack }
+
+// PreviewRoleName is the name of a stack's preview role; the stack files refer to it.
+func PreviewRoleName(stack string) string { return "openneuro-preview-" + stack }
+
+// SecretsKeyAlias is the KMS alias of the secrets provider: awskms://alias/openneuro-pulumi?region=<r>.
+const SecretsKeyAlias = "alias/openneuro-pulumi"
+
+// DeploySessionSeconds is the longest session of a deploy role: what the workflows ask for
+// (role-duration-seconds). A first `pulumi up` of prod takes about 17 minutes on its critical path,
+// and a single await can last up to 75 minutes (an ACM DNS validation, the provider's default
+// timeout) before it fails; credentials that expire mid-run leave pending operations in the state.
+// IAM allows up to 12 hours.
+const DeploySessionSeconds = 3 * 60 * 60
+
+// GitHub's OIDC token issuer and the audience aws-actions/configure-aws-credentials asks for
+// (https://docs.github.com/en/actions/reference/security/oidc).
+const (
+	GitHubIssuerHost = "token.actions.githubusercontent.com"
+	GitHubAudience   = "sts.amazonaws.com"
+)
+
+// EnvironmentSubject is the `sub` claim GitHub puts in the OIDC token of a job that references an
+// environment (https://docs.github.com/en/actions/reference/security/oidc, "Example subject claims").
+func EnvironmentSubject(repository, environment string) string {
+	return "repo:" + repository + ":environment:" + environment
+}
+
+// PullRequestSubject is the `sub` claim of a job of a pull_request workflow (same page).
+func PullRequestSubject(repository string) string { return "repo:" + repository + ":pull_request" }
+
+// Config is the bootstrap stack's configuration.
+type Config struct {
+	// Repository is the GitHub repository (owner/name) whose workflows may assume the roles. Required.
+	Repository string
+	// OIDCProviderARN is GitHub's IAM OIDC provider if the account has one already (an account has
+	// at most one per URL). Default "": the project creates it.
+	OIDCProviderARN string
+	// OperatorRoleARNs are IAM roles that may also assume the deploy roles (to run pulumi from a
+	// workstation as the deploy role, e.g. `pulumi cancel` or a state repair). Default none.
+	OperatorRoleARNs []string
+}
+
+var (
+	repositoryRE = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
+	oidcARNRE    = regexp.MustCompile(`^arn:aws[\w-]*:iam::[0-9]{12}:oidc-provider/` + regexp.QuoteMeta(GitHubIssuerHost) + `$`)
+	roleARNRE    = regexp.MustCompile(`^arn:aws[\w-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
+)
+
+// LoadConfig reads and checks the configuration, reporting every problem with its key.
+func LoadConfig(ctx *pulumi.Context) (*Config, error) {
+	c := &Config{
+		Repository:      config.Get(ctx, Project+":githubRepository"),
+		OIDCProviderARN: config.Get(ctx, Project+":githubOidcProviderArn"),
+	}
+	var errs []error
+	if err := config.TryObject(ctx, Project+":operatorRoleArns", &c.OperatorRoleARNs); err != nil && !errors.Is(err, config.ErrMissingVar) {
+		errs = append(errs, fmt.Errorf("operatorRoleArns: %w; write a list of IAM role ARNs", err))
+	}
+	if !repositoryRE.MatchString(c.Repository) {
+		errs = append(errs, fmt.Errorf("githubRepository: %q is not owner/name; run `pulumi config set githubRepository <owner>/<repo>` with the repository that runs the workflows", c.Repository))
+	}
+	if c.OIDCProviderARN != "" && !oidcARNRE.MatchString(c.OIDCProviderARN) {
+		errs = append(errs, fmt.Errorf("githubOidcProviderArn: %q is not the ARN of an IAM OIDC provider for %s", c.OIDCProviderARN, GitHubIssuerHost))
+	}
+	for i, arn := range c.OperatorRoleARNs {
+		if !roleARNRE.MatchString(arn) {
+			errs = append(errs, fmt.Errorf("operatorRoleArns[%d]: %q is not an IAM role ARN", i, arn))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Run is the bootstrap program: Program, with its outputs exported.
+func Run(ctx *pulumi.Context) error {
+	outputs, err := Program(ctx)
+	if err != nil {
+		return err
+	}
+	for name, v := range outputs {
+		ctx.Export(name, v)
+	}
+	return nil
+}
+
+// Program creates the account's prerequisites and returns the outputs by name.
+func Program(ctx *pulumi.Context) (pulumi.Map, error) {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	region, err := aws.GetRegion(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	partition, err := aws.GetPartition(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	key, err := secretsKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bucket, err := stateBucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	provider := pulumi.String(cfg.OIDCProviderARN).ToStringOutput()
+	if cfg.OIDCProviderARN == "" {
+		// No thumbprint: IAM verifies GitHub's certificate with its own library of trusted CAs and
+		// ignores thumbprints for it (IAM API reference, UpdateOpenIDConnectProviderThumbprint).
+		p, err := iam.NewOpenIdConnectProvider(ctx, "github", &iam.OpenIdConnectProviderArgs{
+			Url:           pulumi.String("https://" + GitHubIssuerHost),
+			ClientIdLists: pulumi.ToStringArray([]string{GitHubAudience}),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap: github oidc provider: %w", err)
+		}
+		provider = p.Arn
+	}
+	deploy, preview := pulumi.StringMap{}, pulumi.StringMap{}
+	for _, s := range Stacks {
+		d, err := deployRole(ctx, cfg, s, provider, partition.Partition)
+		if err != nil {
+			return nil, err
+		}
+		p, err := previewRole(ctx, cfg, s, provider, partition.Partition, key)
+		if err != nil {
+			return nil, err
+		}
+		deploy[s.Name], preview[s.Name] = d.Arn, p.Arn
+	}
+	return pulumi.Map{
+		"backendUrl":            pulumi.Sprintf("s3://%s", bucket.Bucket),
+		"secretsProvider":       pulumi.String("awskms://" + SecretsKeyAlias + "?region=" + region.Name),
+		"githubOidcProviderArn": provider,
+		"deployRoleArns":        deploy,
+		"previewRoleArns":       preview,
+	}, nil
+}
+
+// secretsKey is the KMS key of the stacks' secrets provider. Losing it loses every stack secret,
+// hence protect, retain on delete and the longest deletion window.
+func secretsKey(ctx *pulumi.Context) (*kms.Key, error) {
+	keep := []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
+	key, err := kms.NewKey(ctx, "secrets", &kms.KeyArgs{
+		Description:          pulumi.String("Pulumi secrets provider of the openneuro stacks"),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(30),
+	}, keep...)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: secrets key: %w", err)
+	}
+	if _, err := kms.NewAlias(ctx, "secrets", &kms.AliasArgs{
+		Name: pulumi.String(SecretsKeyAlias), TargetKeyId: key.KeyId,
+	}, keep...); err != nil {
+		return nil, fmt.Errorf("bootstrap: secrets key alias: %w", err)
+	}
+	return key, nil
+}
+
+// stateBucket is the Pulumi state backend: versioned (an older state can be restored), encrypted,
+// closed to the public and to plain HTTP. The state is the only record of what the stacks own:
+// protected and retained.
+func stateBucket(ctx *pulumi.Context) (*s3.BucketV2, error) {
+	keep := []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
+	bucket, err := s3.NewBucketV2(ctx, "state", &s3.BucketV2Args{BucketPrefix: pulumi.String("openneuro-pulumi-state-")}, keep...)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: state bucket: %w", err)
+	}
+	// The bucket's settings go with it: never deleted by a destroy of this project.
+	opts := []pulumi.ResourceOption{pulumi.Parent(bucket), pulumi.RetainOnDelete(true)}
+	if _, err := s3.NewBucketVersioningV2(ctx, "state", &s3.BucketVersioningV2Args{
+		Bucket: bucket.ID(), VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, opts...); err != nil {
+		return nil, fmt.Errorf("bootstrap: state bucket versioning: %w", err)
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, "state", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("AES256")},
+		}},
+	}, opts...); err != nil {
+		return nil, fmt.Errorf("bootstrap: state bucket encryption: %w", err)
+	}
+	if _, err := s3.NewBucketPublicAccessBlock(ctx, "state", &s3.BucketPublicAccessBlockArgs{
+		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
+		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
+	}, opts...); err != nil {
+		return nil, fmt.Errorf("bootstrap: state bucket public access block: %w", err)
+	}
+	if _, err := s3.NewBucketOwnershipControls(ctx, "state", &s3.BucketOwnershipControlsArgs{
+		Bucket: bucket.ID(), Rule: s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
+	}, opts...); err != nil {
+		return nil, fmt.Errorf("bootstrap: state bucket ownership: %w", err)
+	}
+	policy := bucket.Arn.ApplyT(func(arn string) (string, error) {
+		return irsa.Document{Statement: []irsa.Statement{{
+			Sid: "TLSOnly", Effect: "Deny", Principal: &irsa.Principal{AWS: irsa.Values{"*"}},
+			Action: irsa.Values{"s3:*"}, Resource: irsa.Values{arn, arn + "/*"},
+			Condition: irsa.Condition{"Bool": {"aws:SecureTransport": {"false"}}},
+		}}}.JSON()
+	}).(pulumi.StringOutput)
+	if _, err := s3.NewBucketPolicy(ctx, "state", &s3.BucketPolicyArgs{Bucket: bucket.ID(), Policy: policy}, opts...); err != nil {
+		return nil, fmt.Errorf("bootstrap: state bucket policy: %w", err)
+	}
+	return bucket, nil
+}
+
+// githubTrust is a trust policy for tokens GitHub issued to the repository with one subject, plus,
+// optionally, IAM roles that may assume the role directly.
+func githubTrust(provider pulumi.StringOutput, subject string, roles []string) pulumi.StringOutput {
+	return provider.ApplyT(func(arn string) (string, error) {
+		doc := irsa.Document{Statement: []irsa.Statement{{
+			Sid: "GitHubActions", Effect: "Allow", Principal: &irsa.Principal{Federated: arn},
+			Action: irsa.Values{"sts:AssumeRoleWithWebIdentity"},
+			Condition: irsa.Condition{"StringEquals": {
+				GitHubIssuerHost + ":aud": {GitHubAudience},
+				GitHubIssuerHost + ":sub": {subject},
+			}},
+		}}}
+		if len(roles) > 0 {
+			sorted := append([]string(nil), roles...)
+			sort.Strings(sorted)
+			doc.Statement = append(doc.Statement, irsa.Statement{
+				Sid: "Operators", Effect: "Allow", Principal: &irsa.Principal{AWS: sorted}, Action: irsa.Values{"sts:AssumeRole"},
+			})
+		}
+		return doc.JSON()
+	}).(pulumi.StringOutput)
+}
+
+// deployRole may do anything in the account (the program creates IAM roles, KMS keys, EKS, VPCs),
+// so only jobs of the stack's protected GitHub environment may assume it.
+func deployRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, partition string) (*iam.Role, error) {
+	role, err := iam.NewRole(ctx, "deploy-"+s.Name, &iam.RoleArgs{
+		Name:               pulumi.String(DeployRoleName(s.Name)),
+		Description:        pulumi.String("Runs pulumi up/destroy of the openneuro stack " + s.Name + " from the GitHub environment " + s.Environment),
+		AssumeRolePolicy:   githubTrust(provider, EnvironmentSubject(cfg.Repository, s.Environment), cfg.OperatorRoleARNs),
+		MaxSessionDuration: pulumi.Int(DeploySessionSeconds),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: deploy role %s: %w", s.Name, err)
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, "deploy-"+s.Name+"-admin", &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String(ManagedPolicyARN(partition, "AdministratorAccess")),
+	}, pulumi.Parent(role)); err != nil {
+		return nil, fmt.Errorf("bootstrap: deploy role %s policy: %w", s.Name, err)
+	}
+	return role, nil
+}
+
+// previewRole reads the account (AWS managed ReadOnlyAccess) and decrypts the stack's secrets, for
+// `pulumi preview` of pull requests: a DIY-backend preview neither locks nor writes the state. Its
+// Kubernetes access is the cluster's view policy (cluster.viewerRoleArns), not admin: any branch of
+// the repository can run code with this role.
+func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, partition string, key *kms.Key) (*iam.Role, error) {
+	role, err := iam.NewRole(ctx, "preview-"+s.Name, &iam.RoleArgs{
+		Name:             pulumi.String(PreviewRoleName(s.Name)),
+		Description:      pulumi.String("Runs pulumi preview of the openneuro stack " + s.Name + " for pull requests"),
+		AssumeRolePolicy: githubTrust(provider, PullRequestSubject(cfg.Repository), nil),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: preview role %s: %w", s.Name, err)
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, "preview-"+s.Name+"-read", &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String(ManagedPolicyARN(partition, "ReadOnlyAccess")),
+	}, pulumi.Parent(role)); err != nil {
+		return nil, fmt.Errorf("bootstrap: preview role %s policy: %w", s.Name, err)
+	}
+	decrypt := key.Arn.ApplyT(func(arn string) (string, error) {
+		return irsa.Document{Statement: []irsa.Statement{{
+			Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{arn},
+		}}}.JSON()
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, "preview-"+s.Name+"-secrets", &iam.RolePolicyArgs{
+		Role: role.Name, Policy: decrypt,
+	}, pulumi.Parent(role)); err != nil {
+		return nil, fmt.Errorf("bootstrap: preview role %s secrets: %w", s.Name, err)
+	}
+	return role, nil
+}
+
+// ManagedPolicyARN is the ARN of an AWS managed policy (IAM user guide, "AWS managed policies for
+// job functions": AdministratorAccess, ReadOnlyAccess).
+func ManagedPolicyARN(partition, name string) string {
+	return "arn:" + partition + ":iam::aws:policy/" + name
+}

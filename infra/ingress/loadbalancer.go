@@ -1,0 +1,35 @@
+package ingress
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Tags the AWS Load Balancer Controller puts on every load balancer it creates
+// (kubernetes-sigs/aws-load-balancer-controller v2.14.0, docs/guide/ingress/annotations.md,
+// "Resource Tags"). The stack tag of an Ingress without a group.name annotation is its implicit
+// group, "namespace/ingressname" (same page, group.name).
+const (
+	ClusterTag = "elbv2.k8s.aws/cluster"
+	StackTag   = "ingress.k8s.aws/stack"
+)
+
+// LoadBalancer is the ALB the controller made for an Ingress.
+type LoadBalancer struct {
+	// DNSName is the ALB's DNS name, the target of the site's DNS records.
+	DNSName pulumi.StringOutput
+	// ZoneID is the ALB's canonical hosted zone id, what a Route 53 alias record to it names.
+	ZoneID pulumi.StringOutput
+}
+
+// LoadBalancerOf looks up the ALB of the Ingress namespace/name in the given cluster. The controller
+// creates the ALB, not Pulumi, so its hosted zone id is only known from AWS. ready is the Ingress's
+// load balancer address: the lookup waits for it, so it runs once the ALB exists (and is skipped in
+// a preview before the first up, when the address is still unknown).
+func LoadBalancerOf(ctx *pulumi.Context, clusterName pulumi.StringInput, namespace, name string, ready pulumi.StringOutput) LoadBalancer {
+	stack := ready.ApplyT(func(string) string { return namespace + "/" + name }).(pulumi.StringOutput)
+	alb := lb.LookupLoadBalancerOutput(ctx, lb.LookupLoadBalancerOutputArgs{
+		Tags: pulumi.StringMap{ClusterTag: clusterName, StackTag: stack},
+	})
+	return LoadBalancer{DNSName: alb.DnsName(), ZoneID: alb.ZoneId()}
+}

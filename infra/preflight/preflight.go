@@ -1,0 +1,143 @@
+// Package preflight asks AWS what validation of the config alone cannot know, before the program
+// registers any resource: who is running it (the cluster's creator becomes its admin for good, and
+// anyone else needs an access entry), whether the configured zones are the region's, whether the
+// certificate is the account's, and whether the hosted zone of app.dns exists and holds the
+// hostname. Each problem names its config key and the fix, like validation, all at once.
+package preflight
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+// Facts are what the checks learnt and the program needs.
+type Facts struct {
+	// HostedZoneID is the id of app.dns's hosted zone; "" without app.dns.
+	HostedZoneID string
+}
+
+// Check runs the checks of an eks-mode stack (validated config) and returns what they learnt.
+func Check(ctx *pulumi.Context, cfg *stacks.Config) (*Facts, error) {
+	facts := &Facts{}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("preflight: who is running this (sts get-caller-identity): %w", err)
+	}
+	errs := []error{identity(ctx, cfg.Cluster, caller), zones(ctx, cfg.Network, cfg.Env.Region)}
+	if arn := cfg.OpenNeuro.CertificateARN; arn != "" && accountOf(arn) != caller.AccountId {
+		errs = append(errs, fmt.Errorf("app.certificateArn: the certificate belongs to account %s but this stack deploys into account %s; an ALB only uses certificates of its own account: request one there or set app.dns", accountOf(arn), caller.AccountId))
+	}
+	if cfg.OpenNeuro.DNS != "" {
+		id, err := hostedZone(ctx, cfg.OpenNeuro)
+		facts.HostedZoneID = id
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return facts, nil
+}
+
+// hostedZone finds app.dns's zone and checks that it is public and holds app.hostname.
+func hostedZone(ctx *pulumi.Context, app stacks.OpenNeuro) (string, error) {
+	id, name := app.HostedZone()
+	args := &route53.LookupZoneArgs{PrivateZone: pulumi.BoolRef(false)}
+	if id != "" {
+		args.ZoneId = &id
+	} else {
+		args.Name = &name
+	}
+	zone, err := route53.LookupZone(ctx, args)
+	if err != nil {
+		return "", fmt.Errorf("app.dns: no public Route 53 hosted zone %q in this account (%v); create it, or name one `aws route53 list-hosted-zones` shows", app.DNS, err)
+	}
+	if zone.PrivateZone != nil && *zone.PrivateZone {
+		return "", fmt.Errorf("app.dns: %s is a private hosted zone; ACM validates and users resolve the site through a public zone", app.DNS)
+	}
+	if !stacks.InZone(app.Hostname, zone.Name) {
+		return "", fmt.Errorf("app.dns: the zone %s (%s) does not hold app.hostname %s; use the zone that does", zone.Name, zone.ZoneId, app.Hostname)
+	}
+	return zone.ZoneId, nil
+}
+
+// assumedRoleRE is an assumed-role session ARN: arn:<partition>:sts::<account>:assumed-role/<role>/<session>.
+var assumedRoleRE = regexp.MustCompile(`^arn:aws[\w-]*:sts::([0-9]{12}):assumed-role/([^/]+)/`)
+
+// accountOf returns the account id of an ARN.
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+// is reports whether the caller is a session of the role roleARN.
+func is(caller *aws.GetCallerIdentityResult, roleARN string) bool {
+	m := assumedRoleRE.FindStringSubmatch(caller.Arn)
+	return m != nil && m[1] == accountOf(roleARN) && m[2] == stacks.RoleName(roleARN)
+}
+
+// identity checks that the identity running the program can reach the cluster: only the deploy role
+// may create it (EKS makes the creator its admin, and pulumi-eks gives no way to choose otherwise),
+// and an existing cluster answers only its creator and the roles with an access entry. A preview
+// that would create the cluster only warns: it creates nothing.
+func identity(ctx *pulumi.Context, c stacks.Cluster, caller *aws.GetCallerIdentityResult) error {
+	if caller.AccountId != accountOf(c.DeployRoleARN) {
+		return fmt.Errorf("cluster.deployRoleArn: is a role of account %s but this run uses account %s (%s); use credentials of the stack's account", accountOf(c.DeployRoleARN), caller.AccountId, caller.Arn)
+	}
+	clusters, err := eks.GetClusters(ctx)
+	if err != nil {
+		return fmt.Errorf("preflight: list EKS clusters: %w", err)
+	}
+	if is(caller, c.DeployRoleARN) {
+		return nil
+	}
+	if !slices.Contains(clusters.Names, c.Name) {
+		msg := fmt.Sprintf("cluster.deployRoleArn: this run would create EKS cluster %s as %s, and EKS makes the identity that creates a cluster its admin for good; run the first pulumi up as %s (the deploy workflow does, or assume that role)", c.Name, caller.Arn, c.DeployRoleARN)
+		if ctx.DryRun() {
+			return ctx.Log.Warn(msg+"; this preview creates nothing, so it goes on", nil)
+		}
+		return errors.New(msg)
+	}
+	listed := func(arns []string) bool {
+		return slices.ContainsFunc(arns, func(arn string) bool { return is(caller, arn) })
+	}
+	switch {
+	case listed(c.AdminRoleARNs):
+		return nil
+	case listed(c.ViewerRoleARNs) && ctx.DryRun():
+		return nil
+	case listed(c.ViewerRoleARNs):
+		return fmt.Errorf("cluster.viewerRoleArns: %s may only preview cluster %s; run pulumi up as %s or a role of cluster.adminRoleArns", caller.Arn, c.Name, c.DeployRoleARN)
+	}
+	return fmt.Errorf("cluster.adminRoleArns: %s has no access entry on cluster %s, so every Kubernetes call would fail with Unauthorized; run as %s or a role of cluster.adminRoleArns (or cluster.viewerRoleArns, to preview), or add this role there and pulumi up as the deploy role", caller.Arn, c.Name, c.DeployRoleARN)
+}
+
+// zones checks the configured zones against the ones EC2 lists for the region, by name or ID.
+func zones(ctx *pulumi.Context, n stacks.Network, region string) error {
+	if n.UsesExistingVPC() {
+		return nil // the subnets exist; their zones are whatever they are
+	}
+	all, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{AllAvailabilityZones: pulumi.BoolRef(true)})
+	if err != nil {
+		return fmt.Errorf("preflight: list the availability zones of %s: %w", region, err)
+	}
+	var errs []error
+	for i, z := range n.AvailabilityZones {
+		if !slices.Contains(all.ZoneIds, z) && !slices.Contains(all.Names, z) {
+			errs = append(errs, fmt.Errorf("network.availabilityZones[%d]: %q is not a zone of %s in this account; its zones are %s (IDs %s)", i, z, region, strings.Join(all.Names, ", "), strings.Join(all.ZoneIds, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,90 @@
+package preflight_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/openneuro/openneuro-infra/internal/infratest"
+)
+
+const (
+	account = "488777458602" // the account of prod's deploy role and certificate (Pulumi.prod.yaml)
+	admin   = "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
+	viewer  = "arn:aws:iam::" + account + ":role/openneuro-preview-prod"
+)
+
+func session(role string) string {
+	return "arn:aws:sts::" + account + ":assumed-role/" + role + "/someone"
+}
+
+// TestWhoMayRun: the deploy role creates the cluster; once it exists, the admin roles may run
+// anything and the viewer roles only previews; nobody else gets past the preflight, and a preview
+// that would create the cluster as someone else only warns.
+func TestWhoMayRun(t *testing.T) {
+	existing := infratest.WithExistingCluster("openneuro-prod")
+	admins := infratest.WithValue("cluster.adminRoleArns", []string{admin})
+	cases := []struct {
+		name string
+		opts []infratest.Option
+		want string // "" = allowed
+	}{
+		{"first up as the deploy role", nil, ""},
+		{"first up as an admin", []infratest.Option{admins, infratest.WithCaller(session("AWSReservedSSO_Admin_0123456789abcdef"), account)},
+			"cluster.deployRoleArn: this run would create EKS cluster openneuro-prod as " + session("AWSReservedSSO_Admin_0123456789abcdef") + ", and EKS makes the identity that creates a cluster its admin for good; run the first pulumi up as arn:aws:iam::" + account + ":role/openneuro-deploy-prod"},
+		{"first preview as an admin", []infratest.Option{admins, infratest.WithPreview(), infratest.WithCaller(session("AWSReservedSSO_Admin_0123456789abcdef"), account)}, ""},
+		{"later up as an admin", []infratest.Option{existing, admins, infratest.WithCaller(session("AWSReservedSSO_Admin_0123456789abcdef"), account)}, ""},
+		{"later up as the deploy role", []infratest.Option{existing}, ""},
+		{"later preview as the viewer", []infratest.Option{existing, infratest.WithPreview(), infratest.WithCaller(session("openneuro-preview-prod"), account)}, ""},
+		{"later up as the viewer", []infratest.Option{existing, infratest.WithCaller(session("openneuro-preview-prod"), account)},
+			"cluster.viewerRoleArns: " + session("openneuro-preview-prod") + " may only preview cluster openneuro-prod"},
+		{"later up as an unlisted role", []infratest.Option{existing, infratest.WithCaller(session("Someone"), account)},
+			"cluster.adminRoleArns: " + session("Someone") + " has no access entry on cluster openneuro-prod, so every Kubernetes call would fail with Unauthorized"},
+		{"later preview as an unlisted role", []infratest.Option{existing, infratest.WithPreview(), infratest.WithCaller(session("Someone"), account)},
+			"has no access entry on cluster openneuro-prod"},
+		{"an IAM user", []infratest.Option{existing, infratest.WithCaller("arn:aws:iam::"+account+":user/laptop", account)},
+			"cluster.adminRoleArns: arn:aws:iam::" + account + ":user/laptop has no access entry"},
+		{"another account", []infratest.Option{infratest.WithCaller("arn:aws:sts::123456789012:assumed-role/openneuro-deploy-prod/x", "123456789012")},
+			"cluster.deployRoleArn: is a role of account " + account + " but this run uses account 123456789012"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec, err := infratest.RunStack("prod", c.opts...)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want %q, got %v", c.want, err)
+			}
+			if n := len(rec.Resources()); n != 0 {
+				t.Errorf("%d resources registered before the preflight failed", n)
+			}
+		})
+	}
+}
+
+// TestZonesOfTheRegion: zones the region does not list (in this account) fail before anything is
+// created, with the region's real zones in the message.
+func TestZonesOfTheRegion(t *testing.T) {
+	_, err := infratest.RunStack("prod", infratest.WithAvailabilityZones(
+		[]string{"us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"}, []string{"usw2-az2", "usw2-az1", "usw2-az3", "usw2-az4"}),
+		infratest.WithValue("network.availabilityZones", []string{"usw2-az1", "usw2-az2", "usw2-az5"}))
+	want := `network.availabilityZones[2]: "usw2-az5" is not a zone of us-west-2 in this account; its zones are us-west-2a, us-west-2b, us-west-2c, us-west-2d (IDs usw2-az2, usw2-az1, usw2-az3, usw2-az4)`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("want %q, got %v", want, err)
+	}
+	if strings.Contains(err.Error(), "usw2-az1\"") {
+		t.Errorf("a listed zone was rejected: %v", err)
+	}
+}
+
+// TestCertificateOfTheAccount: an ALB cannot use another account's certificate.
+func TestCertificateOfTheAccount(t *testing.T) {
+	_, err := infratest.RunStack("prod", infratest.WithValue("app.certificateArn", "arn:aws:acm:us-west-2:111122223333:certificate/6883342b-63ac-4466-b3f8-d9a8dd80bfaa"))
+	want := "app.certificateArn: the certificate belongs to account 111122223333 but this stack deploys into account " + account
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("want %q, got %v", want, err)
+	}
+}
