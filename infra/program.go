@@ -69,7 +69,7 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 	}
 	eks, err := cluster.New(ctx, "cluster", &cluster.Args{
 		Config: cfg.Cluster, VpcID: net.VpcID, PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
-		NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect,
+		NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect, Region: cfg.Env.Region,
 	})
 	if err != nil {
 		return nil, err

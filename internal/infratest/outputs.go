@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -183,8 +184,36 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region, "region": r.region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/ci", "userId": "AIDAEXAMPLE", "id": AccountID}), nil
+	case "aws:eks/getNodeGroups:getNodeGroups":
+		// The EKS API's answer before the first up: the cluster does not exist.
+		if len(r.liveNodeGroups) == 0 {
+			return nil, fmt.Errorf("reading EKS Node Groups: ResourceNotFoundException: No cluster found for name: %v", args.Args["clusterName"].StringValue())
+		}
+		var names []any
+		for _, n := range sortedNames(r.liveNodeGroups) {
+			names = append(names, n)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"clusterName": args.Args["clusterName"].StringValue(), "names": names, "id": "groups"}), nil
+	case "aws:eks/getNodeGroup:getNodeGroup":
+		s, ok := r.liveNodeGroups[args.Args["nodeGroupName"].StringValue()]
+		if !ok {
+			return nil, fmt.Errorf("ResourceNotFoundException: node group %s", args.Args["nodeGroupName"].StringValue())
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"clusterName": args.Args["clusterName"].StringValue(), "nodeGroupName": args.Args["nodeGroupName"].StringValue(),
+			"scalingConfigs": []any{map[string]any{"desiredSize": s[0], "minSize": s[1], "maxSize": s[2]}},
+		}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	}
 	return nil, fmt.Errorf("infratest: no mock for invoke %s; add one in internal/infratest/outputs.go", args.Token)
+}
+
+func sortedNames(m map[string][3]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -48,6 +48,9 @@ type Recorder struct {
 	stack     string
 	region    string
 	resources []Resource
+	// liveNodeGroups are the EKS node groups the mocked AWS API reports as existing: name ->
+	// desired, min, max. Empty means the cluster does not exist yet.
+	liveNodeGroups map[string][3]int
 }
 
 func newRecorder(stack, region string) *Recorder {

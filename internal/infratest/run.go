@@ -19,6 +19,19 @@ type runSettings struct {
 	config     map[string]string
 	secretKeys []string
 	program    pulumi.RunFunc
+	liveGroups map[string][3]int
+}
+
+// WithLiveNodeGroup makes the mocked EKS API report an existing node group (EKS name, e.g.
+// cluster-default-abc1234) with its current desired, min and max size, as on a later pulumi up.
+func WithLiveNodeGroup(name string, desired, minSize, maxSize int) Option {
+	return func(s *runSettings) error {
+		if s.liveGroups == nil {
+			s.liveGroups = map[string][3]int{}
+		}
+		s.liveGroups[name] = [3]int{desired, minSize, maxSize}
+		return nil
+	}
 }
 
 // WithValue sets one nested config value, e.g. WithValue("app.workers", 2) or
@@ -118,6 +131,7 @@ func RunStack(stack string, opts ...Option) (*Recorder, error) {
 		}
 	}
 	rec := newRecorder(stack, s.config["aws:region"])
+	rec.liveNodeGroups = s.liveGroups
 	err = pulumi.RunErr(s.program,
 		pulumi.WithMocks(stacks.Project, stack, rec),
 		func(info *pulumi.RunInfo) {
