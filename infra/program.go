@@ -17,6 +17,7 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/ingress"
 	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
+	"github.com/openneuro/openneuro-infra/infra/operations"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/infra/storage"
 	"github.com/openneuro/openneuro-infra/stacks"
@@ -41,15 +42,46 @@ func Run(ctx *pulumi.Context) error {
 		return err
 	}
 	var p *platform
+	var aws *AWS
 	if cfg.IsEKS() {
-		p, err = awsPlatform(ctx, cfg)
+		p, aws, err = awsPlatform(ctx, cfg)
 	} else {
 		p, err = existingCluster(ctx, cfg)
 	}
 	if err != nil {
 		return err
 	}
-	return application(ctx, cfg, p)
+	app, err := application(ctx, cfg, p)
+	if err != nil || aws == nil {
+		return err
+	}
+	return operationsLayer(ctx, cfg, aws, app)
+}
+
+// operationsLayer adds metrics, alarms and backups to an eks-mode stack.
+func operationsLayer(ctx *pulumi.Context, cfg *stacks.Config, aws *AWS, app *openneuro.OpenNeuro) error {
+	minNodes := cfg.Cluster.DefaultNodeGroup.MinSize
+	if cfg.Cluster.EdgeFSNodeGroup.IsEnabled() {
+		minNodes += cfg.Cluster.EdgeFSNodeGroup.MinSize
+	}
+	ops, err := operations.New(ctx, "operations", &operations.Args{
+		Config: cfg.Operations, ClusterName: cfg.Cluster.Name, Region: cfg.Env.Region,
+		OIDCProviderARN: aws.Cluster.OIDCProviderARN, OIDCIssuer: aws.Cluster.OIDCIssuer,
+		NodeGroups: aws.Cluster.NodeGroups, MinNodes: minNodes,
+		FileSystemID: aws.Storage.FileSystemID, FileSystemARN: aws.Storage.FileSystemARN,
+		EFSThroughputMode: cfg.Storage.EFS.ThroughputMode, App: cfg.OpenNeuro,
+		LoadBalancerHostname: app.LoadBalancerHostname, Protect: cfg.Storage.Protect,
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.Operations.AlarmsEnabled() {
+		ctx.Export("alarmTopicArn", ops.AlarmTopicARN)
+	}
+	if cfg.Operations.BackupEnabled() {
+		ctx.Export("backupVaultName", ops.BackupVaultName)
+	}
+	return nil
 }
 
 // AWS is the platform layers of eks mode, as built by BuildAWS.
@@ -94,10 +126,10 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 }
 
 // awsPlatform builds the AWS layers (and the optional dashboard) and exports what operators need.
-func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
+func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, *AWS, error) {
 	aws, err := BuildAWS(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	eks := aws.Cluster
 	if cfg.Cluster.Dashboard.Enabled {
@@ -105,7 +137,7 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 			Provider: eks.Provider, ClusterName: cfg.Cluster.Name, ChartVersion: cfg.Cluster.Dashboard.ChartVersion, DependsOn: eks.NodeGroups,
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ctx.Export("dashboardCommand", dash.AccessCommand)
 	}
@@ -121,7 +153,7 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 	return &platform{
 		provider: eks.Provider, storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
 		storageDrivers: aws.Storage.Drivers, ingressController: aws.Ingress.Controller,
-	}, nil
+	}, aws, nil
 }
 
 // existingCluster connects to a cluster the program does not create: no AWS resource at all.
@@ -142,7 +174,7 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 }
 
 // application builds EdgeFS (when enabled) and OpenNeuro on the platform.
-func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
+func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) (*openneuro.OpenNeuro, error) {
 	args := &openneuro.Args{
 		Config: cfg.OpenNeuro, Secrets: cfg.Secrets, Provider: p.provider, StoragePool: p.storagePool,
 		Datasets: openneuro.Datasets{
@@ -165,7 +197,7 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 			Protect: cfg.Storage.Protect, DependsOn: p.nodeGroups,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ctx.Export("edgefsSetupCommand", fs.SetupCommand)
 		if cfg.OpenNeuro.DatasetStore == stacks.StoreEdgeFS {
@@ -176,9 +208,9 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform) error {
 	}
 	app, err := openneuro.New(ctx, "openneuro", args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx.Export("url", app.URL)
 	ctx.Export("loadBalancerHostname", app.LoadBalancerHostname)
-	return nil
+	return app, nil
 }

@@ -203,6 +203,13 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 			"clusterName": args.Args["clusterName"].StringValue(), "nodeGroupName": args.Args["nodeGroupName"].StringValue(),
 			"scalingConfigs": []any{map[string]any{"desiredSize": s[0], "minSize": s[1], "maxSize": s[2]}},
 		}), nil
+	case "aws:lb/getLoadBalancer:getLoadBalancer":
+		// The ALB the load balancer controller made for the Ingress, found by name.
+		n := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": n, "arn": "arn:aws:elasticloadbalancing:" + r.region + ":" + AccountID + ":loadbalancer/app/" + n + "/50dc6c495c0c9188",
+			"arnSuffix": "app/" + n + "/50dc6c495c0c9188", "id": n,
+		}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	}
