@@ -143,7 +143,10 @@ func (n Network) validate(v *validator, c Cluster) {
 		if n.Endpoints.S3 != nil || n.Endpoints.ECR || n.FlowLogs != (FlowLogs{}) {
 			v.addf("network.endpoints", "endpoints and flowLogs belong to the VPC the program creates, but network.vpcId names an existing one; remove them and manage that VPC's endpoints and flow logs where it is managed")
 		}
-	} else if n.FlowLogsEnabled() {
+	} else if n.Endpoints.ECR {
+		v.addf("network.endpoints.ecr", "ECR interface endpoints are not built yet; remove it (image pulls from ECR go through the NAT gateways)")
+	}
+	if !n.UsesExistingVPC() && n.FlowLogsEnabled() {
 		v.oneOf("network.flowLogs.trafficType", n.FlowLogs.TrafficType, "ALL", "ACCEPT", "REJECT")
 		if !containsInt(logRetentionValues, n.FlowLogs.RetentionDays) {
 			v.addf("network.flowLogs.retentionDays", "%d is not a CloudWatch retention period; use one of %v", n.FlowLogs.RetentionDays, logRetentionValues)
