@@ -443,7 +443,7 @@ func TestOperationsOffTheCriticalPath(t *testing.T) {
 	without := estimate(infratest.WithValue("operations.metrics.metricsServer", false), infratest.WithValue("operations.metrics.containerInsights", false),
 		infratest.WithValue("operations.alarms.enabled", false), infratest.WithValue("operations.backup.enabled", false),
 		infratest.WithValue("cluster.autoscaler.enabled", false), infratest.WithValue("network.flowLogs.enabled", false),
-		infratest.WithValue("network.endpoints.s3", false), infratest.WithValue("app.autoscaling.enabled", false))
+		infratest.WithValue("network.endpoints.s3", false))
 	alarm := deploygraph.CreateSeconds("aws:cloudwatch/metricAlarm:MetricAlarm", true)
 	if with.CriticalSeconds > without.CriticalSeconds+alarm {
 		t.Errorf("operations lengthen the first up from %ds to %ds:\n%v", without.CriticalSeconds, with.CriticalSeconds, with.CriticalPath)

@@ -200,7 +200,8 @@ func (o Operations) validate(v *validator, c Cluster, env Env) {
 
 func (a *AppAutoscaling) applyDefaults(c Cluster, r Replicas) {
 	if a.Enabled == nil {
-		a.Enabled = boolPtr(c.Mode == ModeEKS)
+		// Off until the HPAs are built (the API and web keep app.replicas).
+		a.Enabled = boolPtr(false)
 	}
 	if a.APIMaxReplicas == 0 {
 		a.APIMaxReplicas = 2 * r.API
@@ -217,6 +218,7 @@ func (a AppAutoscaling) validate(v *validator, r Replicas) {
 	if !a.IsEnabled() {
 		return
 	}
+	v.addf("app.autoscaling.enabled", "the HorizontalPodAutoscalers are not built yet; remove it (the API and web run app.replicas pods)")
 	if a.APIMaxReplicas < r.API {
 		v.addf("app.autoscaling.apiMaxReplicas", "%d is below app.replicas.api %d, the least the HPA keeps; raise it", a.APIMaxReplicas, r.API)
 	}
