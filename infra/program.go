@@ -21,6 +21,7 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/ingress"
 	"github.com/openneuro/openneuro-infra/infra/network"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
+	"github.com/openneuro/openneuro-infra/infra/operations"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/infra/preflight"
 	"github.com/openneuro/openneuro-infra/infra/storage"
@@ -70,20 +71,27 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 	}
 	out := pulumi.Map{}
 	var p *platform
+	var aws *AWS
 	if cfg.IsEKS() {
 		var facts *preflight.Facts
 		if facts, err = preflight.Check(ctx, cfg); err != nil {
 			return nil, err
 		}
-		p, err = awsPlatform(ctx, cfg, facts, out)
+		p, aws, err = awsPlatform(ctx, cfg, facts, out)
 	} else {
 		p, err = existingCluster(ctx, cfg)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := application(ctx, cfg, p, out); err != nil {
+	site, err := application(ctx, cfg, p, out)
+	if err != nil {
 		return nil, err
+	}
+	if aws != nil {
+		if err := operationsLayer(ctx, cfg, aws, site, out); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -95,6 +103,32 @@ func sortedKeys(m pulumi.Map) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// operationsLayer adds metrics, alarms and backups to an eks-mode stack, and their outputs.
+func operationsLayer(ctx *pulumi.Context, cfg *stacks.Config, aws *AWS, site *site, out pulumi.Map) error {
+	minNodes := cfg.Cluster.DefaultNodeGroup.MinSize
+	if cfg.Cluster.EdgeFSNodeGroup.IsEnabled() {
+		minNodes += cfg.Cluster.EdgeFSNodeGroup.MinSize
+	}
+	ops, err := operations.New(ctx, "operations", &operations.Args{
+		Config: cfg.Operations, ClusterName: cfg.Cluster.Name, Region: cfg.Env.Region,
+		OIDCProviderARN: aws.Cluster.OIDCProviderARN, OIDCIssuer: aws.Cluster.OIDCIssuer,
+		NodeGroups: aws.Cluster.NodeGroups, MinNodes: minNodes,
+		FileSystemID: aws.Storage.FileSystemID, FileSystemARN: aws.Storage.FileSystemARN,
+		EFSThroughputMode: cfg.Storage.EFS.ThroughputMode, App: cfg.OpenNeuro,
+		LoadBalancerARNSuffix: site.alb.ARNSuffix, Protect: cfg.Storage.Protect,
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.Operations.AlarmsEnabled() {
+		out["alarmTopicArn"] = ops.AlarmTopicARN
+	}
+	if cfg.Operations.BackupEnabled() {
+		out["backupVaultName"] = ops.BackupVaultName
+	}
+	return nil
 }
 
 // AWS is the platform layers of eks mode, as built by BuildAWS.
@@ -114,7 +148,7 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 	}
 	eks, err := cluster.New(ctx, "cluster", &cluster.Args{
 		Config: cfg.Cluster, VpcID: net.VpcID, PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
-		NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect,
+		NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect, Region: cfg.Env.Region,
 	})
 	if err != nil {
 		return nil, err
@@ -139,17 +173,17 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 }
 
 // awsPlatform builds the AWS layers (and the optional dashboard) and adds what operators need to out.
-func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts, out pulumi.Map) (*platform, error) {
+func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts, out pulumi.Map) (*platform, *AWS, error) {
 	aws, err := BuildAWS(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Nothing waits for the certificate but the Ingress: ACM validates it while EKS comes up.
 	certificateARN := pulumi.String(cfg.OpenNeuro.CertificateARN).ToStringOutput()
 	if facts.HostedZoneID != "" {
 		cert, err := dns.NewCertificate(ctx, "certificate", &dns.CertificateArgs{ZoneID: facts.HostedZoneID, Hostname: cfg.OpenNeuro.Hostname})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		certificateARN = cert.ARN
 	}
@@ -161,7 +195,7 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts
 			DockerHubCache: cfg.Cluster.DockerHubCache,
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out["dashboardCommand"] = dash.AccessCommand
 	}
@@ -177,13 +211,13 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts
 	out["nodeGroupNames"] = eks.NodeGroupNames
 	alb, err := ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, certificateARN, aws.Ingress.Controller)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return &platform{
 		provider: eks.Provider, clusterName: eks.Name, hostedZoneID: facts.HostedZoneID,
 		storagePool: eks.StoragePool, nodeGroups: eks.NodeGroups,
 		storageDrivers: aws.Storage.Drivers, exposure: alb,
-	}, nil
+	}, aws, nil
 }
 
 // existingCluster connects to a cluster the program does not create: no AWS resource at all.
@@ -206,8 +240,14 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 	return p, nil
 }
 
+// site is what the application layers give the operations layer.
+type site struct {
+	// alb is the ALB the load balancer controller made for the site (eks mode).
+	alb ingress.LoadBalancer
+}
+
 // application builds EdgeFS (when enabled) and OpenNeuro on the platform, and adds their outputs.
-func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulumi.Map) error {
+func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulumi.Map) (*site, error) {
 	args := &openneuro.Args{
 		Config: cfg.OpenNeuro, Secrets: cfg.Secrets, Provider: p.provider, StoragePool: p.storagePool,
 		Datasets: openneuro.Datasets{
@@ -222,7 +262,7 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulum
 			Protect: cfg.Storage.Protect, DependsOn: p.nodeGroups,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out["edgefsSetupCommand"] = fs.SetupCommand
 		// The PV takes the NFS Service's cluster IP as its server, so it is created after that
@@ -233,22 +273,25 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulum
 	}
 	app, err := openneuro.New(ctx, "openneuro", args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out["url"] = app.URL
 	out["loadBalancerHostname"] = app.LoadBalancerHostname
+	s := &site{}
 	if cfg.IsEKS() {
-		// A Route 53 alias record to the ALB names its canonical hosted zone, which only AWS knows.
+		// A Route 53 alias record to the ALB names its canonical hosted zone, and an alarm on it
+		// its ARN suffix, which only AWS knows.
 		alb := ingress.LoadBalancerOf(ctx, p.clusterName, cfg.OpenNeuro.Namespace, cfg.OpenNeuro.Release, app.LoadBalancerHostname)
+		s.alb = alb
 		out["loadBalancerZoneId"] = alb.ZoneID
 		if p.hostedZoneID != "" {
 			if _, err := dns.NewRecords(ctx, "dns", &dns.RecordsArgs{
 				ZoneID: p.hostedZoneID, Hostname: cfg.OpenNeuro.Hostname,
 				LoadBalancerDNSName: alb.DNSName, LoadBalancerZoneID: alb.ZoneID,
 			}); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return s, nil
 }

@@ -207,6 +207,8 @@ var protectedInProd = []struct {
 	{"kubernetes:core/v1:PersistentVolume", "openneuro-datasets-edgefs", true},
 	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets-edgefs", true},
 	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-redis-data", true}, // the broker's queued tasks
+	{"aws:backup/vault:Vault", "operations-backup", true},                      // the recovery points
+	{"aws:kms/key:Key", "operations-backup-key", true},                         // without it they cannot be read
 }
 
 // eksChildren are children pulumi-eks v3.9.1 registers for our arguments (nodejs/eks/cluster/
@@ -399,7 +401,12 @@ func TestDeployTimeEstimate(t *testing.T) {
 	if beforeCluster > 60 {
 		t.Errorf("the control plane starts only after %ds: something slow is serialised before it (%v)", beforeCluster, est.CriticalPath)
 	}
-	if limit := beforeCluster + controlPlane + nodeGroup + k8sChain; est.CriticalSeconds > limit {
+	limit := beforeCluster + controlPlane + nodeGroup + k8sChain
+	if last := est.CriticalPath[len(est.CriticalPath)-1]; last.Name == "operations-alb-5xx" {
+		// The ALB's alarm can only be made once the ALB exists: the one step after the Ingress.
+		limit += deploygraph.CreateSeconds(last.Type, true)
+	}
+	if est.CriticalSeconds > limit {
 		t.Errorf("critical path %ds exceeds control plane + node group + longest Kubernetes chain = %ds:\n%v", est.CriticalSeconds, limit, est.CriticalPath)
 	}
 	for _, typ := range []string{"aws:efs/mountTarget:MountTarget", "aws:ec2/natGateway:NatGateway", "aws:kms/key:Key"} {
@@ -539,4 +546,31 @@ func walkImages(v any, fn func(string)) {
 			walkImages(e, fn)
 		}
 	}
+}
+
+// TestOperationsOffTheCriticalPath: metrics, alarms and backups add nothing to the first up but the
+// seconds of the ALB's own alarm, which cannot exist before the ALB.
+func TestOperationsOffTheCriticalPath(t *testing.T) {
+	estimate := func(opts ...infratest.Option) deploygraph.Estimate {
+		est, err := deploygraph.FromResources(infratest.Run(t, "prod", opts...).Resources()).Estimate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return est
+	}
+	with := estimate()
+	without := estimate(infratest.WithValue("operations.metrics.metricsServer", false), infratest.WithValue("operations.metrics.containerInsights", false),
+		infratest.WithValue("operations.alarms.enabled", false), infratest.WithValue("operations.backup.enabled", false),
+		infratest.WithValue("cluster.autoscaler.enabled", false), infratest.WithValue("network.flowLogs.enabled", false),
+		infratest.WithValue("network.endpoints.s3", false))
+	alarm := deploygraph.CreateSeconds("aws:cloudwatch/metricAlarm:MetricAlarm", true)
+	if with.CriticalSeconds > without.CriticalSeconds+alarm {
+		t.Errorf("operations lengthen the first up from %ds to %ds:\n%v", without.CriticalSeconds, with.CriticalSeconds, with.CriticalPath)
+	}
+	for _, s := range with.CriticalPath {
+		if strings.Contains(s.URN, "openneuro:operations:") && s.Name != "operations-alb-5xx" {
+			t.Errorf("%s %s is on the critical path", s.Type, s.Name)
+		}
+	}
+	t.Logf("prod: %ds with operations, %ds without", with.CriticalSeconds, without.CriticalSeconds)
 }

@@ -72,8 +72,10 @@ type OpenNeuro struct {
 	// (DATALAD_GITHUB_EXPORTS_ENABLED). Default: on exactly when the secrets DATALAD_GITHUB_LOGIN,
 	// DATALAD_GITHUB_ORG and DATALAD_GITHUB_PASS are all set; true without them is an error.
 	GithubExportsEnabled *bool `json:"githubExportsEnabled,omitempty"`
-	// Replicas are the Deployment replica counts.
+	// Replicas are the Deployment replica counts; with autoscaling, the least pods of the API and web.
 	Replicas Replicas `json:"replicas,omitempty"`
+	// Autoscaling are the HorizontalPodAutoscalers of the API and web.
+	Autoscaling AppAutoscaling `json:"autoscaling,omitempty"`
 	// Resources are requests and limits per component; defaults are the chart's.
 	Resources ComponentResources `json:"resources,omitempty"`
 	// Redis configures the in-cluster redis (Celery broker and API cache).
@@ -192,6 +194,7 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
 			*n = 2
 		}
 	}
+	o.Autoscaling.applyDefaults(c, o.Replicas)
 	o.Resources.API.applyDefaults(chartResources.API)
 	o.Resources.Web.applyDefaults(chartResources.Web)
 	o.Resources.Content.applyDefaults(chartResources.Content)
@@ -327,6 +330,7 @@ func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingre
 	v.positive("app.replicas.api", o.Replicas.API)
 	v.positive("app.replicas.web", o.Replicas.Web)
 	v.positive("app.replicas.dataladService", o.Replicas.DataladService)
+	o.Autoscaling.validate(v, o.Replicas)
 	rs := map[string]Resources{"api": o.Resources.API, "web": o.Resources.Web, "content": o.Resources.Content,
 		"dataladService": o.Resources.DataladService, "worker": o.Resources.Worker, "beat": o.Resources.Beat,
 		"flower": o.Resources.Flower, "indexer": o.Resources.Indexer, "redis": o.Resources.Redis,

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -50,12 +51,16 @@ type Cluster struct {
 	// kubernetesVersion. Default: the build addons.go lists for kubernetesVersion (e.g.
 	// v1.35.3-eksbuild.2 for 1.35).
 	KubeProxyVersion string `json:"kubeProxyVersion,omitempty"`
-	// EndpointPublicAccess exposes the API endpoint to PublicAccessCIDRs. Default true.
+	// EndpointPublicAccess exposes the API endpoint to PublicAccessCIDRs, and only to them. Default:
+	// true when publicAccessCidrs lists networks. With no CIDRs it must be set to false explicitly
+	// (private endpoint only: run pulumi from inside the VPC, e.g. a self-hosted CI runner or a VPN).
 	EndpointPublicAccess *bool `json:"endpointPublicAccess,omitempty"`
 	// EndpointPrivateAccess lets nodes and pods reach the API inside the VPC. Default true.
 	EndpointPrivateAccess *bool `json:"endpointPrivateAccess,omitempty"`
-	// PublicAccessCIDRs are the CIDRs allowed to reach the public endpoint. Default 0.0.0.0/0;
-	// production should list its operators' networks.
+	// PublicAccessCIDRs are the networks allowed to reach the public API endpoint: where pulumi and
+	// kubectl run (an office or VPN range, a CI runner's fixed egress address). Default none: the
+	// endpoint is private plus this allowlist, never the whole internet unless 0.0.0.0/0 is written
+	// here on purpose. At most 40 blocks (EKS).
 	PublicAccessCIDRs []string `json:"publicAccessCidrs,omitempty"`
 	// DeployRoleARN is the IAM role that creates the cluster and runs every `pulumi up` (the CI
 	// deploy role: the bootstrap project's deployRoleArns output). Required in eks mode. EKS makes
@@ -70,11 +75,16 @@ type Cluster struct {
 	// Secrets) through EKS access entries: the pull-request preview role. A preview's server-side
 	// dry-runs are forbidden to them, and pulumi-kubernetes then previews client-side. Default none.
 	ViewerRoleARNs []string `json:"viewerRoleArns,omitempty"`
-	// DefaultNodeGroup is the general-purpose node group. Default m5a.large, 3 nodes (min 3, max 6).
+	// DefaultNodeGroup is the general-purpose node group. Default m5a.large, 3 nodes (min 3, max 6),
+	// on demand, sized by the cluster autoscaler between minSize and maxSize.
 	DefaultNodeGroup NodeGroup `json:"defaultNodeGroup,omitempty"`
 	// EdgeFSNodeGroup is the storage node group (label and taint openneuro.org/node-pool=edgefs-target)
-	// where only Rook/EdgeFS and the dataset workers run. Default enabled, i3en.large, 3 nodes.
+	// where only Rook/EdgeFS and the dataset workers run. Default disabled for new stacks (it costs
+	// three i3en.large and holds the legacy EdgeFS store); staging and prod enable it. When enabled:
+	// i3en.large, exactly 3 nodes, fixed size (desiredSize = minSize = maxSize), on demand.
 	EdgeFSNodeGroup NodeGroup `json:"edgefsNodeGroup,omitempty"`
+	// Autoscaler is the Kubernetes Cluster Autoscaler that sizes the default node group.
+	Autoscaler Autoscaler `json:"autoscaler,omitempty"`
 	// Kubeconfig is the kubeconfig file used in existing mode. Default "": the secret
 	// openneuro:CLUSTER_KUBECONFIG if set, otherwise the ambient kubeconfig ($KUBECONFIG or ~/.kube/config).
 	Kubeconfig string `json:"kubeconfig,omitempty"`
@@ -99,12 +109,23 @@ type NodeGroup struct {
 	Enabled *bool `json:"enabled,omitempty"`
 	// InstanceType is the EC2 instance type, e.g. m5a.large.
 	InstanceType string `json:"instanceType,omitempty"`
-	// DesiredSize is the node count at creation. Later changes by the cluster autoscaler are kept.
+	// DesiredSize is the node count pulumi sets. Without the cluster autoscaler it is the size, kept
+	// by every pulumi up. With it (default group), it is only the size at creation: afterwards the
+	// autoscaler owns the size, and pulumi changes it only when minSize or maxSize move past it (it
+	// then clamps the current size into the new range, so no update is rejected).
 	DesiredSize int `json:"desiredSize,omitempty"`
-	// MinSize is the smallest node count, at least 1.
+	// MinSize is the smallest node count, at least 1. The autoscaler never goes below it.
 	MinSize int `json:"minSize,omitempty"`
-	// MaxSize is the largest node count, at least MinSize.
+	// MaxSize is the largest node count, at least MinSize. The autoscaler never goes above it.
 	MaxSize int `json:"maxSize,omitempty"`
+	// CapacityType is ON_DEMAND (default) or SPOT (default group only: cheaper, but a node can be
+	// reclaimed with two minutes' notice). Changing it replaces the node group (a new group is
+	// created first).
+	CapacityType string `json:"capacityType,omitempty"`
+	// SpotInstanceTypes are further instance types of the same size that a SPOT group may use, so
+	// that one type running out of Spot capacity does not stop the group, e.g. [m5.large, m6a.large].
+	// Only with capacityType SPOT.
+	SpotInstanceTypes []string `json:"spotInstanceTypes,omitempty"`
 	// DiskSizeGiB is the root EBS volume size. Default 50.
 	DiskSizeGiB int `json:"diskSizeGiB,omitempty"`
 	// AMIReleaseVersion pins the EKS AL2023 AMI release, e.g. 1.35.0-20260115. Default "": the
@@ -124,6 +145,37 @@ type Dashboard struct {
 	ChartVersion string `json:"chartVersion,omitempty"`
 }
 
+// Autoscaler configures the Kubernetes Cluster Autoscaler (eks mode).
+type Autoscaler struct {
+	// Enabled installs the cluster autoscaler for the default node group. Default true. The
+	// storage group is fixed-size and never scaled.
+	Enabled *bool `json:"enabled,omitempty"`
+	// ChartVersion pins the cluster-autoscaler Helm chart. Default 9.52.1.
+	ChartVersion string `json:"chartVersion,omitempty"`
+	// ImageTag pins the cluster-autoscaler image; its minor version must equal kubernetesVersion.
+	// Default: the release for kubernetesVersion (e.g. v1.35.2).
+	ImageTag string `json:"imageTag,omitempty"`
+}
+
+// IsEnabled reports whether the cluster autoscaler is installed (nil means on).
+func (a Autoscaler) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }
+
+// autoscalerImageTags are the cluster-autoscaler releases per Kubernetes minor version: the
+// autoscaler's minor version must match the cluster's (kubernetes/autoscaler releases
+// cluster-autoscaler-1.33.6, -1.34.5, -1.35.2 and -1.36.1, published 2026-07-23).
+var autoscalerImageTags = map[string]string{
+	"1.33": "v1.33.6",
+	"1.34": "v1.34.5",
+	"1.35": "v1.35.2",
+	"1.36": "v1.36.1",
+}
+
+// Node group capacity types (EKS CapacityType).
+const (
+	CapacityOnDemand = "ON_DEMAND"
+	CapacitySpot     = "SPOT"
+)
+
 // StoragePool is a set of nodes labelled and tainted Key=Value:NoSchedule.
 type StoragePool struct {
 	// Key is the node label and taint key, e.g. openneuro.org/node-pool.
@@ -131,6 +183,8 @@ type StoragePool struct {
 	// Value is the node label and taint value, e.g. edgefs-target.
 	Value string `json:"value"`
 }
+
+func (n NodeGroup) isZero() bool { return reflect.DeepEqual(n, NodeGroup{}) }
 
 // IsEnabled reports whether the node group is on (nil means on).
 func (n NodeGroup) IsEnabled() bool { return n.Enabled == nil || *n.Enabled }
@@ -162,6 +216,9 @@ func (n *NodeGroup) applyDefaults(instanceType string, desired, maxSize int) {
 	if n.DiskSizeGiB == 0 {
 		n.DiskSizeGiB = 50
 	}
+	if n.CapacityType == "" {
+		n.CapacityType = CapacityOnDemand
+	}
 }
 
 func (c *Cluster) applyDefaults(env Env) {
@@ -182,16 +239,17 @@ func (c *Cluster) applyDefaults(env Env) {
 	builds, _ := AddonBuildsFor(c.KubernetesVersion)
 	setDefault(&c.VpcCniVersion, builds.VpcCni)
 	setDefault(&c.KubeProxyVersion, builds.KubeProxy)
-	if c.EndpointPublicAccess == nil {
-		c.EndpointPublicAccess = boolPtr(true)
-	}
 	if c.EndpointPrivateAccess == nil {
 		c.EndpointPrivateAccess = boolPtr(true)
 	}
-	if len(c.PublicAccessCIDRs) == 0 && *c.EndpointPublicAccess {
-		c.PublicAccessCIDRs = []string{"0.0.0.0/0"}
+	if c.EndpointPublicAccess == nil && len(c.PublicAccessCIDRs) > 0 {
+		c.EndpointPublicAccess = boolPtr(true)
 	}
 	c.DefaultNodeGroup.applyDefaults(DefaultPoolInstanceType, DefaultPoolSize, 6)
+	if c.EdgeFSNodeGroup.Enabled == nil {
+		// Off for new stacks: three i3en.large for the legacy EdgeFS store; stacks that use it say so.
+		c.EdgeFSNodeGroup.Enabled = boolPtr(false)
+	}
 	if c.EdgeFSNodeGroup.IsEnabled() {
 		// A storage cluster does not autoscale: EdgeFS places data on these exact nodes.
 		c.EdgeFSNodeGroup.applyDefaults(StoragePoolInstanceType, StoragePoolSize, StoragePoolSize)
@@ -202,6 +260,13 @@ func (c *Cluster) applyDefaults(env Env) {
 	if c.DockerHubCache != nil {
 		c.DockerHubCache.applyDefaults()
 	}
+	if c.Autoscaler.Enabled == nil {
+		c.Autoscaler.Enabled = boolPtr(true)
+	}
+	// Chart 9.52.1 of https://kubernetes.github.io/autoscaler (seen pinned in public EKS configurations
+	// of 2025); its image is overridden with the release matching kubernetesVersion.
+	setDefault(&c.Autoscaler.ChartVersion, "9.52.1")
+	setDefault(&c.Autoscaler.ImageTag, autoscalerImageTags[c.KubernetesVersion])
 }
 
 func (c Cluster) validate(v *validator, env Env) {
@@ -235,8 +300,18 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	if c.VpcCniVersion != "" { // empty only with an unsupported kubernetesVersion, reported above
 		v.version("cluster.vpcCniVersion", c.VpcCniVersion)
 	}
-	if !*c.EndpointPublicAccess && !*c.EndpointPrivateAccess {
+	switch {
+	case c.EndpointPublicAccess == nil:
+		v.addf("cluster.publicAccessCidrs", "is empty; the API endpoint is private plus an allowlist: list the networks pulumi and kubectl run from (e.g. your VPN range 203.0.113.0/24, a CI runner's fixed address /32), or set endpointPublicAccess false and run pulumi from inside the VPC")
+	case !*c.EndpointPublicAccess && !*c.EndpointPrivateAccess:
 		v.addf("cluster.endpointPublicAccess", "and endpointPrivateAccess are both false; enable at least one, or nobody can reach the API")
+	case *c.EndpointPublicAccess && len(c.PublicAccessCIDRs) == 0:
+		v.addf("cluster.publicAccessCidrs", "is empty but endpointPublicAccess is true; list the networks allowed to reach the public endpoint (0.0.0.0/0 only on purpose), or set endpointPublicAccess false")
+	case !*c.EndpointPublicAccess && len(c.PublicAccessCIDRs) > 0:
+		v.addf("cluster.publicAccessCidrs", "is set but endpointPublicAccess is false; remove the CIDRs or enable the public endpoint")
+	}
+	if len(c.PublicAccessCIDRs) > 40 {
+		v.addf("cluster.publicAccessCidrs", "lists %d blocks; EKS allows at most 40, so summarise them", len(c.PublicAccessCIDRs))
 	}
 	for i, cidr := range c.PublicAccessCIDRs {
 		v.cidr(fmt.Sprintf("cluster.publicAccessCidrs[%d]", i), cidr)
@@ -247,7 +322,20 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	}
 	c.DefaultNodeGroup.validate(v, "cluster.defaultNodeGroup", c.KubernetesVersion, false)
 	if c.EdgeFSNodeGroup.IsEnabled() {
-		c.EdgeFSNodeGroup.validate(v, "cluster.edgefsNodeGroup", c.KubernetesVersion, true)
+		ng := c.EdgeFSNodeGroup
+		ng.validate(v, "cluster.edgefsNodeGroup", c.KubernetesVersion, true)
+		if ng.MinSize != ng.DesiredSize || ng.MaxSize != ng.DesiredSize {
+			v.addf("cluster.edgefsNodeGroup.maxSize", "the storage group is fixed-size (EdgeFS cannot adopt new nodes), but desiredSize/minSize/maxSize are %d/%d/%d; set all three to the same count", ng.DesiredSize, ng.MinSize, ng.MaxSize)
+		}
+		if ng.CapacityType != CapacityOnDemand {
+			v.addf("cluster.edgefsNodeGroup.capacityType", "%q would let EC2 reclaim the nodes that hold EdgeFS data; use ON_DEMAND", ng.CapacityType)
+		}
+	}
+	if c.Autoscaler.IsEnabled() {
+		v.version("cluster.autoscaler.chartVersion", c.Autoscaler.ChartVersion)
+		if _, ok := AddonBuildsFor(c.KubernetesVersion); ok && !strings.HasPrefix(c.Autoscaler.ImageTag, "v"+c.KubernetesVersion+".") {
+			v.addf("cluster.autoscaler.imageTag", "%q does not match kubernetesVersion %s; the autoscaler's minor version must equal the cluster's: use a v%s.x release", c.Autoscaler.ImageTag, c.KubernetesVersion, c.KubernetesVersion)
+		}
 	}
 	if c.Dashboard.Enabled {
 		v.version("cluster.dashboard.chartVersion", c.Dashboard.ChartVersion)
@@ -305,10 +393,11 @@ func (c Cluster) validateExisting(v *validator) {
 		"deployRoleArn":         c.DeployRoleARN != "",
 		"adminRoleArns":         len(c.AdminRoleARNs) > 0,
 		"viewerRoleArns":        len(c.ViewerRoleARNs) > 0,
-		"defaultNodeGroup":      c.DefaultNodeGroup != NodeGroup{},
-		"edgefsNodeGroup":       c.EdgeFSNodeGroup != NodeGroup{},
+		"defaultNodeGroup":      !c.DefaultNodeGroup.isZero(),
+		"edgefsNodeGroup":       !c.EdgeFSNodeGroup.isZero(),
 		"dashboard":             c.Dashboard != Dashboard{},
 		"dockerHubCache":        c.DockerHubCache != nil,
+		"autoscaler":            c.Autoscaler != Autoscaler{},
 	}
 	for _, key := range sortedKeys(eksOnly) {
 		if eksOnly[key] {
@@ -338,6 +427,15 @@ func (n NodeGroup) validate(v *validator, path, kubernetesVersion string, needsI
 	if n.AMIReleaseVersion != "" {
 		if m := amiReleaseRE.FindStringSubmatch(n.AMIReleaseVersion); m == nil || m[1] != kubernetesVersion {
 			v.addf(path+".amiReleaseVersion", "%q is not an AL2023 AMI release of Kubernetes %s; write it like %s.0-20260115 (aws ssm get-parameter --name /aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/release_version)", n.AMIReleaseVersion, kubernetesVersion, kubernetesVersion, kubernetesVersion)
+		}
+	}
+	v.oneOf(path+".capacityType", n.CapacityType, CapacityOnDemand, CapacitySpot)
+	if len(n.SpotInstanceTypes) > 0 && n.CapacityType != CapacitySpot {
+		v.addf(path+".spotInstanceTypes", "is only used with capacityType SPOT; remove it or set capacityType SPOT")
+	}
+	for i, t := range n.SpotInstanceTypes {
+		if !instanceTypeRE.MatchString(t) {
+			v.addf(fmt.Sprintf("%s.spotInstanceTypes[%d]", path, i), "%q is not an EC2 instance type; write it like m5.large", t)
 		}
 	}
 	if n.DiskSizeGiB < 20 {

@@ -36,6 +36,8 @@ type Config struct {
 	EdgeFS EdgeFS `json:"edgefs"`
 	// OpenNeuro is the application (openneuro:app).
 	OpenNeuro OpenNeuro `json:"app"`
+	// Operations are metrics, logs, alarms and backups (openneuro:operations, eks mode).
+	Operations Operations `json:"operations"`
 	// Secrets are the application secrets, kept apart from the plain config: every value is a
 	// Pulumi secret output.
 	Secrets Secrets `json:"-"`
@@ -50,7 +52,7 @@ type Env struct {
 }
 
 // layerKeys are the structured config keys, in the order the layers are built.
-var layerKeys = []string{"network", "cluster", "storage", "ingress", "edgefs", "app"}
+var layerKeys = []string{"network", "cluster", "storage", "ingress", "edgefs", "app", "operations"}
 
 // LayerKeys returns the structured config keys (without the project namespace), in layer order.
 func LayerKeys() []string { return append([]string(nil), layerKeys...) }
@@ -70,6 +72,8 @@ func (c *Config) target(key string) any {
 		return &c.EdgeFS
 	case "app":
 		return &c.OpenNeuro
+	case "operations":
+		return &c.Operations
 	}
 	panic("stacks: unknown layer key " + key)
 }
@@ -124,9 +128,10 @@ func DecodeStrict(raw string, v any) error {
 // ApplyDefaults fills every unset field. It is the only place defaults are decided; dependent defaults
 // come after the ones they depend on (cluster before edgefs before app).
 func (c *Config) ApplyDefaults() {
-	c.Network.applyDefaults(c.Env)
 	c.Cluster.applyDefaults(c.Env)
-	c.Storage.applyDefaults(c.Cluster)
+	c.Network.applyDefaults(c.Env, c.Cluster)
+	c.Operations.applyDefaults(c.Cluster)
+	c.Storage.applyDefaults(c.Cluster, c.Operations)
 	c.Ingress.applyDefaults(c.Cluster)
 	c.EdgeFS.applyDefaults(c.Cluster)
 	c.OpenNeuro.applyDefaults(c.Env, c.Cluster, c.Ingress)
@@ -148,6 +153,10 @@ func (c *Config) Validate() error {
 	c.Ingress.validate(&v, c.Cluster)
 	c.EdgeFS.validate(&v, c.Cluster)
 	c.OpenNeuro.validate(&v, c.Env, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
+	c.Operations.validate(&v, c.Cluster, c.Env)
+	if c.Storage.EFS.Backups != nil && *c.Storage.EFS.Backups && c.Operations.BackupEnabled() {
+		v.addf("storage.efs.backups", "is true while operations.backup is on, so the file system would be backed up twice (and paid twice); remove storage.efs.backups, the AWS Backup plan covers EFS")
+	}
 	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro)
 	return v.err()
 }

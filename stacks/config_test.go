@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -122,6 +123,34 @@ func TestBadInput(t *testing.T) {
 			[]string{"cluster.defaultNodeGroup.minSize: 6 is greater than maxSize 4; raise maxSize or lower minSize"}},
 		{"unknown instance type format", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.instanceType", "m5a-large")},
 			[]string{`cluster.defaultNodeGroup.instanceType: "m5a-large" is not an EC2 instance type; write it like m5a.large`}},
+		{"public endpoint without an allowlist", []infratest.Option{infratest.WithoutValue("cluster.publicAccessCidrs")},
+			[]string{"cluster.publicAccessCidrs: is empty; the API endpoint is private plus an allowlist", "or set endpointPublicAccess false"}},
+		{"public endpoint explicitly on without CIDRs", []infratest.Option{infratest.WithoutValue("cluster.publicAccessCidrs"), infratest.WithValue("cluster.endpointPublicAccess", true)},
+			[]string{"cluster.publicAccessCidrs: is empty but endpointPublicAccess is true"}},
+		{"storage group that would scale", []infratest.Option{infratest.WithValue("cluster.edgefsNodeGroup.maxSize", 5)},
+			[]string{"cluster.edgefsNodeGroup.maxSize: the storage group is fixed-size (EdgeFS cannot adopt new nodes), but desiredSize/minSize/maxSize are 3/3/5"}},
+		{"storage group on Spot", []infratest.Option{infratest.WithValue("cluster.edgefsNodeGroup.capacityType", "SPOT")},
+			[]string{`cluster.edgefsNodeGroup.capacityType: "SPOT" would let EC2 reclaim the nodes that hold EdgeFS data; use ON_DEMAND`}},
+		{"unknown capacity type", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.capacityType", "spot")},
+			[]string{`cluster.defaultNodeGroup.capacityType: "spot" is not allowed; use one of ON_DEMAND, SPOT`}},
+		{"Spot types without Spot", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.spotInstanceTypes", []any{"m5.large"})},
+			[]string{"cluster.defaultNodeGroup.spotInstanceTypes: is only used with capacityType SPOT"}},
+		{"autoscaler of another minor version", []infratest.Option{infratest.WithValue("cluster.autoscaler.imageTag", "v1.34.5")},
+			[]string{`cluster.autoscaler.imageTag: "v1.34.5" does not match kubernetesVersion 1.35`}},
+		{"bad alarm address", []infratest.Option{infratest.WithValue("operations.alarms.emails", []any{"ops at example.org"})},
+			[]string{`operations.alarms.emails[0]: "ops at example.org" is not an e-mail address`}},
+		{"log retention CloudWatch does not offer", []infratest.Option{infratest.WithValue("operations.metrics.logRetentionDays", 45)},
+			[]string{"operations.metrics.logRetentionDays: 45 is not a CloudWatch retention period"}},
+		{"backup copy to the same region", []infratest.Option{infratest.WithValue("operations.backup.copyRegion", "us-west-2")},
+			[]string{`operations.backup.copyRegion: "us-west-2" is the stack's own region`}},
+		{"backup schedule that is not cron", []infratest.Option{infratest.WithValue("operations.backup.schedule", "daily")},
+			[]string{`operations.backup.schedule: "daily" is not an AWS cron expression`}},
+		{"double EFS backups", []infratest.Option{infratest.WithValue("storage.efs.backups", true)},
+			[]string{"storage.efs.backups: is true while operations.backup is on"}},
+		{"HPA maximum below the replicas", []infratest.Option{infratest.WithValue("app.autoscaling.enabled", true), infratest.WithValue("app.autoscaling.apiMaxReplicas", 2)},
+			[]string{"app.autoscaling.apiMaxReplicas: 2 is below app.replicas.api 5, the least the HPA keeps"}},
+		{"flow logs of an unknown traffic type", []infratest.Option{infratest.WithValue("network.flowLogs.trafficType", "SOME")},
+			[]string{`network.flowLogs.trafficType: "SOME" is not allowed; use one of ALL, ACCEPT, REJECT`}},
 		{"storage nodes without instance store", []infratest.Option{infratest.WithValue("cluster.edgefsNodeGroup.instanceType", "m5.large")},
 			[]string{`cluster.edgefsNodeGroup.instanceType: "m5.large" has no instance store; EdgeFS needs local NVMe, use an i3en type`}},
 		{"hostname that does not parse", []infratest.Option{infratest.WithValue("app.hostname", "openneuro_org"), infratest.WithValue("app.url", "https://openneuro_org")},
@@ -207,6 +236,8 @@ func TestModeMismatch(t *testing.T) {
 			"cluster.deployRoleArn: is an EKS setting but cluster.mode is existing"},
 		{"DNS in existing mode", "local", []infratest.Option{infratest.WithValue("app.dns", "localhost")},
 			"app.dns: Route 53 records and ACM certificates are for eks mode"},
+		{"operations in existing mode", "local", []infratest.Option{infratest.WithValue("operations.backup.retentionDays", 7)},
+			"operations: metrics, alarms and backups are AWS services of eks mode but cluster.mode is existing"},
 		{"EFS store in existing mode", "local", []infratest.Option{infratest.WithValue("app.datasetStore", "efs")},
 			"app.datasetStore: efs needs eks mode"},
 		{"RWO with several workers", "local", []infratest.Option{infratest.WithValue("app.workers", 2)},
@@ -442,5 +473,68 @@ func TestHostedZone(t *testing.T) {
 	}
 	if _, err := load("prod", infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "Z1D633PJN98FT9")); err != nil {
 		t.Errorf("app.dns by id: %v", err)
+	}
+}
+
+// TestOperationsDefaults pins the defaults a production site gets for the operations levers.
+func TestOperationsDefaults(t *testing.T) {
+	prod, err := load("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staging, err := load("staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new eks stack: prod's file without the keys that keep staging and prod as they were.
+	fresh, err := load("prod", infratest.WithoutValue("cluster.edgefsNodeGroup"), infratest.WithValue("cluster.publicAccessCidrs", []any{"198.51.100.0/24"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := load("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"metrics-server", prod.Operations.MetricsServerEnabled(), true},
+		{"container insights", prod.Operations.ContainerInsightsEnabled(), true},
+		{"log retention", prod.Operations.Metrics.LogRetentionDays, 30},
+		{"alarms", prod.Operations.AlarmsEnabled(), true},
+		{"backup", prod.Operations.BackupEnabled(), true},
+		{"backup retention", prod.Operations.Backup.RetentionDays, 35},
+		{"no backup copy by default", prod.Operations.Backup.CopyRegion, ""},
+		{"EFS automatic backups give way to the plan", *prod.Storage.EFS.Backups, false},
+		{"HPA not built yet", prod.OpenNeuro.Autoscaling.IsEnabled(), false},
+		{"HPA api max", prod.OpenNeuro.Autoscaling.APIMaxReplicas, 10},
+		{"HPA web max", prod.OpenNeuro.Autoscaling.WebMaxReplicas, 6},
+		{"HPA off in existing mode", local.OpenNeuro.Autoscaling.IsEnabled(), false},
+		{"no operations in existing mode", local.Operations.BackupEnabled(), false},
+		{"autoscaler", prod.Cluster.Autoscaler.IsEnabled(), true},
+		{"autoscaler image matches 1.35", prod.Cluster.Autoscaler.ImageTag, "v1.35.2"},
+		{"prod on demand", prod.Cluster.DefaultNodeGroup.CapacityType, stacks.CapacityOnDemand},
+		{"staging on Spot", staging.Cluster.DefaultNodeGroup.CapacityType, stacks.CapacitySpot},
+		{"staging and prod keep the storage group", staging.Cluster.EdgeFSNodeGroup.IsEnabled() && prod.Cluster.EdgeFSNodeGroup.IsEnabled(), true},
+		{"new stacks have no storage group", fresh.Cluster.EdgeFSNodeGroup.IsEnabled(), false},
+		{"new stacks have no EdgeFS", fresh.EdgeFS.IsEnabled(), false},
+		{"allowlist turns the public endpoint on", *fresh.Cluster.EndpointPublicAccess, true},
+		{"S3 gateway endpoint", prod.Network.S3EndpointEnabled(), true},
+		{"ECR endpoints off", prod.Network.Endpoints.ECR, false},
+		{"flow logs", prod.Network.FlowLogsEnabled(), true},
+		{"flow log retention", prod.Network.FlowLogs.RetentionDays, 90},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	// Private only: no CIDRs, public endpoint off on purpose.
+	private, err := load("prod", infratest.WithoutValue("cluster.publicAccessCidrs"), infratest.WithValue("cluster.endpointPublicAccess", false))
+	if err != nil {
+		t.Fatalf("private-only endpoint: %v", err)
+	}
+	if *private.Cluster.EndpointPublicAccess || !*private.Cluster.EndpointPrivateAccess {
+		t.Errorf("private-only endpoint: public %v private %v", *private.Cluster.EndpointPublicAccess, *private.Cluster.EndpointPrivateAccess)
 	}
 }

@@ -62,12 +62,41 @@ type Network struct {
 	// order: the EFS mount targets are named after those zones), for nodes, pods and EFS. Required
 	// with VpcID; they must carry the tag kubernetes.io/role/internal-elb=1 and route to a NAT.
 	PrivateSubnetIDs []string `json:"privateSubnetIds,omitempty"`
+	// Endpoints are VPC endpoints that keep AWS traffic off the NAT gateways.
+	Endpoints Endpoints `json:"endpoints,omitempty"`
+	// FlowLogs records the VPC's traffic (accepted and rejected flows) in CloudWatch Logs.
+	FlowLogs FlowLogs `json:"flowLogs,omitempty"`
 }
+
+// Endpoints configures VPC endpoints (created VPC only).
+type Endpoints struct {
+	// S3 adds a gateway endpoint for S3 to the private route tables: S3 traffic (dataset exports,
+	// image layers from ECR) stops paying NAT processing. Gateway endpoints are free. Default true.
+	S3 *bool `json:"s3,omitempty"`
+	// ECR adds interface endpoints for ecr.api and ecr.dkr in every private subnet: image pulls from
+	// ECR (EKS add-ons, mirrored images) stop paying NAT processing, for an hourly charge per zone
+	// and endpoint. Worth it when the images come from ECR. Default false.
+	ECR bool `json:"ecr,omitempty"`
+}
+
+// FlowLogs configures VPC flow logs.
+type FlowLogs struct {
+	// Enabled turns flow logs on (EKS Best Practices, network security). Default true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// TrafficType is ALL (default), ACCEPT or REJECT.
+	TrafficType string `json:"trafficType,omitempty"`
+	// RetentionDays is how long CloudWatch keeps them. Default 90.
+	RetentionDays int `json:"retentionDays,omitempty"`
+}
+
+// S3EndpointEnabled and FlowLogsEnabled report whether those parts are on (defaults applied).
+func (n Network) S3EndpointEnabled() bool { return n.Endpoints.S3 != nil && *n.Endpoints.S3 }
+func (n Network) FlowLogsEnabled() bool   { return n.FlowLogs.Enabled != nil && *n.FlowLogs.Enabled }
 
 // ZoneCount is the number of availability zones the network spans.
 const ZoneCount = 3
 
-func (n *Network) applyDefaults(env Env) {
+func (n *Network) applyDefaults(env Env, c Cluster) {
 	if n.CIDR == "" {
 		n.CIDR = "10.0.0.0/16"
 	}
@@ -76,6 +105,19 @@ func (n *Network) applyDefaults(env Env) {
 	}
 	if n.NatGateways == "" {
 		n.NatGateways = NatSingle
+	}
+	if c.Mode != ModeEKS || n.UsesExistingVPC() {
+		return
+	}
+	if n.Endpoints.S3 == nil {
+		n.Endpoints.S3 = boolPtr(true)
+	}
+	if n.FlowLogs.Enabled == nil {
+		n.FlowLogs.Enabled = boolPtr(true)
+	}
+	setDefault(&n.FlowLogs.TrafficType, "ALL")
+	if n.FlowLogs.RetentionDays == 0 {
+		n.FlowLogs.RetentionDays = 90
 	}
 }
 
@@ -117,6 +159,19 @@ func (n Network) validate(v *validator, env Env, c Cluster) {
 		seen[az] = true
 	}
 	v.oneOf("network.natGateways", string(n.NatGateways), string(NatSingle), string(NatPerZone))
+	if n.UsesExistingVPC() {
+		if n.Endpoints.S3 != nil || n.Endpoints.ECR || n.FlowLogs != (FlowLogs{}) {
+			v.addf("network.endpoints", "endpoints and flowLogs belong to the VPC the program creates, but network.vpcId names an existing one; remove them and manage that VPC's endpoints and flow logs where it is managed")
+		}
+	} else if n.Endpoints.ECR {
+		v.addf("network.endpoints.ecr", "ECR interface endpoints are not built yet; remove it (image pulls from ECR go through the NAT gateways)")
+	}
+	if !n.UsesExistingVPC() && n.FlowLogsEnabled() {
+		v.oneOf("network.flowLogs.trafficType", n.FlowLogs.TrafficType, "ALL", "ACCEPT", "REJECT")
+		if !containsInt(logRetentionValues, n.FlowLogs.RetentionDays) {
+			v.addf("network.flowLogs.retentionDays", "%d is not a CloudWatch retention period; use one of %v", n.FlowLogs.RetentionDays, logRetentionValues)
+		}
+	}
 	if n.UsesExistingVPC() {
 		if len(n.PublicSubnetIDs) != ZoneCount || len(n.PrivateSubnetIDs) != ZoneCount {
 			v.addf("network.vpcId", "is set, so list %d publicSubnetIds and %d privateSubnetIds of that VPC, one per zone", ZoneCount, ZoneCount)

@@ -42,7 +42,8 @@ type EFS struct {
 	ProvisionedThroughputMibps int `json:"provisionedThroughputMibps,omitempty"`
 	// TransitionToIA moves files not read for this long to Infrequent Access. Default AFTER_30_DAYS.
 	TransitionToIA string `json:"transitionToIa,omitempty"`
-	// Backups turns on AWS Backup's automatic daily backups. Default true.
+	// Backups turns on EFS's own automatic daily backups (AWS Backup's default plan, 35 days). Default:
+	// false when operations.backup is on (its plan covers EFS), true otherwise.
 	Backups *bool `json:"backups,omitempty"`
 }
 
@@ -54,7 +55,7 @@ const (
 
 var transitionToIAValues = []string{"AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS", "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS"}
 
-func (s *Storage) applyDefaults(c Cluster) {
+func (s *Storage) applyDefaults(c Cluster, ops Operations) {
 	if s.ReclaimPolicy == "" {
 		s.ReclaimPolicy = "Retain"
 	}
@@ -77,7 +78,7 @@ func (s *Storage) applyDefaults(c Cluster) {
 		s.EFS.TransitionToIA = "AFTER_30_DAYS"
 	}
 	if s.EFS.Backups == nil {
-		s.EFS.Backups = boolPtr(true)
+		s.EFS.Backups = boolPtr(!ops.BackupEnabled())
 	}
 	builds, _ := AddonBuildsFor(c.KubernetesVersion)
 	setDefault(&s.EFSCSIDriverVersion, builds.EFSCSIDriver)

@@ -29,6 +29,9 @@ type Args struct {
 	PublicSubnetIDs pulumi.StringArrayInput
 	// PrivateSubnetIDs are the subnets of the nodes and pods. Required.
 	PrivateSubnetIDs pulumi.StringArrayInput
+	// Region is the AWS region, for the cluster autoscaler (pods cannot read it from IMDS). Required
+	// with the autoscaler.
+	Region string
 	// NodeDependencies are what nodes need before they boot: the private subnets' NAT routes
 	// (network.Network.EgressRoutes). Optional; empty with an existing VPC.
 	NodeDependencies []pulumi.Resource
@@ -78,6 +81,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	cfg := args.Config
 	if cfg.Mode != stacks.ModeEKS || cfg.Name == "" || cfg.KubernetesVersion == "" {
 		return nil, errors.New("cluster: Config must be an eks-mode cluster config with defaults applied (stacks.Load)")
+	}
+	if cfg.Autoscaler.IsEnabled() && args.Region == "" {
+		return nil, errors.New("cluster: Region is required with the cluster autoscaler")
 	}
 	entries, err := accessEntries(cfg.AdminRoleARNs, cfg.ViewerRoleARNs)
 	if err != nil {
@@ -152,6 +158,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	provider, err := kubernetes.NewProvider(ctx, name+"-k8s", kubeprovider.Args(eksCluster.KubeconfigJson, cfg.Name), parent)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: kubernetes provider: %w", err)
+	}
+
+	if cfg.Autoscaler.IsEnabled() {
+		if _, err := newAutoscaler(ctx, name, cfg, args.Region, eksCluster.OidcProviderArn, eksCluster.OidcIssuer,
+			provider, groups.resources, parent); err != nil {
+			return nil, err
+		}
 	}
 
 	comp.Name = pulumi.String(cfg.Name).ToStringOutput()

@@ -257,7 +257,7 @@ func mapOf(r *result, key string) map[string]any {
 }
 
 func TestPrivateOnlyEndpoint(t *testing.T) {
-	r := run(t, "staging", infratest.WithValue("cluster.endpointPublicAccess", false))
+	r := run(t, "staging", infratest.WithValue("cluster.endpointPublicAccess", false), infratest.WithoutValue("cluster.publicAccessCidrs"))
 	_, in := r.eks(t)
 	if in["endpointPublicAccess"] != false || in["endpointPrivateAccess"] != true {
 		t.Errorf("endpoint access public %v private %v", in["endpointPublicAccess"], in["endpointPrivateAccess"])

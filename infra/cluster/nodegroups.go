@@ -89,7 +89,16 @@ func newNodeGroups(ctx *pulumi.Context, name string, args *Args, eksCluster *eks
 		specs = append(specs, nodeGroupSpec{key: placement.StoragePoolName, cfg: cfg.EdgeFSNodeGroup, pool: out.pool, protect: args.Protect})
 	}
 	for _, s := range specs {
-		ng, err := newNodeGroup(ctx, name, cfg, args.PrivateSubnetIDs, role, s, parent,
+		// Only the default group is autoscaled; the storage group is fixed-size (validation).
+		autoscaled := s.pool == nil && cfg.Autoscaler.IsEnabled()
+		var live *Scaling
+		if autoscaled {
+			if live, err = liveScaling(ctx, cfg.Name, name+"-"+s.key); err != nil {
+				return nil, err
+			}
+		}
+		plan := PlanScaling(s.cfg, autoscaled, live)
+		ng, err := newNodeGroup(ctx, name, cfg, args.PrivateSubnetIDs, role, s, plan, parent,
 			pulumi.DependsOn(deps), pulumi.Protect(s.protect))
 		if err != nil {
 			return nil, err
@@ -129,7 +138,7 @@ func nodeRole(ctx *pulumi.Context, name string, parent pulumi.ResourceOption) (*
 }
 
 func newNodeGroup(ctx *pulumi.Context, name string, cfg stacks.Cluster, subnets pulumi.StringArrayInput,
-	role *iam.Role, s nodeGroupSpec, parent pulumi.ResourceOption, opts ...pulumi.ResourceOption,
+	role *iam.Role, s nodeGroupSpec, plan ScalingPlan, parent pulumi.ResourceOption, opts ...pulumi.ResourceOption,
 ) (*awseks.NodeGroup, error) {
 	nameTag := pulumi.StringMap{"Name": pulumi.String(cfg.Name + "-" + s.key)}
 	// No security groups in the template: EKS then attaches the cluster security group, the one
@@ -176,20 +185,22 @@ func newNodeGroup(ctx *pulumi.Context, name string, cfg stacks.Cluster, subnets 
 	// The EKS name is auto-named (<logical name>-<suffix>): a change that replaces the group (e.g.
 	// the instance type) then creates the new group before draining the old one.
 	ng, err := awseks.NewNodeGroup(ctx, name+"-"+s.key, &awseks.NodeGroupArgs{
-		ClusterName:  pulumi.String(cfg.Name),
-		Version:      pulumi.String(cfg.KubernetesVersion),
-		NodeRoleArn:  role.Arn,
-		SubnetIds:    subnets,
-		AmiType:      pulumi.String(AMIType),
-		CapacityType: pulumi.String("ON_DEMAND"),
+		ClusterName: pulumi.String(cfg.Name),
+		Version:     pulumi.String(cfg.KubernetesVersion),
+		NodeRoleArn: role.Arn,
+		SubnetIds:   subnets,
+		AmiType:     pulumi.String(AMIType),
+		// SPOT (validation allows it for the default group only) changes force a new group, which
+		// is created before the old one is drained (auto-named).
+		CapacityType: pulumi.String(s.cfg.CapacityType),
 		// Unset: EKS takes the latest AMI release at creation and keeps it; set: a new release rolls
 		// the nodes (maxUnavailable 1).
 		ReleaseVersion: optional(s.cfg.AMIReleaseVersion),
-		InstanceTypes:  pulumi.StringArray{pulumi.String(s.cfg.InstanceType)},
+		InstanceTypes:  pulumi.ToStringArray(append([]string{s.cfg.InstanceType}, s.cfg.SpotInstanceTypes...)),
 		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
-			DesiredSize: pulumi.Int(s.cfg.DesiredSize),
-			MinSize:     pulumi.Int(s.cfg.MinSize),
-			MaxSize:     pulumi.Int(s.cfg.MaxSize),
+			DesiredSize: pulumi.Int(plan.Desired),
+			MinSize:     pulumi.Int(plan.Min),
+			MaxSize:     pulumi.Int(plan.Max),
 		},
 		UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailable: pulumi.Int(1)},
 		LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
@@ -199,16 +210,19 @@ func newNodeGroup(ctx *pulumi.Context, name string, cfg stacks.Cluster, subnets 
 		Labels: labels,
 		Taints: taints,
 		Tags:   nameTag,
-	}, append(opts, parent,
-		// The cluster autoscaler (or an operator) owns the current size; pulumi up must not undo it.
-		// Raising minSize above the current size still needs the size raised first (EKS rejects
-		// min > desired).
-		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
-	)...)
+	}, append(opts, parent, scalingOption(plan))...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: node group %s: %w", s.key, err)
 	}
 	return ng, nil
+}
+
+// scalingOption keeps the autoscaler's node count out of the update when the plan says so.
+func scalingOption(plan ScalingPlan) pulumi.ResourceOption {
+	if plan.IgnoreDesired {
+		return pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"})
+	}
+	return pulumi.IgnoreChanges(nil)
 }
 
 // optional is nil for "", so an unset value stays out of the inputs.

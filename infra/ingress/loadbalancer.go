@@ -20,6 +20,9 @@ type LoadBalancer struct {
 	DNSName pulumi.StringOutput
 	// ZoneID is the ALB's canonical hosted zone id, what a Route 53 alias record to it names.
 	ZoneID pulumi.StringOutput
+	// ARNSuffix is the app/<name>/<id> part of its ARN, the LoadBalancer dimension of its
+	// CloudWatch metrics.
+	ARNSuffix pulumi.StringOutput
 }
 
 // LoadBalancerOf looks up the ALB of the Ingress namespace/name in the given cluster. The controller
@@ -31,5 +34,5 @@ func LoadBalancerOf(ctx *pulumi.Context, clusterName pulumi.StringInput, namespa
 	alb := lb.LookupLoadBalancerOutput(ctx, lb.LookupLoadBalancerOutputArgs{
 		Tags: pulumi.StringMap{ClusterTag: clusterName, StackTag: stack},
 	})
-	return LoadBalancer{DNSName: alb.DnsName(), ZoneID: alb.ZoneId()}
+	return LoadBalancer{DNSName: alb.DnsName(), ZoneID: alb.ZoneId(), ARNSuffix: alb.ArnSuffix()}
 }

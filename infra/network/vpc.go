@@ -106,6 +106,7 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 	}
 	out.natIPs = natIPs
 
+	var privateRouteTables pulumi.StringArray
 	for i, az := range cfg.AvailabilityZones {
 		priv, err := ec2.NewSubnet(ctx, name+"-private-"+az, zoned(az, &ec2.SubnetArgs{
 			VpcId:     v.ID(),
@@ -145,6 +146,10 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 		}
 		out.private = append(out.private, priv.ID())
 		out.egress = append(out.egress, route, assoc)
+		privateRouteTables = append(privateRouteTables, rt.ID().ToStringOutput())
+	}
+	if err := newEndpointsAndFlowLogs(ctx, name, cfg, v.ID(), privateRouteTables, parent); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -126,6 +126,9 @@ func newRedisBroker(k *kit) error {
 	return err
 }
 
+// RedisClaimName is the name of the broker's data claim (the backup plan leaves its volume out).
+func RedisClaimName(release string) string { return release + "-redis-data" }
+
 // newRedisClaim is the broker's data volume <release>-redis-data: a claim of its own rather than a
 // StatefulSet claim template, so that app.redis.size grows it in place (templates cannot change,
 // and never resize the claims they made). Protected and kept in prod like the other data.
@@ -138,7 +141,7 @@ func newRedisClaim(k *kit) (*corev1.PersistentVolumeClaim, error) {
 	if k.args.RedisStorageClass != "" {
 		spec.StorageClassName = pulumi.String(k.args.RedisStorageClass)
 	}
-	meta := k.meta(k.objectName("redis-data"), set)
+	meta := k.meta(RedisClaimName(k.cfg.Release), set)
 	meta.Annotations = claimAnnotations()
 	return corev1.NewPersistentVolumeClaim(k.ctx, k.logical("redis-data"), &corev1.PersistentVolumeClaimArgs{
 		Metadata: meta,

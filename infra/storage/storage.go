@@ -49,6 +49,8 @@ type Storage struct {
 
 	// FileSystemID is the EFS file system id (fs-...).
 	FileSystemID pulumi.StringOutput `pulumi:"fileSystemId"`
+	// FileSystemARN is the EFS file system's ARN, what AWS Backup selects.
+	FileSystemARN pulumi.StringOutput `pulumi:"fileSystemArn"`
 
 	// Drivers are what a PersistentVolumeClaim's consumer must depend on: the CSI add-ons, the
 	// StorageClasses and the mount targets. Then pods mount only once the file system is
@@ -90,8 +92,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	comp.FileSystemID = fs.ID().ToStringOutput()
+	comp.FileSystemARN = fs.Arn
 	comp.Drivers = append(drivers, mounts...)
-	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"fileSystemId": comp.FileSystemID}); err != nil {
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"fileSystemId": comp.FileSystemID, "fileSystemArn": comp.FileSystemARN}); err != nil {
 		return nil, err
 	}
 	return comp, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -254,9 +255,10 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 			return nil, fmt.Errorf("infratest: no load balancer matches %v", tags)
 		}
 		dns := r.albDNSName(group)
+		suffix := "app/" + strings.TrimSuffix(dns[:strings.Index(dns, ".")], "-"+hexOf(group+"lb", 10)) + "/" + hexOf(group, 16)
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"arn":     fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s", r.region, AccountID, hexOf(group, 12)),
-			"dnsName": dns, "zoneId": ALBZoneID, "tags": tags, "id": dns,
+			"arn":       fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s", r.region, AccountID, suffix),
+			"arnSuffix": suffix, "dnsName": dns, "zoneId": ALBZoneID, "tags": tags, "id": dns,
 		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region, "region": r.region}), nil
@@ -268,6 +270,25 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		a := r.account
 		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(a.azNames), "zoneIds": toAny(a.azIDs), "id": r.region}), nil
+	case "aws:eks/getNodeGroups:getNodeGroups":
+		// The EKS API's answer before the first up: the cluster does not exist.
+		if len(r.account.nodeGroups) == 0 {
+			return nil, fmt.Errorf("reading EKS Node Groups: ResourceNotFoundException: No cluster found for name: %v", args.Args["clusterName"].StringValue())
+		}
+		var names []any
+		for _, n := range sortedNames(r.account.nodeGroups) {
+			names = append(names, n)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"clusterName": args.Args["clusterName"].StringValue(), "names": names, "id": "groups"}), nil
+	case "aws:eks/getNodeGroup:getNodeGroup":
+		s, ok := r.account.nodeGroups[args.Args["nodeGroupName"].StringValue()]
+		if !ok {
+			return nil, fmt.Errorf("ResourceNotFoundException: node group %s", args.Args["nodeGroupName"].StringValue())
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"clusterName": args.Args["clusterName"].StringValue(), "nodeGroupName": args.Args["nodeGroupName"].StringValue(),
+			"scalingConfigs": []any{map[string]any{"desiredSize": s[0], "minSize": s[1], "maxSize": s[2]}},
+		}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	}
@@ -279,5 +300,14 @@ func toAny(s []string) []any {
 	for i, v := range s {
 		out[i] = v
 	}
+	return out
+}
+
+func sortedNames(m map[string][3]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

@@ -66,6 +66,9 @@ type mockAccount struct {
 	clusters []string
 	// azNames and azIDs are the region's availability zones.
 	azNames, azIDs []string
+	// nodeGroups are the EKS node groups the EKS API reports as existing: name -> desired, min,
+	// max. Empty means the cluster does not exist yet.
+	nodeGroups map[string][3]int
 }
 
 type hostedZone struct {

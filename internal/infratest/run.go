@@ -56,6 +56,18 @@ func WithHostedZone(id, name string, private bool) Option {
 	}
 }
 
+// WithLiveNodeGroup makes the mocked EKS API report an existing node group (EKS name, e.g.
+// cluster-default-abc1234) with its current desired, min and max size, as on a later pulumi up.
+func WithLiveNodeGroup(name string, desired, minSize, maxSize int) Option {
+	return func(s *runSettings) error {
+		if s.account.nodeGroups == nil {
+			s.account.nodeGroups = map[string][3]int{}
+		}
+		s.account.nodeGroups[name] = [3]int{desired, minSize, maxSize}
+		return nil
+	}
+}
+
 // WithValue sets one nested config value, e.g. WithValue("app.workers", 2) or
 // WithValue("aws:region", "eu-west-1"); the first path element is the config key.
 func WithValue(path string, value any) Option {
