@@ -132,6 +132,13 @@ type NodeGroup struct {
 	// latest release when the group is created or its Kubernetes version changes. Raising it rolls
 	// the nodes one at a time.
 	AMIReleaseVersion string `json:"amiReleaseVersion,omitempty"`
+	// RollNodes lets a change of kubernetesVersion, amiReleaseVersion or the launch template (disk
+	// size) replace the nodes of the edgefs-target group. Default false: EdgeFS keeps its data on the
+	// nodes' instance store, which a replaced node loses, and the operator cannot adopt a new node;
+	// the group then stays as it is (its kubelet may lag the control plane by up to three minor
+	// versions) until the node-by-node procedure of the README is followed with this set to true.
+	// Only for edgefsNodeGroup.
+	RollNodes bool `json:"rollNodes,omitempty"`
 }
 
 // amiReleaseRE is an EKS AMI release version: <kubernetes major.minor.patch>-<YYYYMMDD>.
@@ -321,6 +328,9 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 		v.addf("cluster.defaultNodeGroup.enabled", "the default node group cannot be disabled; size it down instead")
 	}
 	c.DefaultNodeGroup.validate(v, "cluster.defaultNodeGroup", c.KubernetesVersion, false)
+	if c.DefaultNodeGroup.RollNodes {
+		v.addf("cluster.defaultNodeGroup.rollNodes", "is for edgefsNodeGroup; the default group always rolls its nodes one at a time")
+	}
 	if c.EdgeFSNodeGroup.IsEnabled() {
 		ng := c.EdgeFSNodeGroup
 		ng.validate(v, "cluster.edgefsNodeGroup", c.KubernetesVersion, true)

@@ -210,19 +210,26 @@ func newNodeGroup(ctx *pulumi.Context, name string, cfg stacks.Cluster, subnets 
 		Labels: labels,
 		Taints: taints,
 		Tags:   nameTag,
-	}, append(opts, parent, scalingOption(plan))...)
+	}, append(opts, parent, pulumi.IgnoreChanges(ignoredChanges(s, plan)))...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: node group %s: %w", s.key, err)
 	}
 	return ng, nil
 }
 
-// scalingOption keeps the autoscaler's node count out of the update when the plan says so.
-func scalingOption(plan ScalingPlan) pulumi.ResourceOption {
+// ignoredChanges are the inputs an update leaves alone: the autoscaler's node count when the plan
+// says so, and on the storage pool whatever would replace its nodes (Kubernetes version, AMI
+// release, launch template) unless cluster.edgefsNodeGroup.rollNodes allows it: each replaced node
+// takes its EdgeFS data with it.
+func ignoredChanges(s nodeGroupSpec, plan ScalingPlan) []string {
+	var ignore []string
 	if plan.IgnoreDesired {
-		return pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"})
+		ignore = append(ignore, "scalingConfig.desiredSize")
 	}
-	return pulumi.IgnoreChanges(nil)
+	if s.pool != nil && !s.cfg.RollNodes {
+		ignore = append(ignore, "version", "releaseVersion", "launchTemplate")
+	}
+	return ignore
 }
 
 // optional is nil for "", so an unset value stays out of the inputs.

@@ -47,12 +47,13 @@ func TestNodeGroups(t *testing.T) {
 					t.Errorf("%s updateConfig = %v", key, in["updateConfig"])
 				}
 				// On a first up the autoscaled default group is created at desiredSize and then left to
-				// the autoscaler; pulumi owns the storage group's fixed size.
-				wantIgnore := []string(nil)
+				// the autoscaler; pulumi owns the storage group's fixed size, and leaves its nodes alone
+				// on a version or AMI change (each replaced node loses its EdgeFS data).
+				wantIgnore := []string{"version", "releaseVersion", "launchTemplate"}
 				if key == cluster.DefaultNodeGroup {
 					wantIgnore = []string{"scalingConfig.desiredSize"}
 				}
-				if len(res.IgnoreChanges) != len(wantIgnore) || (len(wantIgnore) > 0 && res.IgnoreChanges[0] != wantIgnore[0]) {
+				if !reflect.DeepEqual(res.IgnoreChanges, wantIgnore) {
 					t.Errorf("%s ignoreChanges = %v, want %v", key, res.IgnoreChanges, wantIgnore)
 				}
 				if _, named := in["nodeGroupName"]; named {
@@ -199,5 +200,14 @@ func TestExistingVPC(t *testing.T) {
 		if got := strs(ng.Plain(false)["subnetIds"]); !reflect.DeepEqual(got, private) {
 			t.Errorf("%s subnets %v, want %v", ng.Name, got, private)
 		}
+	}
+}
+
+// TestStorageNodesRollOnlyWhenAllowed: cluster.edgefsNodeGroup.rollNodes lets version, AMI and
+// launch template changes reach the storage nodes (the README's node-by-node procedure).
+func TestStorageNodesRollOnlyWhenAllowed(t *testing.T) {
+	r := run(t, "prod", infratest.WithValue("cluster.edgefsNodeGroup.rollNodes", true))
+	if st := r.rec.Find("aws:eks/nodeGroup:NodeGroup", "cluster-edgefs-target"); len(st.IgnoreChanges) != 0 {
+		t.Errorf("rollNodes true: storage group ignoreChanges %v, want none", st.IgnoreChanges)
 	}
 }
