@@ -23,6 +23,11 @@ const (
 type EdgeFS struct {
 	// Enabled deploys EdgeFS. Default: true when the edgefs-target node group exists, else false.
 	Enabled *bool `json:"enabled,omitempty"`
+	// DiscoveryImage runs the Job that holds the Cluster back until rook-discover runs on every
+	// storage node (kubectl wait and rollout status). Default registry.k8s.io/kubectl:v1.35.4, the
+	// kubectl image of Kubernetes v1.35.4 (k8s.io/kubernetes build/common.sh wraps kubectl as an
+	// image of registry.k8s.io, build/lib/release.sh), the version the tests run.
+	DiscoveryImage string `json:"discoveryImage,omitempty"`
 	// OperatorImage is the Rook EdgeFS operator image. Default rook/edgefs:v1.5.12, the last release
 	// (EdgeFS left Rook in v1.6, rook/rook#7066).
 	OperatorImage string `json:"operatorImage,omitempty"`
@@ -94,6 +99,7 @@ func (e *EdgeFS) applyDefaults(c Cluster) {
 		return
 	}
 	setDefault(&e.OperatorImage, "rook/edgefs:v1.5.12")
+	setDefault(&e.DiscoveryImage, "registry.k8s.io/kubectl:v1.35.4")
 	setDefault(&e.Image, "edgefs/edgefs:1.3.35")
 	setDefault(&e.DataDirHostPath, "/var/lib/edgefs")
 	if e.SysRepCount == 0 {
@@ -139,6 +145,7 @@ func (e EdgeFS) validate(v *validator, c Cluster) {
 		v.addf("edgefs.enabled", "EdgeFS needs the NVMe nodes of cluster.edgefsNodeGroup, which is disabled; enable that node group or set edgefs.enabled false")
 	}
 	v.image("edgefs.operatorImage", e.OperatorImage)
+	v.image("edgefs.discoveryImage", e.DiscoveryImage)
 	v.image("edgefs.image", e.Image)
 	if len(e.DataDirHostPath) < 2 || e.DataDirHostPath[0] != '/' {
 		v.addf("edgefs.dataDirHostPath", "%q is not an absolute host path; use e.g. /var/lib/edgefs", e.DataDirHostPath)

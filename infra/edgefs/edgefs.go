@@ -123,8 +123,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	nfs, err := newCRs(ctx, name, comp, args, h, slices.Concat(base, []pulumi.Resource{operator}))
+	gate, err := newDiscoveryGate(ctx, name, comp, args, h, slices.Concat(base, []pulumi.Resource{operator}))
 	if err != nil {
+		return nil, err
+	}
+	nfs, err := newCRs(ctx, name, comp, args, h, slices.Concat(base, []pulumi.Resource{operator, gate}))
+	if err != nil {
+		return nil, err
+	}
+	if err := newTargetBudget(ctx, name, comp, args, h); err != nil {
 		return nil, err
 	}
 	service, err := newNFSService(ctx, name, comp, args, h, nfs)

@@ -56,13 +56,16 @@ func TestRBAC(t *testing.T) {
 			" | pods | get,list",
 			"apps | deployments/scale | get,update", // upstream: extensions, gone since 1.16
 		},
+		// The discovery gate reads the rook-discover DaemonSet, nothing else.
+		"Role rook-edgefs-system/rook-edgefs-discovery": {"apps | daemonsets | get,list,watch"},
 	}
 	// kind namespace/name -> "roleRef kind/name -> subject namespace/name".
 	wantBindings := map[string]string{
-		"RoleBinding rook-edgefs-system/rook-edgefs-system": "Role/rook-edgefs-system -> rook-edgefs-system/rook-edgefs-system",
-		"ClusterRoleBinding rook-edgefs-global":             "ClusterRole/rook-edgefs-global -> rook-edgefs-system/rook-edgefs-system",
-		"RoleBinding rook-edgefs/rook-edgefs-cluster-mgmt":  "ClusterRole/rook-edgefs-cluster-mgmt -> rook-edgefs-system/rook-edgefs-system",
-		"RoleBinding rook-edgefs/rook-edgefs-cluster":       "Role/rook-edgefs-cluster -> rook-edgefs/rook-edgefs-cluster",
+		"RoleBinding rook-edgefs-system/rook-edgefs-system":    "Role/rook-edgefs-system -> rook-edgefs-system/rook-edgefs-system",
+		"ClusterRoleBinding rook-edgefs-global":                "ClusterRole/rook-edgefs-global -> rook-edgefs-system/rook-edgefs-system",
+		"RoleBinding rook-edgefs/rook-edgefs-cluster-mgmt":     "ClusterRole/rook-edgefs-cluster-mgmt -> rook-edgefs-system/rook-edgefs-system",
+		"RoleBinding rook-edgefs/rook-edgefs-cluster":          "Role/rook-edgefs-cluster -> rook-edgefs/rook-edgefs-cluster",
+		"RoleBinding rook-edgefs-system/rook-edgefs-discovery": "Role/rook-edgefs-discovery -> rook-edgefs-system/rook-edgefs-discovery",
 	}
 	gotRoles, gotBindings := map[string][]string{}, map[string]string{}
 	for _, m := range l.manifests() {
@@ -440,10 +443,12 @@ func TestOrdering(t *testing.T) {
 	}
 	var rbac []string
 	for _, r := range l.rec.Descendants(edgefs.Token) {
-		if strings.Contains(r.Type, "rbac.authorization.k8s.io") {
+		// The operator's rights (the discovery gate's own come after the operator).
+		if strings.Contains(r.Type, "rbac.authorization.k8s.io") && !strings.Contains(r.Name, "discovery") {
 			rbac = append(rbac, r.URN)
 		}
 	}
+	gate := urn("kubernetes:batch/v1:Job", "edgefs-discovery")
 	operator := urn(deploymentType, "edgefs-operator")
 	cluster := urn(clusterType, "edgefs-cluster")
 	nfs := urn(nfsType, "edgefs-nfs")
@@ -452,7 +457,10 @@ func TestOrdering(t *testing.T) {
 		deps            []string
 	}{
 		{"operator", deploymentType, "edgefs-operator", slices.Concat(crds, rbac, []string{l.nodes})},
-		{"Cluster", clusterType, "edgefs-cluster", slices.Concat(crds, rbac, []string{operator, l.nodes})},
+		// The discovery gate waits for the operator's rook-discover on every storage node, and the
+		// Cluster for the gate.
+		{"discovery gate", "kubernetes:batch/v1:Job", "edgefs-discovery", []string{operator, urn("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "edgefs-discovery-binding")}},
+		{"Cluster", clusterType, "edgefs-cluster", slices.Concat(crds, rbac, []string{operator, gate, l.nodes})},
 		{"NFS", nfsType, "edgefs-nfs", slices.Concat(crds, []string{operator, cluster, l.nodes})},
 		{"S3", s3Type, "edgefs-s3", slices.Concat(crds, []string{operator, cluster, l.nodes})},
 		{"NFS Service", serviceType, "edgefs-nfs-service", []string{nfs}},
@@ -506,7 +514,11 @@ func TestLabels(t *testing.T) {
 			want = labels["app.kubernetes.io/component"].(string)
 		}
 		version := "v1.5.12"
-		if want != "operator" && want != "crd" {
+		switch want {
+		case "operator", "crd":
+		case "discovery":
+			version = "v1.35.4" // the kubectl image of the discovery gate
+		default:
 			version = "sha256-0123456789ab" // a digest-pinned image: no tag, no ':' in a label
 		}
 		for k, v := range map[string]string{
@@ -524,8 +536,8 @@ func TestLabels(t *testing.T) {
 			t.Errorf("%s: upstream labels %v, want %v", id, upstream, wantUpstream)
 		}
 	}
-	if n != 25 {
-		t.Errorf("%d objects, want 8 CRDs, 2 namespaces, 2 accounts, 8 RBAC, operator, 3 CRs, Service", n)
+	if n != 30 {
+		t.Errorf("%d objects, want 8 CRDs, 2 namespaces, 2 accounts, 8 RBAC, operator, 3 CRs, Service, the target budget and the discovery gate (account, role, binding, Job)", n)
 	}
 }
 
@@ -584,5 +596,45 @@ func TestArgsAreChecked(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDiscoveryGateAndTargetBudget: the Cluster waits for a Job that waits for rook-discover to run
+// on every node it targets, and no EdgeFS target may be evicted.
+func TestDiscoveryGateAndTargetBudget(t *testing.T) {
+	l := runLayer(t, "prod", false)
+	var job, pdb map[string]any
+	for _, m := range l.manifests() {
+		switch {
+		case m["kind"] == "Job":
+			job = m
+		case m["kind"] == "PodDisruptionBudget":
+			pdb = m
+		}
+	}
+	if job == nil || pdb == nil {
+		t.Fatalf("job %v budget %v", job != nil, pdb != nil)
+	}
+	spec := get(job, "spec", "template", "spec").(map[string]any)
+	var steps []string
+	for _, c := range append(asSlice(spec["initContainers"]), asSlice(spec["containers"])...) {
+		steps = append(steps, strings.Join(anyStrings(get(c, "args")), " "))
+		if get(c, "image") != "registry.k8s.io/kubectl:v1.35.4" {
+			t.Errorf("image %v", get(c, "image"))
+		}
+	}
+	want := []string{
+		"wait --for=create -n rook-edgefs-system daemonset/rook-discover --timeout=1800s",
+		"rollout status -n rook-edgefs-system daemonset/rook-discover --timeout=1800s",
+	}
+	if !reflect.DeepEqual(steps, want) {
+		t.Errorf("discovery steps %q, want %q", steps, want)
+	}
+	if get(job, "metadata", "annotations", "pulumi.com/timeoutSeconds") != "3900" {
+		t.Errorf("Pulumi waits %v for the gate", get(job, "metadata", "annotations", "pulumi.com/timeoutSeconds"))
+	}
+	if get(pdb, "metadata", "namespace") != "rook-edgefs" || fmt.Sprint(get(pdb, "spec", "maxUnavailable")) != "0" ||
+		get(pdb, "spec", "selector", "matchLabels", "app") != "rook-edgefs-target" {
+		t.Errorf("target budget %v", pdb)
 	}
 }
