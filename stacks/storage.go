@@ -1,5 +1,10 @@
 package stacks
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Storage configures EFS, the CSI drivers and the storage classes (openneuro:storage).
 type Storage struct {
 	// Protect marks the stateful resources (EFS, the KMS key, the EdgeFS cluster, the datasets and
@@ -45,6 +50,21 @@ type EFS struct {
 	// Backups turns on EFS's own automatic daily backups (AWS Backup's default plan, 35 days). Default:
 	// false when operations.backup is on (its plan covers EFS), true otherwise.
 	Backups *bool `json:"backups,omitempty"`
+	// Owner is the POSIX user and group ("uid:gid") that owns every dataset file on EFS. Each
+	// dynamically provisioned volume is an access point that writes as this identity whatever the
+	// container runs as, and an access point's owner cannot change after it exists. Default "0:0":
+	// the OpenNeuro images (v3.14.2 and v5.5.1) set no USER and run as root, so git sees its own
+	// files and never reports "dubious ownership". Changing it affects new volumes only.
+	Owner string `json:"owner,omitempty"`
+}
+
+// EFSOwnerRoot is the default EFS owner: the uid:gid the OpenNeuro images run as.
+const EFSOwnerRoot = "0:0"
+
+// UIDGID splits Owner into the uid and gid strings the EFS CSI driver takes. Owner is validated.
+func (e EFS) UIDGID() (uid, gid string) {
+	uid, gid, _ = strings.Cut(e.Owner, ":")
+	return uid, gid
 }
 
 // Storage class names the program creates in eks mode.
@@ -80,6 +100,7 @@ func (s *Storage) applyDefaults(c Cluster, ops Operations) {
 	if s.EFS.Backups == nil {
 		s.EFS.Backups = boolPtr(!ops.BackupEnabled())
 	}
+	setDefault(&s.EFS.Owner, EFSOwnerRoot)
 	builds, _ := AddonBuildsFor(c.KubernetesVersion)
 	setDefault(&s.EFSCSIDriverVersion, builds.EFSCSIDriver)
 	setDefault(&s.EBSCSIDriverVersion, builds.EBSCSIDriver)
@@ -122,6 +143,9 @@ func (s Storage) validate(v *validator, c Cluster) {
 		v.addf("storage.efs.provisionedThroughputMibps", "is %d; set it (1-3414 MiB/s) exactly when throughputMode is provisioned", s.EFS.ProvisionedThroughputMibps)
 	}
 	v.oneOf("storage.efs.transitionToIa", s.EFS.TransitionToIA, transitionToIAValues...)
+	if s.EFS.Owner != "" && !validPOSIXOwner(s.EFS.Owner) {
+		v.addf("storage.efs.owner", "is %q; write uid:gid with two numbers 0-4294967295, e.g. %q (root, what the OpenNeuro images run as)", s.EFS.Owner, EFSOwnerRoot)
+	}
 	// Empty only when cluster.kubernetesVersion is unsupported, which the cluster layer reports.
 	if s.EFSCSIDriverVersion != "" {
 		v.version("storage.efsCsiDriverVersion", s.EFSCSIDriverVersion)
@@ -129,4 +153,19 @@ func (s Storage) validate(v *validator, c Cluster) {
 	if s.EBSCSIDriverVersion != "" {
 		v.version("storage.ebsCsiDriverVersion", s.EBSCSIDriverVersion)
 	}
+}
+
+// validPOSIXOwner reports whether owner is "uid:gid" with two 32-bit unsigned decimal ids.
+func validPOSIXOwner(owner string) bool {
+	uid, gid, ok := strings.Cut(owner, ":")
+	if !ok {
+		return false
+	}
+	for _, id := range []string{uid, gid} {
+		leadingZero := len(id) > 1 && id[0] == '0'
+		if _, err := strconv.ParseUint(id, 10, 32); err != nil || leadingZero {
+			return false
+		}
+	}
+	return true
 }

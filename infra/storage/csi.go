@@ -57,7 +57,9 @@ func newDrivers(ctx *pulumi.Context, name string, args *Args, fs *efs.FileSystem
 	}
 
 	// Dynamic provisioning makes one EFS access point per volume; 700 keeps a volume's directory
-	// to the access point's own uid.
+	// to the access point's own uid. uid/gid fix that owner (the driver otherwise allocates one
+	// from 50000 up per volume) to storage.efs.owner: the identity the images run as.
+	uid, gid := cfg.EFS.UIDGID()
 	efsClass, err := storagev1.NewStorageClass(ctx, name+"-efs", &storagev1.StorageClassArgs{
 		Metadata: metav1.ObjectMetaArgs{
 			Name:   pulumi.String(stacks.EFSStorageClass),
@@ -68,6 +70,8 @@ func newDrivers(ctx *pulumi.Context, name string, args *Args, fs *efs.FileSystem
 			"provisioningMode": pulumi.String("efs-ap"),
 			"fileSystemId":     fs.ID(),
 			"directoryPerms":   pulumi.String(efsDirectoryPerms),
+			"uid":              pulumi.String(uid),
+			"gid":              pulumi.String(gid),
 		},
 		ReclaimPolicy: pulumi.String(cfg.ReclaimPolicy),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{efsDriver}))

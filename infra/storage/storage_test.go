@@ -106,6 +106,15 @@ func TestProvisionedThroughputAndNoBackups(t *testing.T) {
 	}
 }
 
+// TestEFSOwner: storage.efs.owner becomes the uid and gid of every access point the class makes.
+func TestEFSOwner(t *testing.T) {
+	r := run(t, "staging", infratest.WithValue("storage.efs.owner", "1000:100"))
+	params := r.rec.Find(scType, "storage-efs").Plain(false)["parameters"].(map[string]any)
+	if params["uid"] != "1000" || params["gid"] != "100" {
+		t.Errorf("efs class uid/gid = %v/%v, want 1000/100", params["uid"], params["gid"])
+	}
+}
+
 // TestMountTargets: one mount target per private subnet, named by zone, in the EFS security
 // group, whose only rule lets NFS in from the security group the nodes carry.
 func TestMountTargets(t *testing.T) {
@@ -219,7 +228,7 @@ func TestStorageClasses(t *testing.T) {
 			for name, want := range map[string]map[string]any{
 				"efs": {
 					"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "efs.csi.aws.com", "reclaimPolicy": reclaim,
-					"parameters": map[string]any{"provisioningMode": "efs-ap", "fileSystemId": fs.ID, "directoryPerms": "700"},
+					"parameters": map[string]any{"provisioningMode": "efs-ap", "fileSystemId": fs.ID, "directoryPerms": "700", "uid": "0", "gid": "0"},
 				},
 				"gp3": {
 					"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "ebs.csi.aws.com", "reclaimPolicy": reclaim,
