@@ -209,7 +209,7 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts
 	out["natPublicIps"] = aws.Network.NatPublicIPs
 	out["efsFileSystemId"] = aws.Storage.FileSystemID
 	out["nodeGroupNames"] = eks.NodeGroupNames
-	alb, err := ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, certificateARN, aws.Ingress.Controller)
+	alb, err := ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, certificateARN, aws.Ingress.Controller, cfg.Network.CIDR)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,7 +232,7 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 	}
 	p := &platform{
 		provider: c.Provider,
-		exposure: exposure.Existing(cfg.Ingress.ClassName, cfg.Ingress.Annotations, cfg.Ingress.TLSSecretName),
+		exposure: exposure.Existing(cfg.Ingress),
 	}
 	if sp := cfg.Cluster.StoragePool; sp != nil {
 		p.storagePool = &placement.Pool{Key: sp.Key, Value: sp.Value}

@@ -21,6 +21,10 @@ type Ingress struct {
 	// TLSSecretName is a kubernetes.io/tls Secret in the app namespace for HTTPS in existing mode.
 	// Default "": plain HTTP (local clusters).
 	TLSSecretName string `json:"tlsSecretName,omitempty"`
+	// ControllerNamespace is the namespace of the cluster's ingress controller pods (existing mode;
+	// required there), e.g. ingress-nginx, or kube-system for k3s's traefik. The NetworkPolicies
+	// admit the site's traffic to the API and web pods from there only.
+	ControllerNamespace string `json:"controllerNamespace,omitempty"`
 }
 
 // ALBClassName is the IngressClass the program creates for the AWS Load Balancer Controller.
@@ -62,7 +66,15 @@ func (i Ingress) validate(v *validator, c Cluster) {
 		if i.TLSSecretName != "" {
 			v.k8sName("ingress.tlsSecretName", i.TLSSecretName, 253)
 		}
+		if i.ControllerNamespace == "" {
+			v.addf("ingress.controllerNamespace", "is required with cluster.mode existing: the NetworkPolicies admit the site's traffic only from the ingress controller's namespace; name it, e.g. ingress-nginx (kubectl get pods -A -l app.kubernetes.io/name=ingress-nginx)")
+		} else {
+			v.k8sName("ingress.controllerNamespace", i.ControllerNamespace, 63)
+		}
 		return
+	}
+	if i.ControllerNamespace != "" {
+		v.addf("ingress.controllerNamespace", "names an existing cluster's ingress controller; in eks mode the ALB sends from the VPC, remove it")
 	}
 	if i.ClassName != ALBClassName {
 		v.addf("ingress.className", "%q: in eks mode OpenNeuro is served by the AWS Load Balancer Controller; use alb", i.ClassName)

@@ -126,7 +126,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		EnabledClusterLogTypes:    pulumi.ToStringArray(controlPlaneLogTypes),
 		// Pinned: unpinned, pulumi-eks looks up the newest build on every run (a diff each time AWS
 		// publishes one, and an aws-node/kube-proxy restart on every node when applied).
-		VpcCniOptions:         &eks.VpcCniOptionsArgs{AddonVersion: pulumi.String(cfg.VpcCniVersion)},
+		// EnableNetworkPolicy starts the VPC CNI's network policy agent on every node: without it
+		// the application's NetworkPolicies are stored but nothing enforces them.
+		VpcCniOptions:         &eks.VpcCniOptionsArgs{AddonVersion: pulumi.String(cfg.VpcCniVersion), EnableNetworkPolicy: pulumi.BoolPtr(true)},
 		KubeProxyAddonOptions: &eks.KubeProxyAddonOptionsArgs{Version: pulumi.String(cfg.KubeProxyVersion)},
 		// The tag carries the log group's name into the cluster's inputs: EKS must not create the
 		// group itself (without retention) before ours exists.

@@ -365,6 +365,9 @@ func TestNetworkingAddOnsPinned(t *testing.T) {
 			_, in := r.eks(t)
 			cni, _ := in["vpcCniOptions"].(map[string]any)
 			proxy, _ := in["kubeProxyAddonOptions"].(map[string]any)
+			if cni["enableNetworkPolicy"] != true {
+				t.Errorf("vpc-cni enableNetworkPolicy = %v: nothing would enforce the NetworkPolicies", cni["enableNetworkPolicy"])
+			}
 			if cni["addonVersion"] != want.VpcCni || proxy["version"] != want.KubeProxy {
 				t.Errorf("vpc-cni %v, kube-proxy %v; want %s and %s", cni["addonVersion"], proxy["version"], want.VpcCni, want.KubeProxy)
 			}

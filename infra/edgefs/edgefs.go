@@ -112,6 +112,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	if err := newNetworkPolicies(ctx, name, comp, args, h); err != nil {
+		return nil, err
+	}
 	rbac, err := newRBAC(ctx, name, comp, args, h)
 	if err != nil {
 		return nil, err

@@ -536,8 +536,8 @@ func TestLabels(t *testing.T) {
 			t.Errorf("%s: upstream labels %v, want %v", id, upstream, wantUpstream)
 		}
 	}
-	if n != 30 {
-		t.Errorf("%d objects, want 8 CRDs, 2 namespaces, 2 accounts, 8 RBAC, operator, 3 CRs, Service, the target budget and the discovery gate (account, role, binding, Job)", n)
+	if n != 35 {
+		t.Errorf("%d objects, want 8 CRDs, 2 namespaces, 2 accounts, 8 RBAC, operator, 3 CRs, Service, the target budget, the discovery gate (account, role, binding, Job) and 5 network policies", n)
 	}
 }
 

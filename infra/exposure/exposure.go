@@ -6,8 +6,11 @@
 package exposure
 
 import (
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // Exposure is everything the application needs to know about its ingress controller.
@@ -37,17 +40,29 @@ type Exposure struct {
 	// GatesPods says the controller's webhook also admits the namespace's pods (readiness gates), so
 	// the workloads wait for it too.
 	GatesPods bool
+	// Sources are where the controller's requests to the backends come from: the peers of the
+	// NetworkPolicies that admit the site's traffic to the pods behind the Ingress.
+	Sources networkingv1.NetworkPolicyPeerArray
 }
 
 // Existing is the exposure through an existing cluster's own ingress controller (nginx, traefik,
-// ...): its class, the annotations the operator sets for it, and an optional TLS Secret.
-func Existing(className string, annotations map[string]string, tlsSecretName string) Exposure {
-	e := Exposure{ClassName: className, TLSSecretName: tlsSecretName}
-	if len(annotations) > 0 {
-		e.Annotations = pulumi.ToStringMap(annotations)
+// ...): its class, the annotations the operator sets for it, an optional TLS Secret, and the
+// namespace its pods run in, the only source the NetworkPolicies admit the site's traffic from.
+func Existing(cfg stacks.Ingress) Exposure {
+	e := Exposure{ClassName: cfg.ClassName, TLSSecretName: cfg.TLSSecretName}
+	if len(cfg.Annotations) > 0 {
+		e.Annotations = pulumi.ToStringMap(cfg.Annotations)
 	}
+	e.Sources = networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
+		NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
+			NamespaceNameLabel: pulumi.String(cfg.ControllerNamespace),
+		}},
+	}}
 	return e
 }
+
+// NamespaceNameLabel is the label the API server sets on every namespace to its name.
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
 
 // Route is one path of the site's host, routed to a Service port.
 type Route struct {

@@ -51,8 +51,8 @@ type albRedirectConfig struct {
 // TLS with the ACM certificate, HTTP redirected to HTTPS, pods registered directly (target-type
 // ip) behind readiness gates, each Service with its own health check, and www.<hostname>
 // redirected to the apex. controller is what the app's Services, Ingress and pods wait for
-// (Ingress.Controller).
-func ALB(className, hostname string, certificateARN pulumi.StringInput, controller pulumi.Resource) (exposure.Exposure, error) {
+// (Ingress.Controller); vpcCIDR is the VPC's block, where the ALB's requests come from.
+func ALB(className, hostname string, certificateARN pulumi.StringInput, controller pulumi.Resource, vpcCIDR string) (exposure.Exposure, error) {
 	listen, err := json.Marshal([]map[string]int{{"HTTP": 80}, {"HTTPS": 443}})
 	if err != nil {
 		return exposure.Exposure{}, err
@@ -96,5 +96,10 @@ func ALB(className, hostname string, certificateARN pulumi.StringInput, controll
 		}},
 		Controller: controller,
 		GatesPods:  true,
+		// The ALB sends to the pod IPs (target-type ip) from its own addresses in the public
+		// subnets, which are drawn from the VPC's block: no narrower source is known in advance.
+		Sources: networkingv1.NetworkPolicyPeerArray{networkingv1.NetworkPolicyPeerArgs{
+			IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(vpcCIDR)},
+		}},
 	}, nil
 }

@@ -13,6 +13,9 @@ import (
 // beat, flower, the indexer and redis, behind one Ingress. Each component is a function of what it
 // needs; the order here is the order of their inputs.
 func build2020(k *kit) (*networkingv1.Ingress, error) {
+	if err := newNetworkPolicies(k, topology2020()); err != nil {
+		return nil, err
+	}
 	conf, err := newSettings(k, configData2020(k))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)

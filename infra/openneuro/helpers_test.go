@@ -59,7 +59,7 @@ func newLayer(ctx *pulumi.Context, mutate func(*openneuro.Args)) (*openneuro.Ope
 			Size:         cfg.Storage.DatasetsSize,
 		},
 		RedisStorageClass: cfg.Storage.BlockStorageClass,
-		Exposure:          exposure.Existing(cfg.Ingress.ClassName, cfg.Ingress.Annotations, cfg.Ingress.TLSSecretName),
+		Exposure:          exposure.Existing(cfg.Ingress),
 		Protect:           cfg.Storage.Protect,
 		DependsOn:         []pulumi.Resource{nodes},
 	}
@@ -80,7 +80,7 @@ func newLayer(ctx *pulumi.Context, mutate func(*openneuro.Args)) (*openneuro.Ope
 			return nil, err
 		}
 		args.StorageDrivers = []pulumi.Resource{efs, ebs}
-		if args.Exposure, err = ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, pulumi.String(cfg.OpenNeuro.CertificateARN), lbc); err != nil {
+		if args.Exposure, err = ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, pulumi.String(cfg.OpenNeuro.CertificateARN), lbc, cfg.Network.CIDR); err != nil {
 			return nil, err
 		}
 	}

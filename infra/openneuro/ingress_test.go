@@ -7,6 +7,7 @@ import (
 
 	"github.com/openneuro/openneuro-infra/infra/exposure"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 type rule struct {
@@ -76,7 +77,7 @@ func TestIngressALB(t *testing.T) {
 // rules, its own annotations and optional TLS, and nothing ALB-specific.
 func TestIngressExisting(t *testing.T) {
 	existing := func(a *openneuro.Args) {
-		a.Exposure = exposure.Existing("nginx", map[string]string{"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"}, "openneuro-tls")
+		a.Exposure = exposure.Existing(stacks.Ingress{ClassName: "nginx", Annotations: map[string]string{"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"}, TLSSecretName: "openneuro-tls", ControllerNamespace: "ingress-nginx"})
 	}
 	o := layerObjects(t, run(t, "staging", existing))
 	ing := o.ingress(t, rel)
@@ -104,7 +105,7 @@ func TestIngressExisting(t *testing.T) {
 
 	t.Run("plain HTTP without a TLS secret", func(t *testing.T) {
 		o := layerObjects(t, run(t, "staging", func(a *openneuro.Args) {
-			a.Exposure = exposure.Existing("nginx", nil, "")
+			a.Exposure = exposure.Existing(stacks.Ingress{ClassName: "nginx", ControllerNamespace: "ingress-nginx"})
 		}))
 		ing := o.ingress(t, rel)
 		equal(t, "tls", len(ing.Spec.TLS), 0)

@@ -7,6 +7,7 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/kubecheck"
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // variants are the layer's shapes that the stack files alone do not produce; kubecheck's own
@@ -20,7 +21,7 @@ var variants = []struct {
 	{name: "staging", stack: "staging"},
 	{name: "prod with the EdgeFS export", stack: "prod", opts: []infratest.Option{infratest.WithValue("app.datasetStore", "edgefs")}},
 	{name: "existing cluster ingress, no redis persistence", stack: "staging", mutate: func(a *openneuro.Args) {
-		a.Exposure = exposure.Existing("nginx", nil, "openneuro-tls")
+		a.Exposure = exposure.Existing(stacks.Ingress{ClassName: "nginx", TLSSecretName: "openneuro-tls", ControllerNamespace: "ingress-nginx"})
 		a.StorageDrivers, a.StoragePool = nil, nil
 	}, opts: []infratest.Option{infratest.WithValue("app.redis.persistence", false)}},
 }
