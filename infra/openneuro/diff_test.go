@@ -102,9 +102,10 @@ func TestChangeTouchesOnlyWhatItShould(t *testing.T) {
 			changed: []string{"Ingress openneuro-ingress"},
 		},
 		{
-			name:    "web replicas change the web Deployment only",
+			// The HPA's minimum; the Deployment's rollout timeout follows the HPA's maximum.
+			name:    "web replicas change the web Deployment and its HPA only",
 			opts:    []infratest.Option{infratest.WithValue("app.replicas.web", 4)},
-			changed: []string{"Deployment openneuro-web"},
+			changed: []string{"Deployment openneuro-web", "HorizontalPodAutoscaler openneuro-web"},
 		},
 		{
 			name:    "API resources change the API Deployment only",

@@ -440,10 +440,11 @@ func TestRedis(t *testing.T) {
 }
 
 // TestRolloutTimeouts: Pulumi waits for a whole one-pod-at-a-time rollout behind the ALB (readiness
-// gates), 300 s plus 120 s per replica, instead of failing after its default 10 minutes.
+// gates), 300 s plus 120 s per replica (the HPA's maximum for the API and web: 10 and 6 in prod),
+// instead of failing after its default 10 minutes.
 func TestRolloutTimeouts(t *testing.T) {
 	objs := layerObjects(t, run(t, "prod", nil))
-	for name, want := range map[string]string{"openneuro-prod-api": "900", "openneuro-prod-web": "660", "openneuro-prod-datalad-service": "660"} {
+	for name, want := range map[string]string{"openneuro-prod-api": "1500", "openneuro-prod-web": "1020", "openneuro-prod-datalad-service": "660"} {
 		d := decode[appsv1.Deployment](t, objs.get(t, "Deployment", name))
 		if got := d.Annotations["pulumi.com/timeoutSeconds"]; got != want {
 			t.Errorf("%s: pulumi.com/timeoutSeconds %q, want %q", name, got, want)

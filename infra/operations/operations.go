@@ -43,8 +43,19 @@ type Args struct {
 	// LoadBalancerARNSuffix is the site's ALB (app/<name>/<id>, ingress.LoadBalancerOf); nil leaves out the ALB
 	// alarm.
 	LoadBalancerARNSuffix pulumi.StringInput
+	// TargetGroups are the ALB's target groups (ingress.TargetGroupOf), one unhealthy-targets alarm
+	// each; used only with LoadBalancerARNSuffix.
+	TargetGroups []TargetGroup
 	// Protect protects and retains the backup vault and its key (prod).
 	Protect bool
+}
+
+// TargetGroup is one of the ALB's target groups: the Service behind it and its CloudWatch dimension.
+type TargetGroup struct {
+	// Service is the Kubernetes Service whose pods are the targets, e.g. openneuro-prod-api.
+	Service string
+	// ARNSuffix is targetgroup/<name>/<id>, the TargetGroup dimension of its metrics.
+	ARNSuffix pulumi.StringInput
 }
 
 // Operations is the layer's result.
