@@ -127,6 +127,7 @@ func operationsLayer(ctx *pulumi.Context, cfg *stacks.Config, aws *AWS, site *si
 	}
 	if cfg.Operations.BackupEnabled() {
 		out["backupVaultName"] = ops.BackupVaultName
+		out["backupRoleArn"] = ops.BackupRoleARN
 	}
 	return nil
 }
