@@ -70,7 +70,7 @@ func TestChangeTouchesOnlyWhatItShould(t *testing.T) {
 		changed, added, removed []string
 	}{
 		{
-			name:    "app.workers: the StatefulSet, DATALAD_WORKERS and its consumers, the shard Services",
+			name: "app.workers: the StatefulSet, DATALAD_WORKERS and its consumers, the shard Services",
 			// 5: six workers of 450m no longer fit the staging storage pool next to Container Insights.
 			opts:    []infratest.Option{infratest.WithValue("app.workers", 5)},
 			changed: with(configConsumers, "ConfigMap openneuro-configmap"),
