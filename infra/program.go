@@ -117,7 +117,7 @@ func operationsLayer(ctx *pulumi.Context, cfg *stacks.Config, aws *AWS, site *si
 		NodeGroups: aws.Cluster.NodeGroups, MinNodes: minNodes,
 		FileSystemID: aws.Storage.FileSystemID, FileSystemARN: aws.Storage.FileSystemARN,
 		EFSThroughputMode: cfg.Storage.EFS.ThroughputMode, App: cfg.OpenNeuro,
-		LoadBalancerARNSuffix: site.alb.ARNSuffix, Protect: cfg.Storage.Protect,
+		LoadBalancerARNSuffix: site.alb.ARNSuffix, TargetGroups: site.targetGroups, Protect: cfg.Storage.Protect,
 	})
 	if err != nil {
 		return err
@@ -127,6 +127,7 @@ func operationsLayer(ctx *pulumi.Context, cfg *stacks.Config, aws *AWS, site *si
 	}
 	if cfg.Operations.BackupEnabled() {
 		out["backupVaultName"] = ops.BackupVaultName
+		out["backupRoleArn"] = ops.BackupRoleARN
 	}
 	return nil
 }
@@ -244,6 +245,8 @@ func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error)
 type site struct {
 	// alb is the ALB the load balancer controller made for the site (eks mode).
 	alb ingress.LoadBalancer
+	// targetGroups are the ALB's target groups, one per backend Service (eks mode).
+	targetGroups []operations.TargetGroup
 }
 
 // application builds EdgeFS (when enabled) and OpenNeuro on the platform, and adds their outputs.
@@ -283,6 +286,12 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulum
 		// its ARN suffix, which only AWS knows.
 		alb := ingress.LoadBalancerOf(ctx, p.clusterName, cfg.OpenNeuro.Namespace, cfg.OpenNeuro.Release, app.LoadBalancerHostname)
 		s.alb = alb
+		for _, b := range app.Backends {
+			s.targetGroups = append(s.targetGroups, operations.TargetGroup{
+				Service:   b.Service,
+				ARNSuffix: ingress.TargetGroupOf(ctx, p.clusterName, cfg.OpenNeuro.Namespace, cfg.OpenNeuro.Release, b.Service, b.Port, app.LoadBalancerHostname),
+			})
+		}
 		out["loadBalancerZoneId"] = alb.ZoneID
 		if p.hostedZoneID != "" {
 			if _, err := dns.NewRecords(ctx, "dns", &dns.RecordsArgs{

@@ -285,7 +285,7 @@ func TestLocalStackHasNoAWS(t *testing.T) {
 func TestLocalAndStagingDeployTheSameApplication(t *testing.T) {
 	same := []infratest.Option{infratest.WithValue("app.workers", 1), infratest.WithValue("app.replicas", map[string]any{"api": 1, "web": 1, "dataladService": 1}),
 		infratest.WithValue("app.resources", map[string]any{}), infratest.WithValue("app.redis", map[string]any{"size": "1Gi"}),
-		infratest.WithValue("app.environment", "development")}
+		infratest.WithValue("app.environment", "development"), infratest.WithValue("app.autoscaling", map[string]any{"enabled": true})}
 	local := appObjects(t, infratest.Run(t, "local", same...), "openneuro-local")
 	staging := appObjects(t, infratest.Run(t, "staging", same...), "openneuro-staging")
 	if len(local) < 25 {
@@ -414,8 +414,8 @@ func TestDeployTimeEstimate(t *testing.T) {
 		t.Errorf("the control plane starts only after %ds: something slow is serialised before it (%v)", beforeCluster, est.CriticalPath)
 	}
 	limit := beforeCluster + controlPlane + nodeGroup + k8sChain
-	if last := est.CriticalPath[len(est.CriticalPath)-1]; last.Name == "operations-alb-5xx" {
-		// The ALB's alarm can only be made once the ALB exists: the one step after the Ingress.
+	if last := est.CriticalPath[len(est.CriticalPath)-1]; albAlarm(last.Name) {
+		// The ALB's alarms can only be made once the ALB exists: the one step after the Ingress.
 		limit += deploygraph.CreateSeconds(last.Type, true)
 	}
 	if est.CriticalSeconds > limit {
@@ -560,8 +560,14 @@ func walkImages(v any, fn func(string)) {
 	}
 }
 
-// TestOperationsOffTheCriticalPath: metrics, alarms and backups add nothing to the first up but the
-// seconds of the ALB's own alarm, which cannot exist before the ALB.
+// albAlarm reports whether the resource is one of the alarms on the ALB (its 5xx share, the unhealthy
+// targets of each target group), which can only follow the ALB.
+func albAlarm(name string) bool {
+	return name == "operations-alb-5xx" || strings.HasPrefix(name, "operations-unhealthy-")
+}
+
+// TestOperationsOffTheCriticalPath: metrics, alarms, backups and the VPC endpoints add nothing to the
+// first up but the seconds of the ALB's own alarms, which cannot exist before the ALB.
 func TestOperationsOffTheCriticalPath(t *testing.T) {
 	estimate := func(opts ...infratest.Option) deploygraph.Estimate {
 		est, err := deploygraph.FromResources(infratest.Run(t, "prod", opts...).Resources()).Estimate()
@@ -570,17 +576,20 @@ func TestOperationsOffTheCriticalPath(t *testing.T) {
 		}
 		return est
 	}
-	with := estimate()
+	with := estimate(infratest.WithValue("network.endpoints.ecr", true))
 	without := estimate(infratest.WithValue("operations.metrics.metricsServer", false), infratest.WithValue("operations.metrics.containerInsights", false),
 		infratest.WithValue("operations.alarms.enabled", false), infratest.WithValue("operations.backup.enabled", false),
 		infratest.WithValue("cluster.autoscaler.enabled", false), infratest.WithValue("network.flowLogs.enabled", false),
-		infratest.WithValue("network.endpoints.s3", false))
+		infratest.WithValue("network.endpoints.s3", false), infratest.WithValue("app.autoscaling.enabled", false))
 	alarm := deploygraph.CreateSeconds("aws:cloudwatch/metricAlarm:MetricAlarm", true)
 	if with.CriticalSeconds > without.CriticalSeconds+alarm {
 		t.Errorf("operations lengthen the first up from %ds to %ds:\n%v", without.CriticalSeconds, with.CriticalSeconds, with.CriticalPath)
 	}
 	for _, s := range with.CriticalPath {
-		if strings.Contains(s.URN, "openneuro:operations:") && s.Name != "operations-alb-5xx" {
+		if strings.Contains(s.URN, "openneuro:operations:") && !albAlarm(s.Name) {
+			t.Errorf("%s %s is on the critical path", s.Type, s.Name)
+		}
+		if s.Type == "aws:ec2/vpcEndpoint:VpcEndpoint" || s.Type == "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" {
 			t.Errorf("%s %s is on the critical path", s.Type, s.Name)
 		}
 	}

@@ -153,7 +153,7 @@ func res(reqCPU, reqMem, limCPU, limMem string) Resources {
 // DefaultFreshDeskURL is the chart's support widget.
 const DefaultFreshDeskURL = "https://openneuro.freshdesk.com/widgets/feedback_widget/new?&widgetType=embedded&screenshot=no"
 
-func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
+func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress, ops Operations) {
 	setDefault(&o.Namespace, Project)
 	setDefault(&o.Release, Project+"-"+env.Stack)
 	setDefault(&o.Version, "v3.14.2")
@@ -194,7 +194,7 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
 			*n = 2
 		}
 	}
-	o.Autoscaling.applyDefaults(c, o.Replicas)
+	o.Autoscaling.applyDefaults(c, ops, o.Replicas)
 	o.Resources.API.applyDefaults(chartResources.API)
 	o.Resources.Web.applyDefaults(chartResources.Web)
 	o.Resources.Content.applyDefaults(chartResources.Content)
@@ -260,7 +260,7 @@ func (o OpenNeuro) validateTLS(v *validator, env Env, hostOK bool) {
 	}
 }
 
-func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingress, s Storage) {
+func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingress, s Storage, ops Operations) {
 	v.k8sName("app.namespace", o.Namespace, 63)
 	// The longest derived name is <release>-dataset-worker-<n>, a Service name (at most 63).
 	v.k8sName("app.release", o.Release, 40)
@@ -330,7 +330,7 @@ func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingre
 	v.positive("app.replicas.api", o.Replicas.API)
 	v.positive("app.replicas.web", o.Replicas.Web)
 	v.positive("app.replicas.dataladService", o.Replicas.DataladService)
-	o.Autoscaling.validate(v, o.Replicas)
+	o.Autoscaling.validate(v, c, ops, o.Replicas)
 	rs := map[string]Resources{"api": o.Resources.API, "web": o.Resources.Web, "content": o.Resources.Content,
 		"dataladService": o.Resources.DataladService, "worker": o.Resources.Worker, "beat": o.Resources.Beat,
 		"flower": o.Resources.Flower, "indexer": o.Resources.Indexer, "redis": o.Resources.Redis,

@@ -60,6 +60,18 @@ func PodCapacity(instanceType string) (milliCPU, memMi int64, ok bool) {
 	return s.podMilliCPU(), s.podMemMi(), true
 }
 
+// Container Insights (amazon-cloudwatch-observability) runs two DaemonSets on every node, the storage
+// nodes included (they tolerate every taint, and at priority system-node-critical they preempt the
+// workers): the CloudWatch agent requests 250m CPU and 128Mi, Fluent Bit 50m and 25Mi
+// (aws-observability/helm-charts, charts/amazon-cloudwatch-observability/values.yaml at tag
+// amazon-cloudwatch-observability-4.10.0: agent.resources.requests and
+// containerLogs.fluentBit.resources.requests; the add-on's default v4.10.0-eksbuild.1 is that chart).
+// Its GPU and Neuron exporters only run on GPU and Neuron instance types.
+const (
+	containerInsightsMilliCPU = 250 + 50
+	containerInsightsMemMi    = 128 + 25
+)
+
 // podNeed is what must be scheduled on the storage pool.
 type podNeed struct {
 	what        string
@@ -69,9 +81,10 @@ type podNeed struct {
 }
 
 // validateStoragePool checks that everything pinned to the edgefs-target nodes fits on them: one
-// EdgeFS target per node, the dataset workers, and the NFS/S3 gateways. Otherwise the first
-// pulumi up waits an hour for a worker that stays Pending, or EdgeFS runs below its replica count.
-func validateStoragePool(v *validator, c Cluster, e EdgeFS, o OpenNeuro) {
+// EdgeFS target per node, the dataset workers, and the NFS/S3 gateways, next to the Container
+// Insights DaemonSets when they run. Otherwise the first pulumi up waits an hour for a worker that
+// stays Pending, or EdgeFS runs below its replica count.
+func validateStoragePool(v *validator, c Cluster, e EdgeFS, o OpenNeuro, ops Operations) {
 	if c.Mode != ModeEKS || !c.HasStoragePool() {
 		return // an existing cluster's node sizes are not known here
 	}
@@ -89,6 +102,9 @@ func validateStoragePool(v *validator, c Cluster, e EdgeFS, o OpenNeuro) {
 		for i := 0; i < n; i++ {
 			needs = append(needs, podNeed{what, cpu.MilliValue(), mem.Value() >> 20, perNode})
 		}
+	}
+	if ops.ContainerInsightsEnabled() {
+		needs = append(needs, podNeed{"Container Insights agent", containerInsightsMilliCPU, containerInsightsMemMi, true})
 	}
 	if e.IsEnabled() {
 		add("EdgeFS target", 1, e.Resources, true)
@@ -141,8 +157,12 @@ func validateStoragePool(v *validator, c Cluster, e EdgeFS, o OpenNeuro) {
 		}
 	}
 	if len(unplaced) > 0 {
-		v.addf("cluster.edgefsNodeGroup", "%d x %s cannot hold what must run there (one EdgeFS target per node, %d dataset workers, the NFS/S3 gateways): no room for %s; use a larger instance type or more nodes, or lower app.workers or the requests in edgefs.resources / app.resources.worker",
-			nodes, c.EdgeFSNodeGroup.InstanceType, o.Workers, strings.Join(dedupe(unplaced), ", "))
+		daemons := ""
+		if ops.ContainerInsightsEnabled() {
+			daemons = ", the Container Insights agent and Fluent Bit on every node"
+		}
+		v.addf("cluster.edgefsNodeGroup", "%d x %s cannot hold what must run there (one EdgeFS target per node, %d dataset workers, the NFS/S3 gateways%s): no room for %s; use a larger instance type or more nodes, or lower app.workers or the requests in edgefs.resources / app.resources.worker",
+			nodes, c.EdgeFSNodeGroup.InstanceType, o.Workers, daemons, strings.Join(dedupe(unplaced), ", "))
 	}
 }
 

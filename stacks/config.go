@@ -134,7 +134,7 @@ func (c *Config) ApplyDefaults() {
 	c.Storage.applyDefaults(c.Cluster, c.Operations)
 	c.Ingress.applyDefaults(c.Cluster)
 	c.EdgeFS.applyDefaults(c.Cluster)
-	c.OpenNeuro.applyDefaults(c.Env, c.Cluster, c.Ingress)
+	c.OpenNeuro.applyDefaults(c.Env, c.Cluster, c.Ingress, c.Operations)
 	if cache := c.Cluster.DockerHubCache; cache != nil && c.IsEKS() && cache.Account() != "" {
 		// Every Docker Hub image, default or set, goes through the cache.
 		for _, ref := range c.dockerHubImages() {
@@ -152,12 +152,12 @@ func (c *Config) Validate() error {
 	c.Storage.validate(&v, c.Cluster)
 	c.Ingress.validate(&v, c.Cluster)
 	c.EdgeFS.validate(&v, c.Cluster)
-	c.OpenNeuro.validate(&v, c.Env, c.Cluster, c.EdgeFS, c.Ingress, c.Storage)
+	c.OpenNeuro.validate(&v, c.Env, c.Cluster, c.EdgeFS, c.Ingress, c.Storage, c.Operations)
 	c.Operations.validate(&v, c.Cluster, c.Env)
 	if c.Storage.EFS.Backups != nil && *c.Storage.EFS.Backups && c.Operations.BackupEnabled() {
 		v.addf("storage.efs.backups", "is true while operations.backup is on, so the file system would be backed up twice (and paid twice); remove storage.efs.backups, the AWS Backup plan covers EFS")
 	}
-	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro)
+	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro, c.Operations)
 	return v.err()
 }
 

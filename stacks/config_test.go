@@ -153,8 +153,14 @@ func TestBadInput(t *testing.T) {
 			[]string{`storage.efs.owner: is "0:01"`}},
 		{"double EFS backups", []infratest.Option{infratest.WithValue("storage.efs.backups", true)},
 			[]string{"storage.efs.backups: is true while operations.backup is on"}},
-		{"HPA maximum below the replicas", []infratest.Option{infratest.WithValue("app.autoscaling.enabled", true), infratest.WithValue("app.autoscaling.apiMaxReplicas", 2)},
+		{"HPA maximum below the replicas", []infratest.Option{infratest.WithValue("app.autoscaling.apiMaxReplicas", 2)},
 			[]string{"app.autoscaling.apiMaxReplicas: 2 is below app.replicas.api 5, the least the HPA keeps"}},
+		{"HPA without metrics-server", []infratest.Option{infratest.WithValue("operations.metrics.metricsServer", false), infratest.WithValue("app.autoscaling.enabled", true)},
+			[]string{"app.autoscaling.enabled: the HorizontalPodAutoscalers read CPU use from the metrics API, but operations.metrics.metricsServer is false"}},
+		{"HPA CPU target above the requests", []infratest.Option{infratest.WithValue("app.autoscaling.targetCpuPercent", 150)},
+			[]string{"app.autoscaling.targetCpuPercent: is 150; the HPA scales out before the pods reach their requests, use at most 100"}},
+		{"ECR endpoints without the S3 gateway", []infratest.Option{infratest.WithValue("network.endpoints.ecr", true), infratest.WithValue("network.endpoints.s3", false)},
+			[]string{"network.endpoints.ecr: ECR serves image layers from S3"}},
 		{"flow logs of an unknown traffic type", []infratest.Option{infratest.WithValue("network.flowLogs.trafficType", "SOME")},
 			[]string{`network.flowLogs.trafficType: "SOME" is not allowed; use one of ALL, ACCEPT, REJECT`}},
 		{"storage nodes without instance store", []infratest.Option{infratest.WithValue("cluster.edgefsNodeGroup.instanceType", "m5.large")},
@@ -200,7 +206,7 @@ func TestBadInput(t *testing.T) {
 		{"EdgeFS store without EdgeFS", []infratest.Option{infratest.WithValue("edgefs.enabled", false), infratest.WithValue("app.datasetStore", "edgefs")},
 			[]string{"app.datasetStore: edgefs needs edgefs.enabled true"}},
 		{"storage pool too small", []infratest.Option{infratest.WithValue("edgefs.resources.requests.cpu", "1"), infratest.WithValue("app.workers", 4)},
-			[]string{"cluster.edgefsNodeGroup: 3 x i3en.large cannot hold what must run there (one EdgeFS target per node, 4 dataset workers, the NFS/S3 gateways): no room for dataset worker"}},
+			[]string{"cluster.edgefsNodeGroup: 3 x i3en.large cannot hold what must run there (one EdgeFS target per node, 4 dataset workers, the NFS/S3 gateways, the Container Insights agent and Fluent Bit on every node): no room for dataset worker"}},
 		{"AMI release of another Kubernetes version", []infratest.Option{infratest.WithValue("cluster.edgefsNodeGroup.amiReleaseVersion", "1.34.2-20260101")},
 			[]string{`cluster.edgefsNodeGroup.amiReleaseVersion: "1.34.2-20260101" is not an AL2023 AMI release of Kubernetes 1.35`}},
 		{"missing region", []infratest.Option{infratest.WithoutValue("aws:region")},
@@ -306,8 +312,17 @@ func TestStoragePoolCapacity(t *testing.T) {
 	if _, err := load("prod", infratest.WithValue("app.workers", 9)); err == nil || !strings.Contains(err.Error(), "no room for") {
 		t.Errorf("9 workers of 500m next to 3 EdgeFS targets do not fit on 3 x i3en.large; got %v", err)
 	}
-	if _, err := load("prod", infratest.WithValue("edgefs.enabled", false), infratest.WithValue("app.workers", 9)); err != nil {
-		t.Errorf("without EdgeFS, 9 workers of 500m fit on 3 x i3en.large: %v", err)
+	if _, err := load("prod", infratest.WithValue("edgefs.enabled", false), infratest.WithValue("app.workers", 6)); err != nil {
+		t.Errorf("without EdgeFS, 6 workers of 450m fit on 3 x i3en.large: %v", err)
+	}
+	// The Container Insights DaemonSets (agent 250m, Fluent Bit 50m per node) count: with them the
+	// chart's 500m workers leave the fourth Pending, without them they fit.
+	chartWorkers := infratest.WithValue("app.resources.worker.requests.cpu", "500m")
+	if _, err := load("prod", chartWorkers); err == nil || !strings.Contains(err.Error(), "the Container Insights agent and Fluent Bit on every node): no room for dataset worker") {
+		t.Errorf("4 workers of 500m next to the EdgeFS targets and the Container Insights DaemonSets do not fit on 3 x i3en.large; got %v", err)
+	}
+	if _, err := load("prod", chartWorkers, infratest.WithValue("operations.metrics.containerInsights", false)); err != nil {
+		t.Errorf("without Container Insights, 4 workers of 500m fit: %v", err)
 	}
 }
 
@@ -501,6 +516,10 @@ func TestOperationsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	noMetrics, err := load("prod", infratest.WithValue("operations.metrics.metricsServer", false))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name      string
 		got, want any
@@ -513,10 +532,12 @@ func TestOperationsDefaults(t *testing.T) {
 		{"backup retention", prod.Operations.Backup.RetentionDays, 35},
 		{"no backup copy by default", prod.Operations.Backup.CopyRegion, ""},
 		{"EFS automatic backups give way to the plan", *prod.Storage.EFS.Backups, false},
-		{"HPA not built yet", prod.OpenNeuro.Autoscaling.IsEnabled(), false},
+		{"HPAs on in eks mode", prod.OpenNeuro.Autoscaling.IsEnabled(), true},
+		{"HPA CPU target", prod.OpenNeuro.Autoscaling.TargetCPUPercent, 70},
 		{"HPA api max", prod.OpenNeuro.Autoscaling.APIMaxReplicas, 10},
 		{"HPA web max", prod.OpenNeuro.Autoscaling.WebMaxReplicas, 6},
 		{"HPA off in existing mode", local.OpenNeuro.Autoscaling.IsEnabled(), false},
+		{"HPA off without metrics-server", noMetrics.OpenNeuro.Autoscaling.IsEnabled(), false},
 		{"no operations in existing mode", local.Operations.BackupEnabled(), false},
 		{"autoscaler", prod.Cluster.Autoscaler.IsEnabled(), true},
 		{"autoscaler image matches 1.35", prod.Cluster.Autoscaler.ImageTag, "v1.35.2"},

@@ -73,9 +73,11 @@ type Endpoints struct {
 	// S3 adds a gateway endpoint for S3 to the private route tables: S3 traffic (dataset exports,
 	// image layers from ECR) stops paying NAT processing. Gateway endpoints are free. Default true.
 	S3 *bool `json:"s3,omitempty"`
-	// ECR adds interface endpoints for ecr.api and ecr.dkr in every private subnet: image pulls from
-	// ECR (EKS add-ons, mirrored images) stop paying NAT processing, for an hourly charge per zone
-	// and endpoint. Worth it when the images come from ECR. Default false.
+	// ECR adds interface endpoints for ecr.api and ecr.dkr in every private subnet (private DNS, a
+	// security group open to HTTPS from the private subnets): image pulls from ECR (EKS add-ons,
+	// cluster.dockerHubCache, mirrored images) stop paying NAT processing, for an hourly charge per
+	// zone and endpoint (6 endpoint-zones; make render writes the price to cost.txt). Needs s3 (the
+	// layers come from S3). Worth it when many GB of images come from ECR. Default false.
 	ECR bool `json:"ecr,omitempty"`
 }
 
@@ -163,8 +165,8 @@ func (n Network) validate(v *validator, env Env, c Cluster) {
 		if n.Endpoints.S3 != nil || n.Endpoints.ECR || n.FlowLogs != (FlowLogs{}) {
 			v.addf("network.endpoints", "endpoints and flowLogs belong to the VPC the program creates, but network.vpcId names an existing one; remove them and manage that VPC's endpoints and flow logs where it is managed")
 		}
-	} else if n.Endpoints.ECR {
-		v.addf("network.endpoints.ecr", "ECR interface endpoints are not built yet; remove it (image pulls from ECR go through the NAT gateways)")
+	} else if n.Endpoints.ECR && !n.S3EndpointEnabled() {
+		v.addf("network.endpoints.ecr", "ECR serves image layers from S3, so without network.endpoints.s3 the layers still take the NAT gateways and the ECR endpoints save next to nothing; turn network.endpoints.s3 on or remove network.endpoints.ecr")
 	}
 	if !n.UsesExistingVPC() && n.FlowLogsEnabled() {
 		v.oneOf("network.flowLogs.trafficType", n.FlowLogs.TrafficType, "ALL", "ACCEPT", "REJECT")

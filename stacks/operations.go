@@ -72,8 +72,10 @@ type Backup struct {
 
 // AppAutoscaling configures the HorizontalPodAutoscalers of the API and web (app.autoscaling).
 type AppAutoscaling struct {
-	// Enabled creates the HPAs. Default true in eks mode (metrics-server is installed there), false
-	// in existing mode (turn it on when the cluster has a metrics API).
+	// Enabled creates the HPAs; app.replicas.api and .web are then the least pods, and the
+	// Deployments' replica count belongs to the HPAs after the first up. Default true in eks mode
+	// with operations.metrics.metricsServer (the HPAs read its metrics API), false in existing mode
+	// (turn it on when the cluster serves metrics.k8s.io).
 	Enabled *bool `json:"enabled,omitempty"`
 	// APIMaxReplicas is the API's most pods. Default twice app.replicas.api, which is the least.
 	APIMaxReplicas int `json:"apiMaxReplicas,omitempty"`
@@ -195,10 +197,11 @@ func (o Operations) validate(v *validator, c Cluster, env Env) {
 	}
 }
 
-func (a *AppAutoscaling) applyDefaults(c Cluster, r Replicas) {
+func (a *AppAutoscaling) applyDefaults(c Cluster, ops Operations, r Replicas) {
 	if a.Enabled == nil {
-		// Off until the HPAs are built (the API and web keep app.replicas).
-		a.Enabled = boolPtr(false)
+		// On where the program installs metrics-server, whose metrics API the HPAs read; an existing
+		// cluster may have none.
+		a.Enabled = boolPtr(c.Mode == ModeEKS && ops.MetricsServerEnabled())
 	}
 	if a.APIMaxReplicas == 0 {
 		a.APIMaxReplicas = 2 * r.API
@@ -211,11 +214,13 @@ func (a *AppAutoscaling) applyDefaults(c Cluster, r Replicas) {
 	}
 }
 
-func (a AppAutoscaling) validate(v *validator, r Replicas) {
+func (a AppAutoscaling) validate(v *validator, c Cluster, ops Operations, r Replicas) {
 	if !a.IsEnabled() {
 		return
 	}
-	v.addf("app.autoscaling.enabled", "the HorizontalPodAutoscalers are not built yet; remove it (the API and web run app.replicas pods)")
+	if c.Mode == ModeEKS && !ops.MetricsServerEnabled() {
+		v.addf("app.autoscaling.enabled", "the HorizontalPodAutoscalers read CPU use from the metrics API, but operations.metrics.metricsServer is false; turn metrics-server on or set app.autoscaling.enabled false (the API and web then run app.replicas pods)")
+	}
 	if a.APIMaxReplicas < r.API {
 		v.addf("app.autoscaling.apiMaxReplicas", "%d is below app.replicas.api %d, the least the HPA keeps; raise it", a.APIMaxReplicas, r.API)
 	}

@@ -4,7 +4,8 @@
 //	go run ./cmd/render --stack staging --out out/staging
 //
 // writes out/staging/resources.json (every resource, secrets as "[secret]") and
-// out/staging/manifests/<namespace>/<kind>-<name>.yaml (every Kubernetes object as applied).
+// out/staging/manifests/<namespace>/<kind>-<name>.yaml (every Kubernetes object as applied), the
+// dependency graph with its deploy-time estimate (estimate.txt) and the monthly cost (cost.txt).
 // Diff two renders to review a change at the Kubernetes level without cloud credentials.
 package main
 

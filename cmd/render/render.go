@@ -66,8 +66,8 @@ func manifestPath(m infratest.Manifest) string {
 	return filepath.Join(ns, strings.ToLower(m.Kind())+"-"+m.Name()+".yaml")
 }
 
-// writeGraph writes graph.json, graph.mmd (mermaid) and the deploy-time estimate (estimate.json and a
-// readable estimate.txt).
+// writeGraph writes graph.json, graph.mmd (mermaid), the deploy-time estimate (estimate.json and a
+// readable estimate.txt) and the monthly cost estimate (cost.txt).
 func writeGraph(rec *infratest.Recorder, out string) error {
 	g := deploygraph.FromResources(rec.Resources())
 	est, err := g.Estimate()
@@ -90,6 +90,7 @@ func writeGraph(rec *infratest.Recorder, out string) error {
 	}
 	txt.WriteString("\nTimes per resource type, with their sources: internal/deploygraph/times.go.\n")
 	files := map[string][]byte{
+		"cost.txt":      []byte(writeCost(rec, rec.Region())),
 		"graph.json":    append(graph, '\n'),
 		"graph.mmd":     []byte(g.Mermaid()),
 		"estimate.json": append(estimate, '\n'),

@@ -66,7 +66,7 @@ func TestRenderEveryStack(t *testing.T) {
 					t.Errorf("%s is not a .yaml file", rel)
 				}
 			}
-			for _, f := range []string{"resources.json", "graph.json", "graph.mmd", "estimate.json", "estimate.txt"} {
+			for _, f := range []string{"resources.json", "graph.json", "graph.mmd", "estimate.json", "estimate.txt", "cost.txt"} {
 				if !bytes.Equal(read(t, filepath.Join(first, f)), read(t, filepath.Join(second, f))) {
 					t.Errorf("%s differs between two renders", f)
 				}

@@ -91,3 +91,23 @@ func (e Exposure) IngressPath(r Route) (path, pathType string) {
 	}
 	return r.Path + "/*", "ImplementationSpecific"
 }
+
+// Backend is a Service port the site's routes lead to: an ALB has one target group for each.
+type Backend struct {
+	Service string
+	Port    int
+}
+
+// Backends are the distinct backends of routes, in the order they first appear.
+func Backends(routes []Route) []Backend {
+	var out []Backend
+	seen := map[Backend]bool{}
+	for _, r := range routes {
+		b := Backend{Service: r.Service, Port: r.Port}
+		if !seen[b] {
+			seen[b] = true
+			out = append(out, b)
+		}
+	}
+	return out
+}

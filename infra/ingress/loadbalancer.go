@@ -1,6 +1,8 @@
 package ingress
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -12,6 +14,10 @@ import (
 const (
 	ClusterTag = "elbv2.k8s.aws/cluster"
 	StackTag   = "ingress.k8s.aws/stack"
+	// ResourceTag names the resource within the stack; for a target group it is
+	// "<namespace>/<ingress>-<service>:<port>" (pkg/ingress/model_build_target_group.go,
+	// buildTargetGroupResourceID, with the backend's port as the Ingress gives it).
+	ResourceTag = "ingress.k8s.aws/resource"
 )
 
 // LoadBalancer is the ALB the controller made for an Ingress.
@@ -35,4 +41,22 @@ func LoadBalancerOf(ctx *pulumi.Context, clusterName pulumi.StringInput, namespa
 		Tags: pulumi.StringMap{ClusterTag: clusterName, StackTag: stack},
 	})
 	return LoadBalancer{DNSName: alb.DnsName(), ZoneID: alb.ZoneId(), ARNSuffix: alb.ArnSuffix()}
+}
+
+// TargetGroupResource is the ResourceTag of the target group the controller makes for the backend
+// service:port of the Ingress namespace/ingress.
+func TargetGroupResource(namespace, ingress, service string, port int) string {
+	return fmt.Sprintf("%s/%s-%s:%d", namespace, ingress, service, port)
+}
+
+// TargetGroupOf looks up the ARN suffix (targetgroup/<name>/<id>, the TargetGroup dimension of its
+// CloudWatch metrics) of the target group the controller made for the backend service:port of the
+// Ingress namespace/name. Like LoadBalancerOf it waits for ready, the Ingress's load balancer
+// address: the controller writes it once the ALB and its target groups exist.
+func TargetGroupOf(ctx *pulumi.Context, clusterName pulumi.StringInput, namespace, name, service string, port int, ready pulumi.StringOutput) pulumi.StringOutput {
+	stack := ready.ApplyT(func(string) string { return namespace + "/" + name }).(pulumi.StringOutput)
+	tg := lb.LookupTargetGroupOutput(ctx, lb.LookupTargetGroupOutputArgs{
+		Tags: pulumi.StringMap{ClusterTag: clusterName, StackTag: stack, ResourceTag: pulumi.String(TargetGroupResource(namespace, name, service, port))},
+	})
+	return tg.ArnSuffix()
 }

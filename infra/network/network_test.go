@@ -252,3 +252,56 @@ func names(rec *infratest.Recorder) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// TestECREndpoints: with network.endpoints.ecr, ecr.api and ecr.dkr interface endpoints in the three
+// private subnets with private DNS, behind a security group that admits HTTPS from exactly the
+// private subnets' blocks; off by default.
+func TestECREndpoints(t *testing.T) {
+	if n := len(rec(t, "prod").ByType("aws:ec2/vpcEndpoint:VpcEndpoint")); n != 1 {
+		t.Errorf("%d endpoints by default, want the S3 gateway only", n)
+	}
+	r, cfg, out := run(t, "prod", infratest.WithValue("network.endpoints.ecr", true))
+	private, _, err := network.SubnetCIDRs(cfg.Network.CIDR, stacks.ZoneCount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg := r.Find("aws:ec2/securityGroup:SecurityGroup", "network-ecr-endpoints")
+	if sg == nil {
+		t.Fatal("no security group for the ECR endpoints")
+	}
+	var cidrs []string
+	for _, rule := range r.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		in := rule.Plain(false)
+		if in["securityGroupId"] != sg.ID {
+			continue
+		}
+		if fmt.Sprintf("%v %v %v", in["fromPort"], in["toPort"], in["ipProtocol"]) != "443 443 tcp" {
+			t.Errorf("%s: %v", rule.Name, in)
+		}
+		cidrs = append(cidrs, in["cidrIpv4"].(string))
+	}
+	sort.Strings(cidrs)
+	want := append([]string{}, private...)
+	sort.Strings(want)
+	if !reflect.DeepEqual(cidrs, want) {
+		t.Errorf("HTTPS allowed from %v, want the private subnets %v", cidrs, want)
+	}
+	for _, svc := range []string{"ecr-api", "ecr-dkr"} {
+		ep := r.Find("aws:ec2/vpcEndpoint:VpcEndpoint", "network-"+svc)
+		if ep == nil {
+			t.Fatalf("no %s endpoint", svc)
+		}
+		in := ep.Plain(false)
+		if in["serviceName"] != "com.amazonaws.us-west-2."+strings.ReplaceAll(svc, "-", ".") || in["vpcEndpointType"] != "Interface" || in["privateDnsEnabled"] != true {
+			t.Errorf("%s: %v", svc, in)
+		}
+		if fmt.Sprint(in["subnetIds"]) != fmt.Sprint(out["private"]) || fmt.Sprint(in["securityGroupIds"]) != fmt.Sprint([]any{sg.ID}) {
+			t.Errorf("%s: subnets %v groups %v, want the private subnets %v and %s", svc, in["subnetIds"], in["securityGroupIds"], out["private"], sg.ID)
+		}
+	}
+}
+
+func rec(t *testing.T, stack string, opts ...infratest.Option) *infratest.Recorder {
+	r, _, _ := run(t, stack, opts...)
+	return r
+}

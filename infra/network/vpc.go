@@ -107,6 +107,7 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 	out.natIPs = natIPs
 
 	var privateRouteTables pulumi.StringArray
+	var private []privateZone
 	for i, az := range cfg.AvailabilityZones {
 		priv, err := ec2.NewSubnet(ctx, name+"-private-"+az, zoned(az, &ec2.SubnetArgs{
 			VpcId:     v.ID(),
@@ -145,10 +146,11 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 			return nil, fmt.Errorf("network: private route table association %s: %w", az, err)
 		}
 		out.private = append(out.private, priv.ID())
+		private = append(private, privateZone{zone: az, cidr: privateCIDRs[i], subnetID: priv.ID()})
 		out.egress = append(out.egress, route, assoc)
 		privateRouteTables = append(privateRouteTables, rt.ID().ToStringOutput())
 	}
-	if err := newEndpointsAndFlowLogs(ctx, name, cfg, v.ID(), privateRouteTables, parent); err != nil {
+	if err := newEndpointsAndFlowLogs(ctx, name, cfg, v.ID(), privateRouteTables, private, parent); err != nil {
 		return nil, err
 	}
 	return out, nil

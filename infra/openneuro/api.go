@@ -36,9 +36,9 @@ func newAPI(k *kit, s *settings, r *redis) (*corev1.Service, error) {
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(k.ctx, k.logical("api"), &appsv1.DeploymentArgs{
-		Metadata: k.rolledMeta(k.objectName(compAPI), set, k.cfg.Replicas.API),
+		Metadata: k.rolledMeta(k.objectName(compAPI), set, k.mostReplicas(k.cfg.Replicas.API, k.cfg.Autoscaling.APIMaxReplicas)),
 		Spec:     deploymentSpec(k.cfg.Replicas.API, set, surgeRollout(), s.checksums(), pod),
-	}, k.workloadOpts(s.deps()...)...); err != nil {
+	}, append(k.workloadOpts(s.deps()...), k.autoscaledOpts()...)...); err != nil {
 		return nil, err
 	}
 	if err := k.disruptionBudget("api", set); err != nil {

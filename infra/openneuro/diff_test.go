@@ -70,10 +70,11 @@ func TestChangeTouchesOnlyWhatItShould(t *testing.T) {
 		changed, added, removed []string
 	}{
 		{
-			name:    "app.workers: the StatefulSet, DATALAD_WORKERS and its consumers, the shard Services",
-			opts:    []infratest.Option{infratest.WithValue("app.workers", 6)},
+			name: "app.workers: the StatefulSet, DATALAD_WORKERS and its consumers, the shard Services",
+			// 5: six workers of 450m no longer fit the staging storage pool next to Container Insights.
+			opts:    []infratest.Option{infratest.WithValue("app.workers", 5)},
 			changed: with(configConsumers, "ConfigMap openneuro-configmap"),
-			added:   []string{"Service openneuro-dataset-worker-4", "Service openneuro-dataset-worker-5"},
+			added:   []string{"Service openneuro-dataset-worker-4"},
 		},
 		{
 			name:    "fewer workers remove their shard Services",
@@ -102,9 +103,10 @@ func TestChangeTouchesOnlyWhatItShould(t *testing.T) {
 			changed: []string{"Ingress openneuro-ingress"},
 		},
 		{
-			name:    "web replicas change the web Deployment only",
+			// The HPA's minimum; the Deployment's rollout timeout follows the HPA's maximum.
+			name:    "web replicas change the web Deployment and its HPA only",
 			opts:    []infratest.Option{infratest.WithValue("app.replicas.web", 4)},
-			changed: []string{"Deployment openneuro-web"},
+			changed: []string{"Deployment openneuro-web", "HorizontalPodAutoscaler openneuro-web"},
 		},
 		{
 			name:    "API resources change the API Deployment only",

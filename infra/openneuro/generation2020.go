@@ -36,6 +36,12 @@ func build2020(k *kit) (*networkingv1.Ingress, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	if err := newAutoscaler(k, "api", k.objectName(compAPI), k.labelSet(compAPI, k.cfg.Images.Server), k.cfg.Replicas.API, k.cfg.Autoscaling.APIMaxReplicas); err != nil {
+		return nil, fmt.Errorf("api autoscaler: %w", err)
+	}
+	if err := newAutoscaler(k, "web", k.objectName(compWeb), k.labelSet(compWeb, k.cfg.Images.App), k.cfg.Replicas.Web, k.cfg.Autoscaling.WebMaxReplicas); err != nil {
+		return nil, fmt.Errorf("web autoscaler: %w", err)
+	}
 	if err := newDataladService(k, conf, data); err != nil {
 		return nil, fmt.Errorf("datalad-service: %w", err)
 	}

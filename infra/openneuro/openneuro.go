@@ -86,6 +86,9 @@ type OpenNeuro struct {
 	// LoadBalancerHostname is the Ingress's load balancer address (the ALB's DNS name in eks mode),
 	// the target of the site's DNS records.
 	LoadBalancerHostname pulumi.StringOutput `pulumi:"loadBalancerHostname"`
+
+	// Backends are the Services the Ingress routes to, each once (the ALB's target groups).
+	Backends []exposure.Backend
 }
 
 func (a *Args) check() error {
@@ -140,6 +143,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	comp.URL = pulumi.String(k.cfg.URL).ToStringOutput()
 	comp.LoadBalancerHostname = loadBalancerAddress(ing)
+	comp.Backends = exposure.Backends(routes2020(k))
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"url":                  comp.URL,
 		"loadBalancerHostname": comp.LoadBalancerHostname,

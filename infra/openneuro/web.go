@@ -55,9 +55,9 @@ func newWeb(k *kit) (*corev1.Service, error) {
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(k.ctx, k.logical("web"), &appsv1.DeploymentArgs{
-		Metadata: k.rolledMeta(k.objectName(compWeb), set, k.cfg.Replicas.Web),
+		Metadata: k.rolledMeta(k.objectName(compWeb), set, k.mostReplicas(k.cfg.Replicas.Web, k.cfg.Autoscaling.WebMaxReplicas)),
 		Spec:     deploymentSpec(k.cfg.Replicas.Web, set, surgeRollout(), nil, pod),
-	}, k.workloadOpts()...); err != nil {
+	}, append(k.workloadOpts(), k.autoscaledOpts()...)...); err != nil {
 		return nil, err
 	}
 	if err := k.disruptionBudget("web", set); err != nil {

@@ -265,7 +265,8 @@ func TestWorkers(t *testing.T) {
 			`celery inspect ping --app datalad_service.worker --destination "celery@${HOSTNAME}"`}}},
 		InitialDelaySeconds: 10, PeriodSeconds: 30, TimeoutSeconds: 20, FailureThreshold: 2,
 	})
-	equal(t, "resources (chart)", c.Resources, resourcesOf("500m", "768Mi", "2", "2Gi"))
+	// The chart's, but 450m of CPU requested (Pulumi.staging.yaml: room on the storage nodes).
+	equal(t, "resources", c.Resources, resourcesOf("450m", "768Mi", "2", "2Gi"))
 
 	governing := o.service(t, name("dataset-worker"))
 	equal(t, "governing service is headless", governing.Spec.ClusterIP, "None")
@@ -440,10 +441,11 @@ func TestRedis(t *testing.T) {
 }
 
 // TestRolloutTimeouts: Pulumi waits for a whole one-pod-at-a-time rollout behind the ALB (readiness
-// gates), 300 s plus 120 s per replica, instead of failing after its default 10 minutes.
+// gates), 300 s plus 120 s per replica (the HPA's maximum for the API and web: 10 and 6 in prod),
+// instead of failing after its default 10 minutes.
 func TestRolloutTimeouts(t *testing.T) {
 	objs := layerObjects(t, run(t, "prod", nil))
-	for name, want := range map[string]string{"openneuro-prod-api": "900", "openneuro-prod-web": "660", "openneuro-prod-datalad-service": "660"} {
+	for name, want := range map[string]string{"openneuro-prod-api": "1500", "openneuro-prod-web": "1020", "openneuro-prod-datalad-service": "660"} {
 		d := decode[appsv1.Deployment](t, objs.get(t, "Deployment", name))
 		if got := d.Annotations["pulumi.com/timeoutSeconds"]; got != want {
 			t.Errorf("%s: pulumi.com/timeoutSeconds %q, want %q", name, got, want)

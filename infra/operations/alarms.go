@@ -102,6 +102,17 @@ func Alarms(args *Args, loadBalancer pulumi.StringInput) []Alarm {
 				{ID: "e1", Expression: "100*(FILL(m1,0)+FILL(m2,0))/m3", Return: true},
 			},
 			Comparison: "GreaterThanThreshold", Threshold: float64(cfg.ALB5xxPercent), Periods: 2})
+		for _, tg := range args.TargetGroups {
+			// UnHealthyHostCount has the TargetGroup and LoadBalancer dimensions together (ELB User
+			// Guide, CloudWatch metrics for your Application Load Balancer). Targets that are still
+			// registering (initial) or leaving (draining) are not unhealthy, so a rollout alone never
+			// raises it.
+			dims := map[string]pulumi.StringInput{"LoadBalancer": loadBalancer, "TargetGroup": tg.ARNSuffix}
+			alarms = append(alarms, Alarm{Key: "unhealthy-" + tg.Service, Name: fmt.Sprintf("%s: unhealthy targets behind %s", c, tg.Service),
+				Description: "At least one pod of " + ns + "/" + tg.Service + " has failed the load balancer's health check for 15 minutes: the ALB sends it no requests, and when none is healthy the site answers 502/503 for its paths. Look: " + kubectl + "kubectl -n " + ns + " get endpoints " + tg.Service + "; kubectl -n " + ns + " describe pods -l app.kubernetes.io/instance=" + rel + "; EC2 console, Target groups, this group's Targets tab (the reason of each unhealthy target).",
+				Queries:     []Query{{ID: "m1", Namespace: "AWS/ApplicationELB", Metric: "UnHealthyHostCount", Stat: "Maximum", Dimensions: dims, Period: fiveMinutes, Return: true}},
+				Comparison:  "GreaterThanThreshold", Threshold: 0, Periods: 3})
+		}
 	}
 	return alarms
 }

@@ -30,12 +30,12 @@ var BackupServicePolicies = []string{
 	"service-role/AWSBackupServiceRolePolicyForRestores",
 }
 
-func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) (vaultName, roleARN pulumi.StringOutput, err error) {
 	cfg := args.Config.Backup
 	keep := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect)}
 	vault, err := newVault(ctx, name+"-backup", args.ClusterName+"-backup", nil, keep)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	rule := backup.PlanRuleArgs{
 		RuleName:        pulumi.String("daily"),
@@ -50,11 +50,11 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 		// The copy's vault and key live in the other region, through a provider of that region.
 		provider, err := aws.NewProvider(ctx, name+"-backup-copy-region", &aws.ProviderArgs{Region: pulumi.String(cfg.CopyRegion)}, parent)
 		if err != nil {
-			return pulumi.StringOutput{}, err
+			return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 		}
 		copyVault, err := newVault(ctx, name+"-backup-copy", args.ClusterName+"-backup-copy", provider, keep)
 		if err != nil {
-			return pulumi.StringOutput{}, err
+			return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 		}
 		rule.CopyActions = backup.PlanRuleCopyActionArray{backup.PlanRuleCopyActionArgs{
 			DestinationVaultArn: copyVault.Arn,
@@ -66,18 +66,18 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 		Rules: backup.PlanRuleArray{rule},
 	}, parent)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	trust, err := irsa.AssumeRoleByService("backup.amazonaws.com").JSON()
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	role, err := iam.NewRole(ctx, name+"-backup", &iam.RoleArgs{
 		Description:      pulumi.String("AWS Backup of " + args.ClusterName),
 		AssumeRolePolicy: pulumi.String(trust),
 	}, parent)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	var ready []pulumi.Resource
 	for _, p := range BackupServicePolicies {
@@ -85,7 +85,7 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 			Role: role.Name, PolicyArn: pulumi.String(irsa.ManagedPolicyARN(p)),
 		}, parent)
 		if err != nil {
-			return pulumi.StringOutput{}, err
+			return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 		}
 		ready = append(ready, att)
 	}
@@ -95,7 +95,7 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 		IamRoleArn: role.Arn,
 		Resources:  pulumi.StringArray{args.FileSystemARN},
 	}, parent, pulumi.DependsOn(ready)); err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	if _, err := backup.NewSelection(ctx, name+"-backup-volumes", &backup.SelectionArgs{
 		Name:       pulumi.String("dataset-volumes"),
@@ -111,9 +111,9 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 			}},
 		}},
 	}, parent, pulumi.DependsOn(ready)); err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
-	return vault.Name, nil
+	return vault.Name, role.Arn, nil
 }
 
 // newVault is a vault encrypted with its own customer-managed key (rotation on, 30-day deletion

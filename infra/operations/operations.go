@@ -43,8 +43,19 @@ type Args struct {
 	// LoadBalancerARNSuffix is the site's ALB (app/<name>/<id>, ingress.LoadBalancerOf); nil leaves out the ALB
 	// alarm.
 	LoadBalancerARNSuffix pulumi.StringInput
+	// TargetGroups are the ALB's target groups (ingress.TargetGroupOf), one unhealthy-targets alarm
+	// each; used only with LoadBalancerARNSuffix.
+	TargetGroups []TargetGroup
 	// Protect protects and retains the backup vault and its key (prod).
 	Protect bool
+}
+
+// TargetGroup is one of the ALB's target groups: the Service behind it and its CloudWatch dimension.
+type TargetGroup struct {
+	// Service is the Kubernetes Service whose pods are the targets, e.g. openneuro-prod-api.
+	Service string
+	// ARNSuffix is targetgroup/<name>/<id>, the TargetGroup dimension of its metrics.
+	ARNSuffix pulumi.StringInput
 }
 
 // Operations is the layer's result.
@@ -55,6 +66,9 @@ type Operations struct {
 	AlarmTopicARN pulumi.StringOutput `pulumi:"alarmTopicArn"`
 	// BackupVaultName is the AWS Backup vault ("" without backups).
 	BackupVaultName pulumi.StringOutput `pulumi:"backupVaultName"`
+	// BackupRoleARN is the role AWS Backup assumes, the --iam-role-arn of a restore job ("" without
+	// backups).
+	BackupRoleARN pulumi.StringOutput `pulumi:"backupRoleArn"`
 }
 
 // New creates the enabled parts of the operations layer.
@@ -80,15 +94,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		comp.AlarmTopicARN = topic
 	}
 	comp.BackupVaultName = pulumi.String("").ToStringOutput()
+	comp.BackupRoleARN = pulumi.String("").ToStringOutput()
 	if cfg.BackupEnabled() {
-		vault, err := newBackup(ctx, name, args, parent)
+		vault, role, err := newBackup(ctx, name, args, parent)
 		if err != nil {
 			return nil, fmt.Errorf("operations: backup: %w", err)
 		}
-		comp.BackupVaultName = vault
+		comp.BackupVaultName, comp.BackupRoleARN = vault, role
 	}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"alarmTopicArn": comp.AlarmTopicARN, "backupVaultName": comp.BackupVaultName,
+		"alarmTopicArn": comp.AlarmTopicARN, "backupVaultName": comp.BackupVaultName, "backupRoleArn": comp.BackupRoleARN,
 	}); err != nil {
 		return nil, err
 	}

@@ -130,7 +130,8 @@ func TestAlarms(t *testing.T) {
 		t.Fatalf("subscriptions %v", subs)
 	}
 	alarms := rec.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")
-	want := []string{"nodes-not-ready", "nodes-below-minimum", "redis-memory", "worker-restarts", "api-server-errors", "efs-throughput", "efs-growth", "alb-5xx"}
+	want := []string{"nodes-not-ready", "nodes-below-minimum", "redis-memory", "worker-restarts", "api-server-errors", "efs-throughput", "efs-growth", "alb-5xx",
+		"unhealthy-openneuro-prod-api", "unhealthy-openneuro-prod-web"}
 	if len(alarms) != len(want) {
 		t.Errorf("%d alarms, want %d", len(alarms), len(want))
 	}
@@ -157,6 +158,26 @@ func TestAlarms(t *testing.T) {
 	q := alb["metricQueries"].([]any)[0].(map[string]any)["metric"].(map[string]any)
 	if lbDim := q["dimensions"].(map[string]any)["LoadBalancer"]; !strings.HasPrefix(lbDim.(string), "app/") {
 		t.Errorf("ALB alarm dimension %v", lbDim)
+	}
+	// One unhealthy-targets alarm per target group of the ALB: the group the controller tagged
+	// for that Service (ingress.k8s.aws/resource), together with the ALB, as the metric requires.
+	for _, svc := range []string{"openneuro-prod-api", "openneuro-prod-web"} {
+		in := rec.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "operations-unhealthy-"+svc).Plain(false)
+		m := in["metricQueries"].([]any)[0].(map[string]any)["metric"].(map[string]any)
+		dims := m["dimensions"].(map[string]any)
+		if m["metricName"] != "UnHealthyHostCount" || m["namespace"] != "AWS/ApplicationELB" || m["stat"] != "Maximum" {
+			t.Errorf("%s: metric %v", svc, m)
+		}
+		tg, _ := dims["TargetGroup"].(string)
+		if !strings.HasPrefix(tg, "targetgroup/") || dims["LoadBalancer"] != q["dimensions"].(map[string]any)["LoadBalancer"] {
+			t.Errorf("%s: dimensions %v, want the target group's and the ALB's", svc, dims)
+		}
+		if in["comparisonOperator"] != "GreaterThanThreshold" || fmt.Sprint(in["threshold"]) != "0" || fmt.Sprint(in["evaluationPeriods"]) != "3" {
+			t.Errorf("%s: %v %v over %v periods", svc, in["comparisonOperator"], in["threshold"], in["evaluationPeriods"])
+		}
+	}
+	if api, web := rec.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "operations-unhealthy-openneuro-prod-api").Plain(false), rec.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "operations-unhealthy-openneuro-prod-web").Plain(false); fmt.Sprint(api["metricQueries"]) == fmt.Sprint(web["metricQueries"]) {
+		t.Error("the API's and the web's alarms watch the same target group")
 	}
 	if off := infratest.Run(t, "prod", infratest.WithValue("operations.alarms.enabled", false)); len(off.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")) != 0 {
 		t.Error("alarms created while disabled")

@@ -51,6 +51,9 @@ func TestCreateSeconds(t *testing.T) {
 		{"pulumi:providers:kubernetes", true, 0},
 		{"kubernetes:core/v1:ConfigMap", true, 2},
 		{"aws:ec2/natGateway:NatGateway", true, 105},
+		{"aws:ec2/vpcEndpoint:VpcEndpoint", true, 600},                 // the provider's bound
+		{"kubernetes:autoscaling/v2:HorizontalPodAutoscaler", true, 2}, // not awaited
+		{"aws:cloudwatch/metricAlarm:MetricAlarm", true, 2},            // one create call
 	}
 	for _, c := range cases {
 		if got := CreateSeconds(c.typ, c.custom); got != c.want {

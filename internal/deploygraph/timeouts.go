@@ -11,7 +11,7 @@ import (
 //   - pulumi-aws wraps the Terraform AWS provider and keeps its default timeouts
 //     (hashicorp/terraform-provider-aws: internal/service/eks/cluster.go 30m;
 //     website/docs/r/eks_node_group.html.markdown 60m; website/docs/r/eks_addon.html.markdown 20m;
-//     internal/service/ec2/vpc_nat_gateway.go 10m; website/docs/r/efs_mount_target.html.markdown
+//     internal/service/ec2/vpc_nat_gateway.go 10m; internal/service/ec2/vpc_endpoint.go 10m; website/docs/r/efs_mount_target.html.markdown
 //     30m; internal/service/acm/certificate_validation.go 75m);
 //   - pulumi-kubernetes awaits Deployments, StatefulSets, DaemonSets, Services, Ingresses, Jobs and
 //     Pods for 10 minutes by default (provider/pkg/await: DefaultDeploymentTimeoutMins and its
@@ -23,6 +23,7 @@ var createTimeoutSeconds = map[string]int{
 	"aws:eks/nodeGroup:NodeGroup":                         60 * 60,
 	"aws:eks/addon:Addon":                                 20 * 60,
 	"aws:ec2/natGateway:NatGateway":                       10 * 60,
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                     10 * 60,
 	"aws:efs/mountTarget:MountTarget":                     30 * 60,
 	"aws:acm/certificateValidation:CertificateValidation": 75 * 60,
 	"kubernetes:helm.sh/v3:Release":                       300,

@@ -13,7 +13,16 @@ import "strings"
 //     (docs.aws.amazon.com/efs/latest/ug/mounting-fs-mount-cmd-dns-name.html);
 //   - the load balancer controller's Helm release about 45 s plus readiness (one published log);
 //   - the ALB: "Wait 2-3 minutes for the ALB to provision and register all targets"
-//     (awsdocs/amazon-eks-user-guide latest/ug/automode/auto-elb-example.adoc).
+//     (awsdocs/amazon-eks-user-guide latest/ug/automode/auto-elb-example.adoc);
+//   - VPC interface endpoints (ECR): no published typical time was found; the create waits for the
+//     endpoint to become available for up to 10 minutes (hashicorp/terraform-provider-aws
+//     internal/service/ec2/vpc_endpoint.go, vpcEndpointCreationTimeout), and the estimate uses that
+//     bound, so a test that finds them off the critical path holds for any real time.
+//
+// Every other type (CloudWatch alarms and log groups, SNS topics and subscriptions, AWS Backup
+// vaults, plans and selections, flow logs, IAM roles (1-2 s observed), security group rules,
+// HorizontalPodAutoscalers, which pulumi-kubernetes does not await) is one create call with no
+// waiter, counted as the 2 s default.
 var createSeconds = map[string]int{
 	"eks:index:Cluster":                                           600, // control plane 8m21s-11m23s observed
 	"aws:eks/cluster:Cluster":                                     600,
@@ -32,6 +41,7 @@ var createSeconds = map[string]int{
 	"aws:kms/key:Key":                                             25, // 12-29 s
 	"aws:efs/fileSystem:FileSystem":                               12,
 	"aws:efs/mountTarget:MountTarget":                             90,  // >60 s; AWS advises waiting 90 s before mounting
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                             600, // upper bound: the provider's wait for "available"
 	"kubernetes:helm.sh/v3:Release":                               60,  // the load balancer controller: ~45 s, plus readiness
 	"kubernetes:networking.k8s.io/v1:Ingress":                     150, // the ALB: 2-3 min to provision and register targets
 	"kubernetes:apps/v1:Deployment":                               60,  // image pull and readiness

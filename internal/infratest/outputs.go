@@ -260,6 +260,17 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 			"arn":       fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s", r.region, AccountID, suffix),
 			"arnSuffix": suffix, "dnsName": dns, "zoneId": ALBZoneID, "tags": tags, "id": dns,
 		}), nil
+	case "aws:lb/getTargetGroup:getTargetGroup":
+		tags, _ := plain(args.Args["tags"], false).(map[string]any)
+		res, _ := tags["ingress.k8s.aws/resource"].(string)
+		if res == "" || tags["ingress.k8s.aws/stack"] == nil {
+			return nil, fmt.Errorf("infratest: no target group matches %v", tags)
+		}
+		suffix := "targetgroup/k8s-" + hexOf(res, 20) + "/" + hexOf(res+"tg", 16)
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"arn":       fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:%s", r.region, AccountID, suffix),
+			"arnSuffix": suffix, "name": "k8s-" + hexOf(res, 20), "tags": tags, "id": suffix,
+		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region, "region": r.region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":

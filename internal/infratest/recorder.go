@@ -100,6 +100,10 @@ func newRecorder(stack, region string) *Recorder {
 }
 
 // Resources returns every registered resource, sorted by URN.
+// Region is the AWS region the stack's config names ("" for a stack without one).
+func (r *Recorder) Region() string { return r.region }
+
+// Resources returns every recorded resource, in registration order.
 func (r *Recorder) Resources() []Resource {
 	r.mu.Lock()
 	defer r.mu.Unlock()
