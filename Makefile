@@ -54,9 +54,12 @@ secrets:
 	@test -n "$(FILE)" || { echo "usage: make secrets STACK=<stack> FILE=<secrets.yaml>"; exit 2; }
 	go run ./cmd/secrets --stack $(STACK) --file $(FILE)
 
-## golden: rewrite the golden files after an intended change (review the diff!).
+## golden: rewrite the golden files after an intended change (review the diff!). Only the packages
+## whose tests call infratest.Golden link the -update flag; any other package would reject it. The
+## packages come first: go test passes everything after a flag it does not know to the test binary.
 golden:
-	go test ./... -update
+	go test -count=1 -run '^TestGolden$$' \
+	  $$(grep -rl --include='*_test.go' 'infratest\.Golden(' . | xargs -n1 dirname | sort -u) -update
 
 ## local: OpenNeuro on a local kind cluster (needs Docker, kind, kubectl, pulumi; `pulumi login --local` first).
 local:
