@@ -194,7 +194,7 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress) {
 			*n = 2
 		}
 	}
-	o.Autoscaling.applyDefaults(c, o.Replicas)
+	o.Autoscaling.applyDefaults(o.Replicas)
 	o.Resources.API.applyDefaults(chartResources.API)
 	o.Resources.Web.applyDefaults(chartResources.Web)
 	o.Resources.Content.applyDefaults(chartResources.Content)

@@ -40,10 +40,10 @@ var (
 // typed items, so the API server accepts it as structural and prunes nothing the program sends.
 // It panics on a type it cannot express: the types are fixed at compile time and a test covers them.
 func SchemaFor(t reflect.Type) Schema {
-	switch {
-	case t == quantityType:
+	switch t {
+	case quantityType:
 		return Schema{AnyOf: []Schema{{Type: "integer"}, {Type: "string"}}, Pattern: QuantityPattern, IntOrString: true}
-	case t == objectType:
+	case objectType:
 		return Schema{Type: "object", PreserveUnknown: true}
 	}
 	switch t.Kind() {
