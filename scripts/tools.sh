@@ -15,9 +15,9 @@
 # Versions come from scripts/tool-versions.env and go.mod. The cache folder is
 # ${OPENNEURO_TOOLS_CACHE:-$HOME/.cache/openneuro-infra}. No prebuilt download is reachable from the
 # project's machines, so this builds from source, once: on 2 cores about 4 minutes for the Kubernetes
-# binaries, 1 for kwok, 6 for the pulumi CLI, 10 for the provider and 4 for the linters. A pulumi CLI or Kubernetes
-# provider that is already installed (on PATH, or the provider in Pulumi's plugin cache) is used
-# instead, as a Pulumi user has them; so is setup-envtest's store for etcd and kube-apiserver.
+# binaries, 1 for kwok, 6 for the pulumi CLI, 10 for the provider and 7 for the linters. A pulumi CLI
+# or Kubernetes provider that is already installed (on PATH, or the provider in Pulumi's plugin cache)
+# is used instead, as a Pulumi user has them; so is setup-envtest's store for etcd and kube-apiserver.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
