@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK ?= staging
 OUT   ?= out/$(STACK)
 
-.PHONY: test lint unit tools e2e sim sim-down render render-all secrets golden local local-down
+.PHONY: test lint generate unit tools e2e sim sim-down render render-all secrets golden local local-down
 
 ## test: lint, build the tools if missing (cached), run every test tier (1-4).
 test: lint
@@ -15,12 +15,16 @@ test: lint
 unit:
 	go test ./...
 
-## lint: formatting and vet (the e2e tier too).
+## lint: every linter of the repository (scripts/lint.sh): golangci-lint (gofmt, vet and more, the e2e
+## tier too), shellcheck, actionlint, and generated files current. The linters are built or installed
+## once into ~/.cache/openneuro-infra.
 lint:
-	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
-	if [ -n "$$unformatted" ]; then echo "gofmt: not formatted: $$unformatted"; exit 1; fi
-	go vet ./...
-	go vet -tags e2e ./e2e/
+	@scripts/lint.sh
+
+## generate: rewrite the generated files (go generate ./...): the EdgeFS CRDs from the Go types, the
+## example secrets file from the secrets' spec. `make lint` fails while one is out of date.
+generate:
+	go generate ./...
 
 ## tools: build the envtest binaries, the simulated cluster, pulumi and the Kubernetes provider into
 ## ~/.cache/openneuro-infra (once; about 20 minutes on 2 cores), and print their folder.
@@ -54,9 +58,12 @@ secrets:
 	@test -n "$(FILE)" || { echo "usage: make secrets STACK=<stack> FILE=<secrets.yaml>"; exit 2; }
 	go run ./cmd/secrets --stack $(STACK) --file $(FILE)
 
-## golden: rewrite the golden files after an intended change (review the diff!).
+## golden: rewrite the golden files after an intended change (review the diff!). Only the packages
+## whose tests call infratest.Golden link the -update flag; any other package would reject it. The
+## packages come first: go test passes everything after a flag it does not know to the test binary.
 golden:
-	go test ./... -update
+	go test -count=1 -run '^TestGolden$$' \
+	  $$(grep -rl --include='*_test.go' 'infratest\.Golden(' . | xargs -n1 dirname | sort -u) -update
 
 ## local: OpenNeuro on a local kind cluster (needs Docker, kind, kubectl, pulumi; `pulumi login --local` first).
 local:

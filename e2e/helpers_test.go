@@ -38,7 +38,7 @@ type stack struct {
 // newStack opens a stack whose plain config is the tracked stack file plus overrides, pointed at
 // the simulated cluster, with the development secrets of the quick start loaded the way make local
 // loads them (scripts/local-secrets.sh, then one `pulumi config set --secret` per value).
-func newStack(t *testing.T, name, file string, overrides map[string]any) *stack {
+func newStack(t *testing.T, file string, overrides map[string]any) *stack {
 	t.Helper()
 	if overrides == nil {
 		overrides = map[string]any{}
@@ -171,11 +171,11 @@ func resKey(urn string) string {
 }
 
 // up runs pulumi up and returns the operations on changed resources.
-func (st *stack) up(what string, opts ...optup.Option) map[string]string {
+func (st *stack) up(what string) map[string]string {
 	st.t.Helper()
 	var c changes
 	st.step(what, func() error {
-		_, err := st.s.Up(context.Background(), append(opts, optup.EventStreams(c.collect()))...)
+		_, err := st.s.Up(context.Background(), optup.EventStreams(c.collect()))
 		return err
 	})
 	return c.get()

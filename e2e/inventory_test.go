@@ -72,7 +72,7 @@ func inventory(t *testing.T) map[string]object {
 				o := object{Kind: r.Kind, Namespace: it.GetNamespace(), Name: it.GetName(),
 					Finalizers: it.GetFinalizers(), Terminating: it.GetDeletionTimestamp() != nil}
 				if r.Kind == "PersistentVolume" {
-					o.ClaimNamespace, _, _ = unstructuredString(it.Object, "spec", "claimRef", "namespace")
+					o.ClaimNamespace, _ = unstructuredString(it.Object, "spec", "claimRef", "namespace")
 				}
 				out[o.key()] = o
 			}
@@ -90,17 +90,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func unstructuredString(obj map[string]any, path ...string) (string, bool, error) {
+// unstructuredString is the string at path in obj, and whether there is one.
+func unstructuredString(obj map[string]any, path ...string) (string, bool) {
 	var cur any = obj
 	for _, p := range path {
 		m, ok := cur.(map[string]any)
 		if !ok {
-			return "", false, nil
+			return "", false
 		}
 		cur = m[p]
 	}
 	s, ok := cur.(string)
-	return s, ok, nil
+	return s, ok
 }
 
 // added returns the keys of after that are not in before, sorted.

@@ -22,7 +22,7 @@ import (
 // no changes on a second preview, the updates operators make, bad input, and destroy.
 func TestLocalStack(t *testing.T) {
 	requireCluster(t)
-	st := newStack(t, "local", filepath.Join(infratest.RepoRoot(), "Pulumi.local.yaml"), map[string]any{
+	st := newStack(t, filepath.Join(infratest.RepoRoot(), "Pulumi.local.yaml"), map[string]any{
 		// v3.14.0 (2020-05-04, the EKS deployment's tag), so that the version bump below goes to the
 		// default v3.14.2.
 		"openneuro:app": map[string]any{"version": "v3.14.0"},

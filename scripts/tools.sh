@@ -9,13 +9,15 @@
 #   envtest  etcd and kube-apiserver (the API server of tier 3)
 #   sim      envtest, plus kube-controller-manager, kube-scheduler, kwok and its stages (the
 #            simulated cluster), the pulumi CLI and the Kubernetes provider plugin
+#   lint     golangci-lint and actionlint (built from the Go module proxy) and shellcheck (installed
+#            from Debian's packages with apt-get when the pinned version is not on PATH): make lint
 #
 # Versions come from scripts/tool-versions.env and go.mod. The cache folder is
 # ${OPENNEURO_TOOLS_CACHE:-$HOME/.cache/openneuro-infra}. No prebuilt download is reachable from the
 # project's machines, so this builds from source, once: on 2 cores about 4 minutes for the Kubernetes
-# binaries, 1 for kwok, 6 for the pulumi CLI and 10 for the provider. A pulumi CLI or Kubernetes
-# provider that is already installed (on PATH, or the provider in Pulumi's plugin cache) is used
-# instead, as a Pulumi user has them; so is setup-envtest's store for etcd and kube-apiserver.
+# binaries, 1 for kwok, 6 for the pulumi CLI, 10 for the provider and 7 for the linters. A pulumi CLI
+# or Kubernetes provider that is already installed (on PATH, or the provider in Pulumi's plugin cache)
+# is used instead, as a Pulumi user has them; so is setup-envtest's store for etcd and kube-apiserver.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -320,14 +322,78 @@ ensure_provider() {
   echo "$provider_dir/$provider_bin"
 }
 
+# --- linters: golangci-lint, actionlint, shellcheck ---------------------------------------------
+
+golangci_dir="$cache/golangci-lint/v$GOLANGCI_LINT_VERSION"
+actionlint_dir="$cache/actionlint/v$ACTIONLINT_VERSION"
+shellcheck_version="${SHELLCHECK_DEBIAN_VERSION%-*}"
+
+# go_install MODULE/CMD VERSION DIR STAMP builds one command with `go install`, at the versions of
+# its own go.mod (neither module has replace directives), and stamps it: go install prints no
+# version we could check and the binaries must be rebuilt when the Go toolchain changes
+# (golangci-lint refuses code of a newer Go than it was built with).
+go_install() {
+  local pkg="$1" version="$2" dir="$3" stamp="$4" name="${1##*/}"
+  mkdir -p "$dir/.new"
+  (cd "$work" && step "build $name $version" \
+    env GOBIN="$dir/.new" go install -trimpath -ldflags="-s -w" "$pkg@$version")
+  mv -f "$dir/.new/$name" "$dir/$name"
+  echo "$stamp" >"$dir/$name.stamp"
+}
+
+# find_shellcheck prints a shellcheck that reports the pinned version: the one on PATH, else
+# Debian's, installed with apt-get (as root, or through sudo), after refreshing the package lists
+# when apt does not know the pinned version yet (a fresh machine).
+find_shellcheck() {
+  local want="version: $shellcheck_version" p sudo=()
+  if p="$(command -v shellcheck)" && reports "$p" --version "$want"; then
+    echo "$p"
+    return 0
+  fi
+  command -v apt-get >/dev/null || {
+    log "shellcheck $shellcheck_version is not on PATH and there is no apt-get: install it from your OS's packages"
+    return 1
+  }
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
+  if ! apt-cache show "shellcheck=$SHELLCHECK_DEBIAN_VERSION" >/dev/null 2>&1; then
+    step "apt-get update" "${sudo[@]}" apt-get update -qq >&2
+  fi
+  step "install shellcheck $SHELLCHECK_DEBIAN_VERSION (Debian)" \
+    env DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "shellcheck=$SHELLCHECK_DEBIAN_VERSION" >&2
+  p="$(command -v shellcheck)" || true
+  if ! reports "$p" --version "$want"; then
+    log "shellcheck on PATH does not report $shellcheck_version after the install"
+    return 1
+  fi
+  echo "$p"
+}
+
+ensure_lint() {
+  local stamp
+  stamp="github.com/golangci/golangci-lint/v2@v$GOLANGCI_LINT_VERSION $go_version"
+  if ! stamped "$golangci_dir/golangci-lint" "$stamp"; then
+    go_install github.com/golangci/golangci-lint/v2/cmd/golangci-lint "v$GOLANGCI_LINT_VERSION" "$golangci_dir" "$stamp"
+  fi
+  stamp="github.com/rhysd/actionlint@v$ACTIONLINT_VERSION $go_version"
+  if ! stamped "$actionlint_dir/actionlint" "$stamp"; then
+    go_install github.com/rhysd/actionlint/cmd/actionlint "v$ACTIONLINT_VERSION" "$actionlint_dir" "$stamp"
+  fi
+  local shellcheck_path
+  shellcheck_path="$(find_shellcheck)"
+  link "$golangci_dir/golangci-lint" golangci-lint
+  link "$actionlint_dir/actionlint" actionlint
+  link "$shellcheck_path" shellcheck
+}
+
 # --- main ----------------------------------------------------------------------------------------------
 
 main() {
   group="${1:-}"
   case "$group" in
-  envtest | sim) ;;
+  envtest | sim | lint) ;;
   *)
-    echo "usage: $0 envtest|sim" >&2
+    echo "usage: $0 envtest|sim|lint" >&2
     exit 2
     ;;
   esac
@@ -347,6 +413,12 @@ main() {
   work="$(mktemp -d "${TMPDIR:-/tmp}/openneuro-tools.XXXXXX")"
   local total=$SECONDS
 
+  if [[ "$group" == lint ]]; then
+    ensure_lint
+    log "lint tools ready in $((SECONDS - total))s: $bin_dir"
+    echo "$bin_dir"
+    return 0
+  fi
   ensure_envtest
   if [[ "$group" == envtest ]]; then
     log "envtest ready in $((SECONDS - total))s: $kube_dir"

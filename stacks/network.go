@@ -91,9 +91,11 @@ type FlowLogs struct {
 	RetentionDays int `json:"retentionDays,omitempty"`
 }
 
-// S3EndpointEnabled and FlowLogsEnabled report whether those parts are on (defaults applied).
+// S3EndpointEnabled reports whether the S3 gateway endpoint is on (defaults applied).
 func (n Network) S3EndpointEnabled() bool { return n.Endpoints.S3 != nil && *n.Endpoints.S3 }
-func (n Network) FlowLogsEnabled() bool   { return n.FlowLogs.Enabled != nil && *n.FlowLogs.Enabled }
+
+// FlowLogsEnabled reports whether VPC flow logs are on (defaults applied).
+func (n Network) FlowLogsEnabled() bool { return n.FlowLogs.Enabled != nil && *n.FlowLogs.Enabled }
 
 // ZoneCount is the number of availability zones the network spans.
 const ZoneCount = 3

@@ -88,15 +88,20 @@ type AppAutoscaling struct {
 // IsEnabled reports whether the HPAs are created.
 func (a AppAutoscaling) IsEnabled() bool { return a.Enabled != nil && *a.Enabled }
 
-// MetricsServerEnabled, ContainerInsightsEnabled, AlarmsEnabled and BackupEnabled report whether each
-// part is on (eks mode, defaults applied).
+// MetricsServerEnabled reports whether the metrics-server add-on is on (eks mode, defaults applied).
 func (o Operations) MetricsServerEnabled() bool {
 	return o.Metrics.MetricsServer != nil && *o.Metrics.MetricsServer
 }
+
+// ContainerInsightsEnabled reports whether Container Insights is on (eks mode, defaults applied).
 func (o Operations) ContainerInsightsEnabled() bool {
 	return o.Metrics.ContainerInsights != nil && *o.Metrics.ContainerInsights
 }
+
+// AlarmsEnabled reports whether the CloudWatch alarms are on (eks mode, defaults applied).
 func (o Operations) AlarmsEnabled() bool { return o.Alarms.Enabled != nil && *o.Alarms.Enabled }
+
+// BackupEnabled reports whether the AWS Backup plan is on (eks mode, defaults applied).
 func (o Operations) BackupEnabled() bool { return o.Backup.Enabled != nil && *o.Backup.Enabled }
 
 // logRetentionValues are the retention periods CloudWatch Logs accepts (PutRetentionPolicy).

@@ -28,6 +28,10 @@ type SecretSpec struct {
 	Description string
 }
 
+// The example secrets file operators fill in is generated from SecretSpecs (`make generate`; `make
+// lint` fails while it is out of date).
+//go:generate sh -c "go run ../cmd/secrets --example > secrets.example.yaml.new && mv secrets.example.yaml.new secrets.example.yaml"
+
 // SecretSpecs lists every secret in the order of the 2020 chart's Secret (OpenNeuroOrg/openneuro
 // helm/openneuro/templates/secret.yaml, master of 2020-05-27, a6f39e8ec).
 var SecretSpecs = []SecretSpec{

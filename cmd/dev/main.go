@@ -46,6 +46,14 @@ import (
 )
 
 func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "dev:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the command of os.Args; main exits only after its deferred calls ran.
+func run() error {
 	if len(os.Args) < 2 {
 		usage()
 	}
@@ -80,10 +88,7 @@ func main() {
 	default:
 		usage()
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "dev:", err)
-		os.Exit(1)
-	}
+	return err
 }
 
 func usage() {
@@ -334,9 +339,13 @@ func printPods(ctx context.Context, cfg *rest.Config) error {
 	})
 	fmt.Println("\nPods:")
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "  NAMESPACE\tNAME\tREADY\tSTATUS\tNODE")
+	if _, err := fmt.Fprintln(w, "  NAMESPACE\tNAME\tREADY\tSTATUS\tNODE"); err != nil {
+		return err
+	}
 	for _, p := range pods.Items {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", p.Namespace, p.Name, readyCount(p), p.Status.Phase, p.Spec.NodeName)
+		if _, err := fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\n", p.Namespace, p.Name, readyCount(p), p.Status.Phase, p.Spec.NodeName); err != nil {
+			return err
+		}
 	}
 	return w.Flush()
 }

@@ -251,11 +251,6 @@ func readmeAccessTable(t *testing.T) map[string]string {
 	return out
 }
 
-func mapOf(r *result, key string) map[string]any {
-	m, _ := r.rec.Find(eksType, "cluster-eks").Plain(false)[key].(map[string]any)
-	return m
-}
-
 func TestPrivateOnlyEndpoint(t *testing.T) {
 	r := run(t, "staging", infratest.WithValue("cluster.endpointPublicAccess", false), infratest.WithoutValue("cluster.publicAccessCidrs"))
 	_, in := r.eks(t)

@@ -205,7 +205,7 @@ func newNodeGroup(ctx *pulumi.Context, name string, cfg stacks.Cluster, subnets 
 		UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailable: pulumi.Int(1)},
 		LaunchTemplate: awseks.NodeGroupLaunchTemplateArgs{
 			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(func(v int) string { return strconv.Itoa(v) }).(pulumi.StringOutput),
+			Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
 		},
 		Labels: labels,
 		Taints: taints,

@@ -118,7 +118,8 @@ func TestCRDsAreAcceptedByTheAPIServer(t *testing.T) {
 			t.Errorf("%s: version %+v, want v1 served and stored", kind, v)
 		}
 		// The operator updates status with a plain Update, which a status subresource would ignore.
-		if v.Subresources != nil {
+		// (controller-gen writes an empty subresources object next to printer columns: none.)
+		if v.Subresources != nil && (v.Subresources.Status != nil || v.Subresources.Scale != nil) {
 			t.Errorf("%s has subresources %+v; the operator writes .status with a full Update", kind, v.Subresources)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/openneuro/openneuro-infra/infra/edgefs/edgefsv1"
@@ -24,16 +25,16 @@ func poolPlacement(pool *placement.Pool) *edgefsv1.Placement {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var match []edgefsv1.NodeSelectorRequirement
+	var match []corev1.NodeSelectorRequirement
 	for _, k := range keys {
-		match = append(match, edgefsv1.NodeSelectorRequirement{Key: k, Operator: "In", Values: []string{nodeLabels[k]}})
+		match = append(match, corev1.NodeSelectorRequirement{Key: k, Operator: corev1.NodeSelectorOpIn, Values: []string{nodeLabels[k]}})
 	}
 	return &edgefsv1.Placement{
-		NodeAffinity: &edgefsv1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &edgefsv1.NodeSelector{
-			NodeSelectorTerms: []edgefsv1.NodeSelectorTerm{{MatchExpressions: match}},
+		NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: match}},
 		}},
 		// The pool's nodes are tainted Key=Value:NoSchedule (placement.Pool).
-		Tolerations: []edgefsv1.Toleration{{Key: pool.Key, Operator: "Equal", Value: pool.Value, Effect: "NoSchedule"}},
+		Tolerations: []corev1.Toleration{{Key: pool.Key, Operator: corev1.TolerationOpEqual, Value: pool.Value, Effect: corev1.TaintEffectNoSchedule}},
 	}
 }
 

@@ -6,6 +6,7 @@ package storage
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -93,7 +94,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	comp.FileSystemID = fs.ID().ToStringOutput()
 	comp.FileSystemARN = fs.Arn
-	comp.Drivers = append(drivers, mounts...)
+	comp.Drivers = slices.Concat(drivers, mounts)
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"fileSystemId": comp.FileSystemID, "fileSystemArn": comp.FileSystemARN}); err != nil {
 		return nil, err
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 )
 
-// pulumiJobs are the jobs that run pulumi with AWS credentials, by workflow file and job name, with
-// the pulumi/actions step.
+// pulumiJobs are the jobs that run pulumi with AWS credentials, keyed as runnableJobs, with the
+// pulumi/actions step.
 func pulumiJobs(t *testing.T) map[string]struct {
 	job  job
 	step step
@@ -27,15 +27,13 @@ func pulumiJobs(t *testing.T) map[string]struct {
 		job  job
 		step step
 	}{}
-	for file, w := range loadWorkflows(t) {
-		for name, j := range w.Jobs {
-			for _, s := range j.Steps {
-				if strings.HasPrefix(s.Uses, "pulumi/actions@") {
-					out[file+"/"+name] = struct {
-						job  job
-						step step
-					}{j, s}
-				}
+	for name, j := range runnableJobs(t) {
+		for _, s := range j.Steps {
+			if strings.HasPrefix(s.Uses, "pulumi/actions@") {
+				out[name] = struct {
+					job  job
+					step step
+				}{j, s}
 			}
 		}
 	}
@@ -50,7 +48,7 @@ func pulumiJobs(t *testing.T) map[string]struct {
 // not hold up staging).
 func TestOneConcurrencyGroupPerStack(t *testing.T) {
 	workflows := loadWorkflows(t)
-	for _, file := range []string{"deploy.yml", "destroy.yml"} {
+	for _, file := range []string{"deploy.yml", "destroy.yml", "pulumi-stack.yml"} {
 		if len(workflows[file].Concurrency) != 0 {
 			t.Errorf("%s has a workflow-wide concurrency group; it would serialise every stack", file)
 		}
@@ -138,10 +136,13 @@ func TestSessionsOutlastTheLongestWait(t *testing.T) {
 // TestBootstrapRolesMatchTheWorkflows: the bootstrap project's deploy role of each stack trusts the
 // environment the deploy job of that stack runs in.
 func TestBootstrapRolesMatchTheWorkflows(t *testing.T) {
-	deploy := loadWorkflows(t)["deploy.yml"]
+	jobs := runnableJobs(t)
 	for _, s := range setup.Stacks {
 		found := false
-		for _, j := range deploy.Jobs {
+		for key, j := range jobs {
+			if !strings.HasPrefix(key, "deploy.yml/") {
+				continue
+			}
 			for _, st := range j.Steps {
 				if st.With["stack-name"] == s.Name {
 					found = true

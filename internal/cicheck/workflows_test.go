@@ -1,6 +1,8 @@
 package cicheck
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +38,10 @@ type job struct {
 		Matrix   map[string]any `json:"matrix"`
 	} `json:"strategy"`
 	Steps []step `json:"steps"`
+	// Uses, With and Secrets call a reusable workflow instead of running steps.
+	Uses    string         `json:"uses"`
+	With    map[string]any `json:"with"`
+	Secrets any            `json:"secrets"`
 }
 
 type step struct {
@@ -49,6 +55,9 @@ type step struct {
 	ContinueOnError bool              `json:"continue-on-error"`
 }
 
+// loadWorkflows parses every workflow. Whether they are valid GitHub Actions workflows at all
+// (keys, types, expressions, action inputs, the shell of run: scripts) is actionlint's job in `make
+// lint`; these tests check what is particular to this project.
 func loadWorkflows(t *testing.T) map[string]workflow {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(infratest.RepoRoot(), ".github", "workflows", "*.yml"))
@@ -62,33 +71,150 @@ func loadWorkflows(t *testing.T) map[string]workflow {
 			t.Fatal(err)
 		}
 		var w workflow
-		if err := yaml.UnmarshalStrict(data, &w); err != nil {
+		if err := yaml.Unmarshal(data, &w); err != nil {
 			t.Fatalf("%s: %v", filepath.Base(f), err)
-		}
-		if w.Name == "" || len(w.Jobs) == 0 || len(w.On) == 0 {
-			t.Errorf("%s: no name, trigger or jobs", filepath.Base(f))
-		}
-		for name, j := range w.Jobs {
-			if j.RunsOn == "" || len(j.Steps) == 0 {
-				t.Errorf("%s/%s: no runs-on or no steps", filepath.Base(f), name)
-			}
 		}
 		out[filepath.Base(f)] = w
 	}
 	return out
 }
 
-var pinned = regexp.MustCompile(`^[\w.-]+/[\w./-]+@v\d+\.\d+\.\d+$`)
+// reusable reports whether a workflow only runs when another one calls it.
+func (w workflow) reusable() bool {
+	_, called := w.On["workflow_call"]
+	return called && len(w.On) == 1
+}
 
-func TestActionsArePinnedByVersion(t *testing.T) {
-	for file, w := range loadWorkflows(t) {
+const localWorkflow = "./.github/workflows/"
+
+// runnableJobs are the jobs that run when each workflow is triggered, by "<file>/<job>": the jobs
+// of the workflows themselves, and for a job that calls a reusable workflow of this repository, the
+// called jobs with the caller's inputs in place of ${{ inputs.* }}, the caller's needs, and the
+// called workflow's permissions (capped by the caller's, which TestAWSThroughOIDCOnly checks).
+func runnableJobs(t *testing.T) map[string]job {
+	t.Helper()
+	workflows := loadWorkflows(t)
+	out := map[string]job{}
+	for file, w := range workflows {
+		if w.reusable() {
+			continue
+		}
 		for name, j := range w.Jobs {
+			if j.Uses == "" {
+				out[file+"/"+name] = j
+				continue
+			}
+			called, ok := workflows[strings.TrimPrefix(j.Uses, localWorkflow)]
+			if !strings.HasPrefix(j.Uses, localWorkflow) || !ok {
+				t.Fatalf("%s/%s calls %s, which is not a workflow of this repository", file, name, j.Uses)
+			}
+			for calledName, cj := range called.Jobs {
+				cj = withInputs(t, cj, j.With)
+				cj.Needs = j.Needs
+				if cj.Permissions == nil {
+					cj.Permissions = map[string]string{}
+					for k, v := range called.Permissions {
+						cj.Permissions[k] = fmt.Sprint(v)
+					}
+				}
+				out[file+"/"+name+"/"+calledName] = cj
+			}
+		}
+	}
+	return out
+}
+
+var inputRef = regexp.MustCompile(`\$\{\{\s*inputs\.([\w-]+)\s*\}\}`)
+
+// withInputs replaces every ${{ inputs.NAME }} in a called job with the caller's value of NAME.
+func withInputs(t *testing.T, j job, inputs map[string]any) job {
+	t.Helper()
+	data, err := json.Marshal(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	data = inputRef.ReplaceAllFunc(data, func(ref []byte) []byte {
+		name := string(inputRef.FindSubmatch(ref)[1])
+		v, ok := inputs[name]
+		if !ok {
+			missing = append(missing, name)
+			return ref
+		}
+		quoted, _ := json.Marshal(fmt.Sprint(v))
+		return quoted[1 : len(quoted)-1]
+	})
+	if len(missing) > 0 {
+		t.Fatalf("the caller does not pass the inputs %v", missing)
+	}
+	var out job
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// usesLine is a `uses:` line of a workflow: what it uses and the comment after it.
+var usesLine = regexp.MustCompile(`^\s*(?:-\s+)?uses:\s*(\S+)\s*(?:#\s*(.*?))?\s*$`)
+
+// pinnedAction is an action pinned to a full commit SHA.
+var pinnedAction = regexp.MustCompile(`^([\w.-]+/[\w.-]+)(/[\w./-]+)?@([0-9a-f]{40})$`)
+
+// TestActionsArePinnedBySHA: every action is pinned to a full commit SHA (a tag can be moved to other
+// code; a commit cannot), with the release it is in a comment (`uses: owner/action@<sha> # vX.Y.Z`),
+// and every workflow uses the same commit of an action, so a bump is one consistent change.
+// Reusable workflows of this repository are called by path.
+func TestActionsArePinnedBySHA(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(infratest.RepoRoot(), ".github", "workflows", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pin struct{ sha, version, where string }
+	pins := map[string]pin{}
+	lines := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			m := usesLine.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			lines++
+			where := fmt.Sprintf("%s:%d", filepath.Base(f), i+1)
+			ref, comment := m[1], m[2]
+			if strings.HasPrefix(ref, localWorkflow) {
+				continue
+			}
+			a := pinnedAction.FindStringSubmatch(ref)
+			if a == nil || !regexp.MustCompile(`^v\d+\.\d+\.\d+$`).MatchString(comment) {
+				t.Errorf("%s: %q is not pinned as owner/action@<40-hex commit> # vX.Y.Z", where, strings.TrimSpace(line))
+				continue
+			}
+			if p, ok := pins[a[1]]; ok && (p.sha != a[3] || p.version != comment) {
+				t.Errorf("%s: %s@%s # %s, but %s uses %s # %s", where, a[1], a[3], comment, p.where, p.sha, p.version)
+			}
+			pins[a[1]] = pin{a[3], comment, where}
+		}
+	}
+	// Every uses the parser sees was on a line of its own, so none escaped the check.
+	parsed := 0
+	for _, w := range loadWorkflows(t) {
+		for _, j := range w.Jobs {
+			if j.Uses != "" {
+				parsed++
+			}
 			for _, s := range j.Steps {
-				if s.Uses != "" && !pinned.MatchString(s.Uses) {
-					t.Errorf("%s/%s: %q is not pinned to a full version (owner/action@vX.Y.Z)", file, name, s.Uses)
+				if s.Uses != "" {
+					parsed++
 				}
 			}
 		}
+	}
+	if parsed != lines || lines == 0 {
+		t.Errorf("%d uses: lines, %d uses in the parsed workflows; write each as its own `uses:` line", lines, parsed)
 	}
 }
 
@@ -126,25 +252,28 @@ func TestStacksExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for file, w := range loadWorkflows(t) {
-		for name, j := range w.Jobs {
-			var names []string
-			if m, ok := j.Strategy.Matrix["stack"].([]any); ok {
-				for _, s := range m {
-					names = append(names, s.(string))
-				}
-			}
-			for _, s := range j.Steps {
-				if v, ok := s.With["stack-name"].(string); ok && !strings.Contains(v, "${{") {
-					names = append(names, v)
-				}
-			}
-			for _, n := range names {
-				if !slices.Contains(stacks, n) {
-					t.Errorf("%s/%s deploys stack %q, which has no Pulumi.%s.yaml", file, name, n, n)
-				}
+	deployed := 0
+	for name, j := range runnableJobs(t) {
+		var names []string
+		if m, ok := j.Strategy.Matrix["stack"].([]any); ok {
+			for _, s := range m {
+				names = append(names, s.(string))
 			}
 		}
+		for _, s := range j.Steps {
+			if v, ok := s.With["stack-name"].(string); ok && !strings.Contains(v, "${{") {
+				names = append(names, v)
+			}
+		}
+		for _, n := range names {
+			deployed++
+			if !slices.Contains(stacks, n) {
+				t.Errorf("%s deploys stack %q, which has no Pulumi.%s.yaml", name, n, n)
+			}
+		}
+	}
+	if deployed < 4 {
+		t.Errorf("%d stacks named by the workflows, want deploy's staging and prod and the preview matrix", deployed)
 	}
 	if opts := loadWorkflows(t)["destroy.yml"].On["workflow_dispatch"].(map[string]any)["inputs"].(map[string]any)["stack"].(map[string]any)["options"].([]any); len(opts) == 0 {
 		t.Error("destroy.yml offers no stack")
@@ -157,31 +286,36 @@ func TestStacksExist(t *testing.T) {
 	}
 }
 
+// TestAWSThroughOIDCOnly: AWS access assumes a role with GitHub's OIDC token, never static keys, and
+// the job may ask for the token: its own permissions (a called workflow's) and its caller's, which cap
+// them, grant id-token: write.
 func TestAWSThroughOIDCOnly(t *testing.T) {
-	for file, w := range loadWorkflows(t) {
-		for name, j := range w.Jobs {
-			for _, s := range j.Steps {
-				if !strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") {
-					continue
-				}
-				if s.With["role-to-assume"] == nil || s.With["aws-access-key-id"] != nil || s.With["aws-secret-access-key"] != nil {
-					t.Errorf("%s/%s: AWS access must assume a role through OIDC, never static keys", file, name)
-				}
-				perm := j.Permissions["id-token"]
-				if perm == "" {
-					perm, _ = w.Permissions["id-token"].(string)
-				}
-				if perm != "write" {
-					t.Errorf("%s/%s: OIDC needs permissions id-token: write", file, name)
-				}
+	workflows := loadWorkflows(t)
+	grants := func(perms map[string]any) bool { return perms["id-token"] == "write" }
+	jobs := runnableJobs(t)
+	for key, j := range jobs {
+		file, name, _ := strings.Cut(key, "/")
+		caller := workflows[file]
+		for _, s := range j.Steps {
+			if !strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") {
+				continue
+			}
+			if s.With["role-to-assume"] == nil || s.With["aws-access-key-id"] != nil || s.With["aws-secret-access-key"] != nil {
+				t.Errorf("%s: AWS access must assume a role through OIDC, never static keys", key)
+			}
+			own := j.Permissions["id-token"] == "write" || (len(j.Permissions) == 0 && grants(caller.Permissions))
+			callerJob := caller.Jobs[strings.Split(name, "/")[0]]
+			capped := callerJob.Uses == "" || callerJob.Permissions["id-token"] == "write" || (len(callerJob.Permissions) == 0 && grants(caller.Permissions))
+			if !own || !capped {
+				t.Errorf("%s: OIDC needs permissions id-token: write (granted by the job: %v, by its caller: %v)", key, own, capped)
 			}
 		}
 	}
 }
 
 func TestDeployGoesThroughProtectedEnvironment(t *testing.T) {
-	deploy := loadWorkflows(t)["deploy.yml"]
-	prod, staging := deploy.Jobs["prod"], deploy.Jobs["staging"]
+	jobs := runnableJobs(t)
+	prod, staging := jobs["deploy.yml/prod/pulumi"], jobs["deploy.yml/staging/pulumi"]
 	if prod.Environment != "production" || prod.Needs != "staging" {
 		t.Errorf("prod must run after staging in the protected environment production; got environment %q needs %v", prod.Environment, prod.Needs)
 	}
@@ -190,16 +324,34 @@ func TestDeployGoesThroughProtectedEnvironment(t *testing.T) {
 	}
 }
 
-// TestDestroyRefusesProdWithoutConfirmation runs the guard step's script for real.
+// TestDestroyRefusesProdWithoutConfirmation runs the guard step's script for real, and checks that the
+// destroy waits for the job that runs it.
 func TestDestroyRefusesProdWithoutConfirmation(t *testing.T) {
-	var guard string
-	for _, s := range loadWorkflows(t)["destroy.yml"].Jobs["destroy"].Steps {
-		if s.Name == "Refuse prod without confirmation" {
-			guard = s.Run
+	var guard, guardJob string
+	destroy := loadWorkflows(t)["destroy.yml"]
+	for name, j := range destroy.Jobs {
+		for _, s := range j.Steps {
+			if s.Name == "Refuse prod without confirmation" {
+				guard, guardJob = s.Run, name
+			}
 		}
 	}
 	if guard == "" {
 		t.Fatal("destroy.yml has no guard step")
+	}
+	destroys := 0
+	for key, j := range runnableJobs(t) {
+		for _, s := range j.Steps {
+			if strings.HasPrefix(key, "destroy.yml/") && strings.HasPrefix(s.Uses, "pulumi/actions@") {
+				destroys++
+				if s.With["command"] != "destroy" || j.Needs != guardJob {
+					t.Errorf("%s: command %v needs %v; want destroy after the guard job %s", key, s.With["command"], j.Needs, guardJob)
+				}
+			}
+		}
+	}
+	if destroys != 1 {
+		t.Errorf("destroy.yml runs pulumi %d times, want once", destroys)
 	}
 	cases := []struct {
 		stack, confirm string

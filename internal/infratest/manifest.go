@@ -118,11 +118,17 @@ type Manifest struct {
 	Object map[string]any
 }
 
-// APIVersion, Kind, Namespace and Name read the manifest's identity.
+// APIVersion is the manifest's apiVersion.
 func (m Manifest) APIVersion() string { s, _ := m.Object["apiVersion"].(string); return s }
-func (m Manifest) Kind() string       { s, _ := m.Object["kind"].(string); return s }
-func (m Manifest) Namespace() string  { s, _ := m.metadata()["namespace"].(string); return s }
-func (m Manifest) Name() string       { s, _ := m.metadata()["name"].(string); return s }
+
+// Kind is the manifest's kind.
+func (m Manifest) Kind() string { s, _ := m.Object["kind"].(string); return s }
+
+// Namespace is the manifest's metadata.namespace, empty for cluster-scoped objects.
+func (m Manifest) Namespace() string { s, _ := m.metadata()["namespace"].(string); return s }
+
+// Name is the manifest's metadata.name.
+func (m Manifest) Name() string { s, _ := m.metadata()["name"].(string); return s }
 
 func (m Manifest) metadata() map[string]any {
 	md, _ := m.Object["metadata"].(map[string]any)

@@ -255,7 +255,8 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 			return nil, fmt.Errorf("infratest: no load balancer matches %v", tags)
 		}
 		dns := r.albDNSName(group)
-		suffix := "app/" + strings.TrimSuffix(dns[:strings.Index(dns, ".")], "-"+hexOf(group+"lb", 10)) + "/" + hexOf(group, 16)
+		host, _, _ := strings.Cut(dns, ".")
+		suffix := "app/" + strings.TrimSuffix(host, "-"+hexOf(group+"lb", 10)) + "/" + hexOf(group, 16)
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"arn":       fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s", r.region, AccountID, suffix),
 			"arnSuffix": suffix, "dnsName": dns, "zoneId": ALBZoneID, "tags": tags, "id": dns,

@@ -81,7 +81,7 @@ func StackConfig(stack string) (map[string]string, []string, error) {
 		if has {
 			v, err := encodeValue(def)
 			if err != nil {
-				return nil, nil, fmt.Errorf("Pulumi.yaml: %s: %w", key, err)
+				return nil, nil, fmt.Errorf("Pulumi.yaml: %s: %w", key, err) //nolint:staticcheck // ST1005: the message starts with the file's name
 			}
 			cfg[qualify(key)] = v
 		}
@@ -98,7 +98,7 @@ func StackConfig(stack string) (map[string]string, []string, error) {
 		}
 		v, err := encodeValue(val)
 		if err != nil {
-			return nil, nil, fmt.Errorf("Pulumi.%s.yaml: %s: %w", stack, key, err)
+			return nil, nil, fmt.Errorf("Pulumi.%s.yaml: %s: %w", stack, key, err) //nolint:staticcheck // ST1005: the message starts with the file's name
 		}
 		cfg[qualify(key)] = v
 	}

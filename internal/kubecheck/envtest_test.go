@@ -146,7 +146,7 @@ func pinnedVersion(key string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read pinned versions: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), key+"="); ok {

@@ -17,7 +17,7 @@ func TestExampleFileIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != Example() {
-		t.Errorf("%s is out of date; run `go run ./cmd/secrets --example > stacks/secrets.example.yaml`", path)
+		t.Errorf("%s is out of date; run `make generate`", path)
 	}
 	values, err := Parse(got)
 	if err != nil {

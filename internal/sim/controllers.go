@@ -235,9 +235,10 @@ func (c *Cluster) startControllers(ctx context.Context, opts Options) error {
 	}
 	go func() {
 		defer close(c.controllersDone)
-		defer logFile.Close()
+		defer func() { _ = logFile.Close() }()
 		if err := RunControllers(runCtx, c.Config, fileLogger(logFile)); err != nil {
-			fmt.Fprintf(logFile, "%s controllers stopped: %v\n", time.Now().Format(time.RFC3339), err)
+			// The log file is the only place left to report to.
+			_, _ = fmt.Fprintf(logFile, "%s controllers stopped: %v\n", time.Now().Format(time.RFC3339), err)
 		}
 	}()
 	return nil
@@ -246,6 +247,6 @@ func (c *Cluster) startControllers(ctx context.Context, opts Options) error {
 // fileLogger writes the controllers' log lines to f.
 func fileLogger(f *os.File) logr.Logger {
 	return funcr.New(func(prefix, args string) {
-		fmt.Fprintln(f, time.Now().Format(time.RFC3339), prefix, args)
+		_, _ = fmt.Fprintln(f, time.Now().Format(time.RFC3339), prefix, args) // a logger has no caller to fail
 	}, funcr.Options{})
 }

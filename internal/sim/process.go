@@ -37,8 +37,8 @@ func (p process) start(argv []string, detach bool) error {
 	if err != nil {
 		return err
 	}
-	defer log.Close()
-	fmt.Fprintf(log, "\n--- %s: %s\n", time.Now().Format(time.RFC3339), strings.Join(argv, " "))
+	defer func() { _ = log.Close() }() // the child keeps its own descriptor
+	_, _ = fmt.Fprintf(log, "\n--- %s: %s\n", time.Now().Format(time.RFC3339), strings.Join(argv, " "))
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Dir = p.dir

@@ -100,7 +100,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Close()
+	defer func() { _ = lock.Close() }() // closing releases the lock
 
 	pk := pkiIn(dir)
 	if err := pk.ensure(); err != nil {
@@ -261,7 +261,7 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // only the status is read
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("%s: %s", url, resp.Status)
 		}
@@ -298,7 +298,7 @@ func loadPorts(dir string) (ports, error) {
 		if err != nil {
 			return pt, err
 		}
-		defer l.Close()
+		defer func() { _ = l.Close() }() // held until all six ports are picked, so none repeats
 		free[i] = l.Addr().(*net.TCPAddr).Port
 	}
 	pt = ports{free[0], free[1], free[2], free[3], free[4], free[5]}
@@ -327,7 +327,7 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
+		_ = f.Close() // the Flock error is the one to report
 		return nil, err
 	}
 	return f, nil

@@ -1,134 +1,131 @@
 package edgefsv1
 
-import "reflect"
+import (
+	"embed"
+	"fmt"
 
-// CRD is one CustomResourceDefinition of the group: names, the schema of the single version v1
-// (namespaced, served, stored) and its printer columns.
-type CRD struct {
-	Kind     string
-	ListKind string
-	Plural   string
-	Singular string
-	// Schema is the openAPIV3Schema of the whole object.
-	Schema Schema
-	// Columns are the additionalPrinterColumns of kubectl get.
-	Columns []Column
-}
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+)
 
-// Name is the CRD's metadata.name, <plural>.<group>.
-func (c CRD) Name() string { return c.Plural + "." + Group }
-
-// Column is one additionalPrinterColumn.
-type Column struct {
-	Name     string
-	Type     string // string, integer, number, boolean or date
-	JSONPath string
-}
-
-// No CRD has a status subresource, as upstream: the operator sets .status with a plain Update of the
+// The eight kinds the operator watches, the custom resources controller-gen makes CRDs of. Cluster,
+// NFS and S3 are the ones the program creates. SMB, SWIFT, S3X, ISCSI and ISGW are only there so the
+// watchers the operator starts for every kind after a Cluster comes up can list them (it logs and
+// retries forever on a missing CRD); their specs keep unknown fields, as upstream's CRDs do, since
+// typing them would be code nobody exercises that drifts from an operator we do not run.
+//
+// No kind has a status subresource, as upstream: the operator sets .status with a plain Update of the
 // whole Cluster (pkg/operator/edgefs/cluster/controller.go updateClusterStatus), which a status
 // subresource would silently strip. Cluster's schema therefore types status, or the API server would
 // prune what the operator writes.
 
-// CRDs returns the eight CRDs of edgefs.rook.io the operator watches: Cluster, NFS and S3 with
-// schemas generated from this package's types, and SMB, SWIFT, S3X, ISCSI and ISGW, which the program
-// never creates, with their upstream validation on a spec that keeps unknown fields. Those five are
-// only there so the watchers the operator starts for every kind after a Cluster comes up can list
-// them (it logs and retries forever on a missing CRD); typing them would be code nobody exercises that
-// drifts from an operator we do not run.
-func CRDs() []CRD {
-	instances := []Column{{Name: "Instances", Type: "integer", JSONPath: ".spec.instances"}}
-	return []CRD{
-		{
-			Kind: "Cluster", ListKind: "ClusterList", Plural: "clusters", Singular: "cluster",
-			Schema: objectSchema(SchemaFor(reflect.TypeOf(ClusterSpec{})), ptr(SchemaFor(reflect.TypeOf(ClusterStatus{})))),
-			Columns: []Column{
-				{Name: "Image", Type: "string", JSONPath: ".spec.edgefsImageName"},
-				{Name: "HostPath", Type: "string", JSONPath: ".spec.dataDirHostPath"},
-				{Name: "Age", Type: "date", JSONPath: ".metadata.creationTimestamp"},
-				{Name: "State", Type: "string", JSONPath: ".status.state"},
-			},
-		},
-		{
-			Kind: "NFS", ListKind: "NFSList", Plural: "nfss", Singular: "nfs",
-			Schema:  objectSchema(SchemaFor(reflect.TypeOf(NFSSpec{})), nil),
-			Columns: instances,
-		},
-		{
-			Kind: "S3", ListKind: "S3List", Plural: "s3s", Singular: "s3",
-			Schema:  objectSchema(SchemaFor(reflect.TypeOf(S3Spec{})), nil),
-			Columns: instances,
-		},
-		{
-			Kind: "SMB", ListKind: "SMBList", Plural: "smbs", Singular: "smb",
-			Schema:  objectSchema(openSpec(instancesRequired()), nil),
-			Columns: instances,
-		},
-		{
-			Kind: "SWIFT", ListKind: "SWIFTList", Plural: "swifts", Singular: "swift",
-			Schema:  objectSchema(openSpec(instancesRequired()), nil),
-			Columns: instances,
-		},
-		{
-			Kind: "S3X", ListKind: "S3XList", Plural: "s3xs", Singular: "s3x",
-			Schema:  objectSchema(openSpec(instancesRequired()), nil),
-			Columns: instances,
-		},
-		{
-			// Upstream has no validation and no columns for ISCSI.
-			Kind: "ISCSI", ListKind: "ISCSIList", Plural: "iscsis", Singular: "iscsi",
-			Schema: objectSchema(openSpec(Schema{}), nil),
-		},
-		{
-			Kind: "ISGW", ListKind: "ISGWList", Plural: "isgws", Singular: "isgw",
-			Schema: objectSchema(openSpec(Schema{
-				Required: []string{"direction"},
-				Properties: map[string]Schema{
-					"direction": {Type: "string", Pattern: `^(send|receive|send\+receive)$`},
-					"remoteURL": {Type: "string"},
-					"config": {Type: "object", Properties: map[string]Schema{
-						"server":  {Type: "string"},
-						"clients": {Type: "array", Items: &Schema{Type: "string"}},
-					}},
-				},
-			}), nil),
-			Columns: []Column{
-				{Name: "Direction", Type: "string", JSONPath: ".spec.direction"},
-				{Name: "RemoteEndpoint", Type: "string", JSONPath: ".spec.remoteURL"},
-				{Name: "Server", Type: "string", JSONPath: ".spec.config.server"},
-				{Name: "Clients", Type: "string", JSONPath: ".spec.config.clients"},
-			},
-		},
-	}
+// Cluster is an EdgeFS cluster.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=clusters,singular=cluster,scope=Namespaced
+// +kubebuilder:printcolumn:name="Image",type="string",JSONPath=".spec.edgefsImageName"
+// +kubebuilder:printcolumn:name="HostPath",type="string",JSONPath=".spec.dataDirHostPath"
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:printcolumn:name="State",type="string",JSONPath=".status.state"
+type Cluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              ClusterSpec   `json:"spec"`
+	Status            ClusterStatus `json:"status,omitempty"`
 }
 
-// objectSchema is the schema of a whole custom resource: apiVersion, kind, metadata (validated by the
-// API server itself), the spec, which is required, and the status if the kind has one.
-func objectSchema(spec Schema, status *Schema) Schema {
-	props := map[string]Schema{
-		"apiVersion": {Type: "string"},
-		"kind":       {Type: "string"},
-		"metadata":   {Type: "object"},
-		"spec":       spec,
-	}
-	if status != nil {
-		props["status"] = *status
-	}
-	return Schema{Type: "object", Properties: props, Required: []string{"spec"}}
+// NFS is an EdgeFS NFS service.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=nfss,singular=nfs,scope=Namespaced
+// +kubebuilder:printcolumn:name="Instances",type="integer",JSONPath=".spec.instances"
+type NFS struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              NFSSpec `json:"spec"`
 }
 
-// openSpec is a spec that keeps unknown fields besides the properties it validates.
-func openSpec(s Schema) Schema {
-	s.Type, s.PreserveUnknown = "object", true
-	return s
+// S3 is an EdgeFS S3 service.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=s3s,singular=s3,scope=Namespaced
+// +kubebuilder:printcolumn:name="Instances",type="integer",JSONPath=".spec.instances"
+type S3 struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              S3Spec `json:"spec"`
 }
 
-// instancesRequired is upstream's validation of SMB, SWIFT and S3X: instances, at least 1.
-func instancesRequired() Schema {
-	return Schema{
-		Required:   []string{"instances"},
-		Properties: map[string]Schema{"instances": {Type: "integer", Minimum: ptr(1.0)}},
+// SMB is an EdgeFS SMB service.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=smbs,singular=smb,scope=Namespaced
+// +kubebuilder:printcolumn:name="Instances",type="integer",JSONPath=".spec.instances"
+type SMB struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              GatewaySpec `json:"spec"`
+}
+
+// SWIFT is an EdgeFS OpenStack Swift service.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=swifts,singular=swift,scope=Namespaced
+// +kubebuilder:printcolumn:name="Instances",type="integer",JSONPath=".spec.instances"
+type SWIFT struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              GatewaySpec `json:"spec"`
+}
+
+// S3X is an EdgeFS S3X (extended S3) service.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=s3xs,singular=s3x,scope=Namespaced
+// +kubebuilder:printcolumn:name="Instances",type="integer",JSONPath=".spec.instances"
+type S3X struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              GatewaySpec `json:"spec"`
+}
+
+// ISCSI is an EdgeFS iSCSI service (upstream gives it no columns).
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=iscsis,singular=iscsi,scope=Namespaced
+type ISCSI struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              ISCSISpec `json:"spec"`
+}
+
+// ISGW is an EdgeFS inter-segment gateway.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=isgws,singular=isgw,scope=Namespaced
+// +kubebuilder:printcolumn:name="Direction",type="string",JSONPath=".spec.direction"
+// +kubebuilder:printcolumn:name="RemoteEndpoint",type="string",JSONPath=".spec.remoteURL"
+// +kubebuilder:printcolumn:name="Server",type="string",JSONPath=".spec.config.server"
+// +kubebuilder:printcolumn:name="Clients",type="string",JSONPath=".spec.config.clients"
+type ISGW struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              ISGWSpec `json:"spec"`
+}
+
+// Plurals are the kinds' plural names, in the order the program creates their CRDs.
+var Plurals = []string{"clusters", "nfss", "s3s", "smbs", "swifts", "s3xs", "iscsis", "isgws"}
+
+//go:embed crds/*.yaml
+var crdFiles embed.FS
+
+// CRDs returns the generated CustomResourceDefinitions, in the order of Plurals.
+func CRDs() ([]apiextensionsv1.CustomResourceDefinition, error) {
+	var out []apiextensionsv1.CustomResourceDefinition
+	for _, plural := range Plurals {
+		file := "crds/" + Group + "_" + plural + ".yaml"
+		data, err := crdFiles.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.UnmarshalStrict(data, &crd); err != nil {
+			return nil, fmt.Errorf("edgefsv1: %s: %w", file, err)
+		}
+		out = append(out, crd)
 	}
+	return out, nil
 }
-
-func ptr[T any](v T) *T { return &v }

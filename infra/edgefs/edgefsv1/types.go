@@ -1,21 +1,29 @@
 // Package edgefsv1 is Rook's edgefs.rook.io/v1 API as Go types: the specs of the Cluster, NFS and S3
-// custom resources the program creates, and the CustomResourceDefinitions of all eight kinds the EdgeFS
-// operator watches, with OpenAPI schemas generated from these types (schema.go), so the CRDs and the
+// custom resources the program creates, and the CustomResourceDefinitions of all eight kinds the
+// EdgeFS operator watches. controller-gen (sigs.k8s.io/controller-tools, a tool of go.mod) generates
+// the CRDs from these types and their kubebuilder markers into crds/ (`make generate`; `make lint`
+// fails while they are out of date), and the program applies those files, so the CRDs and the
 // objects the program sends cannot drift apart.
 //
 // The types follow the operator's own (rook v1.3.11-v1.5.12 pkg/apis/edgefs.rook.io/v1/types.go and
-// pkg/apis/rook.io/v1) field for field and JSON name for JSON name, so the operator decodes exactly what
-// is sent. Validation lives in struct tags the schema generator reads:
-//
-//	required:"true"       the field is listed in the parent's required
-//	enum:"a,b,c"          the string is one of the values
-//	pattern:"^...$"       the string matches the regular expression
-//	minimum:"1"           the number is at least the value (maximum likewise)
+// pkg/apis/rook.io/v1) field for field and JSON name for JSON name, with the Kubernetes types of
+// k8s.io/api where the operator uses them, so the operator decodes exactly what is sent. Quantities
+// the program may leave unset are pointers, so an unset one is left out rather than sent as "0".
 //
 // Enums, patterns and minimums only go on fields the operator leaves out when empty (omitempty in its
 // types): the operator writes the whole Cluster back with a plain Update (finalizer, status), and a
 // constraint that rejected its zero values would make that Update fail.
+//
+// +groupName=edgefs.rook.io
+// +versionName=v1
 package edgefsv1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+//go:generate go tool controller-gen crd:allowDangerousTypes=true,maxDescLen=0 paths=. output:crd:dir=crds
 
 // Group and Version of the EdgeFS API.
 const (
@@ -25,28 +33,22 @@ const (
 	APIVersion = Group + "/" + Version
 )
 
-// Quantity is a Kubernetes resource quantity such as 500m, 2Gi or 8Ti. The operator's
-// resource.Quantity accepts a JSON string or number, so the schema is int-or-string.
-type Quantity string
-
-// Object is a free-form JSON object, for Kubernetes types the program never sets and does not model
-// (pod affinities, topology spread constraints). Its schema keeps unknown fields.
-type Object map[string]any
-
 // ClusterSpec is the spec of a Cluster: one EdgeFS cluster per namespace (rook ClusterSpec).
 type ClusterSpec struct {
 	// EdgefsImageName is the data-plane image; the operator derives edgefs-restapi, -ui and -isgw
 	// images from it. Upstream defaults to edgefs/edgefs:latest, so it is required here.
-	EdgefsImageName string `json:"edgefsImageName" required:"true"`
+	EdgefsImageName string `json:"edgefsImageName"`
 	// DataDirHostPath is the host directory for EdgeFS state (.etc, .state) on each target node.
 	// Exactly one of DataDirHostPath and DataVolumeSize (the operator rejects both or neither).
-	DataDirHostPath string `json:"dataDirHostPath,omitempty" pattern:"^/(\\S+)"`
+	// +kubebuilder:validation:Pattern=`^/(\S+)`
+	DataDirHostPath string `json:"dataDirHostPath,omitempty"`
 	// DataVolumeSize puts state in a PVC per target instead; its mgr/gateway pods then mount a PVC the
 	// operator never creates (reference section 7.3), so the program uses DataDirHostPath.
-	DataVolumeSize Quantity `json:"dataVolumeSize,omitempty"`
+	DataVolumeSize *resource.Quantity `json:"dataVolumeSize,omitempty"`
 	// DevicesResurrectMode restarts a cluster on existing disks: restore, restoreZap or
 	// restoreZapWait, optionally followed by :<slave containers>.
-	DevicesResurrectMode string `json:"devicesResurrectMode,omitempty" pattern:"^(restore|restoreZap|restoreZapWait)(:[0-9]+)?$"`
+	// +kubebuilder:validation:Pattern=`^(restore|restoreZap|restoreZapWait)(:[0-9]+)?$`
+	DevicesResurrectMode string `json:"devicesResurrectMode,omitempty"`
 	// Storage selects the nodes, devices and store settings.
 	Storage StorageScopeSpec `json:"storage,omitempty"`
 	// Annotations are added to the pods of each daemon kind.
@@ -60,22 +62,28 @@ type ClusterSpec struct {
 	Dashboard *DashboardSpec `json:"dashboard,omitempty"`
 	// Resources of the target daemon containers. The performance profile needs a memory request of at
 	// least 2048Mi and a limit of at least 8192Mi, embedded 256Mi and 1024Mi.
-	Resources *ResourceRequirements `json:"resources,omitempty"`
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 	// ResourceProfile is embedded or performance; empty lets the operator pick from Resources.
-	ResourceProfile string `json:"resourceProfile,omitempty" enum:"embedded,performance"`
+	// +kubebuilder:validation:Enum=embedded;performance
+	ResourceProfile string `json:"resourceProfile,omitempty"`
 	// ChunkCacheSize caps the chunk cache; default 75% of the memory limit.
-	ChunkCacheSize Quantity `json:"chunkCacheSize,omitempty"`
+	ChunkCacheSize *resource.Quantity `json:"chunkCacheSize,omitempty"`
 	// ServiceAccount runs the target, mgr and prepare pods. Default rook-edgefs-cluster.
 	ServiceAccount string `json:"serviceAccount,omitempty"`
 	// SkipHostPrepare skips the per-node sysctl tuning Jobs.
 	SkipHostPrepare bool `json:"skipHostPrepare,omitempty"`
 	// SysRepCount is the number of copies of every chunk (also sync_put). Default 3.
-	SysRepCount int `json:"sysRepCount,omitempty" minimum:"1"`
+	// +kubebuilder:validation:Minimum=1
+	SysRepCount int `json:"sysRepCount,omitempty"`
 	// FailureDomain is where copies must differ: device, host (default) or zone.
-	FailureDomain string `json:"failureDomain,omitempty" enum:"device,host,zone"`
+	// +kubebuilder:validation:Enum=device;host;zone
+	FailureDomain string `json:"failureDomain,omitempty"`
 	// TrlogProcessingInterval is in seconds and must divide 60. Default 10.
-	TrlogProcessingInterval int `json:"trlogProcessingInterval,omitempty" minimum:"1" maximum:"60"`
-	// TrlogKeepDays is how long transaction logs are kept. Default 3.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=60
+	TrlogProcessingInterval int `json:"trlogProcessingInterval,omitempty"`
+	// TrlogKeepDays is how long transaction logs are kept, in days. Default 3. A float in the
+	// operator's types, hence controller-gen's allowDangerousTypes.
 	TrlogKeepDays float64 `json:"trlogKeepDays,omitempty"`
 	// CommitNWait above 0 stops puts from waiting for the commit (sync_put_commit_wait=0); unset keeps
 	// the safe default of waiting.
@@ -83,11 +91,12 @@ type ClusterSpec struct {
 	// NoIP4Frag avoids fragmented UDP (smaller maximum chunk).
 	NoIP4Frag bool `json:"noIP4Frag,omitempty"`
 	// MaxContainerCapacity is the disk capacity per target container. Default 132Ti.
-	MaxContainerCapacity Quantity `json:"maxContainerCapacity,omitempty"`
+	MaxContainerCapacity *resource.Quantity `json:"maxContainerCapacity,omitempty"`
 	// UseHostLocalTime mounts the host's /etc/localtime.
 	UseHostLocalTime bool `json:"useHostLocalTime,omitempty"`
 	// SysMaxChunkSize is the largest chunk in bytes. Default 1M.
-	SysMaxChunkSize int `json:"sysMaxChunkSize,omitempty" minimum:"1"`
+	// +kubebuilder:validation:Minimum=1
+	SysMaxChunkSize int `json:"sysMaxChunkSize,omitempty"`
 }
 
 // ClusterStatus is written by the operator with a plain Update of the whole object (there is no
@@ -123,13 +132,13 @@ type StorageScopeSpec struct {
 
 // Node is one storage node with its own selection (rook.io/v1 Node).
 type Node struct {
-	Name             string                `json:"name,omitempty"`
-	Resources        *ResourceRequirements `json:"resources,omitempty"`
-	Config           map[string]string     `json:"config,omitempty"`
-	UseAllDevices    *bool                 `json:"useAllDevices,omitempty"`
-	DeviceFilter     string                `json:"deviceFilter,omitempty"`
-	DevicePathFilter string                `json:"devicePathFilter,omitempty"`
-	Devices          []Device              `json:"devices,omitempty"`
+	Name             string                       `json:"name,omitempty"`
+	Resources        *corev1.ResourceRequirements `json:"resources,omitempty"`
+	Config           map[string]string            `json:"config,omitempty"`
+	UseAllDevices    *bool                        `json:"useAllDevices,omitempty"`
+	DeviceFilter     string                       `json:"deviceFilter,omitempty"`
+	DevicePathFilter string                       `json:"devicePathFilter,omitempty"`
+	Devices          []Device                     `json:"devices,omitempty"`
 }
 
 // Device is one disk, by name or full path (rook.io/v1 Device).
@@ -177,106 +186,110 @@ type PlacementSpec struct {
 	Prepare *Placement `json:"prepare,omitempty"`
 }
 
-// Placement schedules pods (rook.io/v1 Placement).
+// Placement schedules pods (rook.io/v1 Placement): the Kubernetes scheduling types the operator copies
+// into the pods it creates.
 type Placement struct {
-	NodeAffinity              *NodeAffinity `json:"nodeAffinity,omitempty"`
-	PodAffinity               Object        `json:"podAffinity,omitempty"`
-	PodAntiAffinity           Object        `json:"podAntiAffinity,omitempty"`
-	Tolerations               []Toleration  `json:"tolerations,omitempty"`
-	TopologySpreadConstraints []Object      `json:"topologySpreadConstraints,omitempty"`
-}
-
-// NodeAffinity is core/v1 NodeAffinity.
-type NodeAffinity struct {
-	RequiredDuringSchedulingIgnoredDuringExecution  *NodeSelector             `json:"requiredDuringSchedulingIgnoredDuringExecution,omitempty"`
-	PreferredDuringSchedulingIgnoredDuringExecution []PreferredSchedulingTerm `json:"preferredDuringSchedulingIgnoredDuringExecution,omitempty"`
-}
-
-// NodeSelector is core/v1 NodeSelector: the terms are ORed.
-type NodeSelector struct {
-	NodeSelectorTerms []NodeSelectorTerm `json:"nodeSelectorTerms" required:"true"`
-}
-
-// PreferredSchedulingTerm is core/v1 PreferredSchedulingTerm.
-type PreferredSchedulingTerm struct {
-	Weight     int              `json:"weight" required:"true" minimum:"1" maximum:"100"`
-	Preference NodeSelectorTerm `json:"preference" required:"true"`
-}
-
-// NodeSelectorTerm is core/v1 NodeSelectorTerm: the requirements are ANDed.
-type NodeSelectorTerm struct {
-	MatchExpressions []NodeSelectorRequirement `json:"matchExpressions,omitempty"`
-	MatchFields      []NodeSelectorRequirement `json:"matchFields,omitempty"`
-}
-
-// NodeSelectorRequirement is core/v1 NodeSelectorRequirement.
-type NodeSelectorRequirement struct {
-	Key      string   `json:"key" required:"true"`
-	Operator string   `json:"operator" required:"true" enum:"In,NotIn,Exists,DoesNotExist,Gt,Lt"`
-	Values   []string `json:"values,omitempty"`
-}
-
-// Toleration is core/v1 Toleration.
-type Toleration struct {
-	Key               string `json:"key,omitempty"`
-	Operator          string `json:"operator,omitempty" enum:"Exists,Equal"`
-	Value             string `json:"value,omitempty"`
-	Effect            string `json:"effect,omitempty" enum:"NoSchedule,PreferNoSchedule,NoExecute"`
-	TolerationSeconds *int64 `json:"tolerationSeconds,omitempty"`
-}
-
-// ResourceRequirements is core/v1 ResourceRequirements (requests and limits).
-type ResourceRequirements struct {
-	Limits   map[string]Quantity `json:"limits,omitempty"`
-	Requests map[string]Quantity `json:"requests,omitempty"`
+	NodeAffinity              *corev1.NodeAffinity              `json:"nodeAffinity,omitempty"`
+	PodAffinity               *corev1.PodAffinity               `json:"podAffinity,omitempty"`
+	PodAntiAffinity           *corev1.PodAntiAffinity           `json:"podAntiAffinity,omitempty"`
+	Tolerations               []corev1.Toleration               `json:"tolerations,omitempty"`
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 }
 
 // NFSSpec is the spec of an NFS service; the CR's name must equal an EdgeFS service created with
 // `efscli service create nfs <name>`.
 type NFSSpec struct {
 	// Instances is the number of gateway pods (the Deployment's replicas).
-	Instances int `json:"instances" required:"true" minimum:"1"`
+	// +kubebuilder:validation:Minimum=1
+	Instances int `json:"instances"`
 	// RelaxedDirUpdates defers directory updates (eventual directory consistency); safe only with one
 	// instance and never for git-annex.
 	RelaxedDirUpdates *bool `json:"relaxedDirUpdates,omitempty"`
 	// Placement schedules the gateway pods; the Cluster's placement does not apply to them.
 	Placement *Placement `json:"placement,omitempty"`
 	// Resources of the gateway container. Without a memory limit the chunk cache takes 75% of the node.
-	Resources *ResourceRequirements `json:"resources,omitempty"`
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 	// Annotations are added to the gateway pods.
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// ResourceProfile is embedded or performance.
-	ResourceProfile string `json:"resourceProfile,omitempty" enum:"embedded,performance"`
+	// +kubebuilder:validation:Enum=embedded;performance
+	ResourceProfile string `json:"resourceProfile,omitempty"`
 	// ChunkCacheSize caps the chunk cache.
-	ChunkCacheSize Quantity `json:"chunkCacheSize,omitempty"`
+	ChunkCacheSize *resource.Quantity `json:"chunkCacheSize,omitempty"`
 }
 
 // S3Spec is the spec of an S3 service; the CR's name must equal an EdgeFS service created with
 // `efscli service create s3 <name>`.
 type S3Spec struct {
 	// Instances is the number of gateway pods.
-	Instances int `json:"instances" required:"true" minimum:"1"`
+	// +kubebuilder:validation:Minimum=1
+	Instances int `json:"instances"`
 	// S3Type is s3 (path style, the default), s3s (bucket as DNS name) or s3g (experimental).
-	S3Type string `json:"s3type,omitempty" enum:"s3,s3s,s3g"`
+	// +kubebuilder:validation:Enum=s3;s3s;s3g
+	S3Type string `json:"s3type,omitempty"`
 	// Port is the HTTP port. Default 9982.
-	Port int `json:"port,omitempty" minimum:"1" maximum:"65535"`
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int `json:"port,omitempty"`
 	// SecurePort is the HTTPS port. Default 9443.
-	SecurePort int `json:"securePort,omitempty" minimum:"1" maximum:"65535"`
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	SecurePort int `json:"securePort,omitempty"`
 	// ServiceType of the operator's Service. Default ClusterIP.
-	ServiceType string `json:"serviceType,omitempty" enum:"ClusterIP,NodePort,LoadBalancer"`
-	// ExternalPort and SecureExternalPort are NodePorts.
-	ExternalPort       int `json:"externalPort,omitempty" minimum:"1" maximum:"65535"`
-	SecureExternalPort int `json:"secureExternalPort,omitempty" minimum:"1" maximum:"65535"`
+	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
+	ServiceType string `json:"serviceType,omitempty"`
+	// ExternalPort is the HTTP NodePort.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	ExternalPort int `json:"externalPort,omitempty"`
+	// SecureExternalPort is the HTTPS NodePort.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	SecureExternalPort int `json:"secureExternalPort,omitempty"`
 	// SSLCertificateRef names a Secret with keys sslkey and sslcert.
 	SSLCertificateRef string `json:"sslCertificateRef,omitempty"`
 	// Placement schedules the gateway pods.
 	Placement *Placement `json:"placement,omitempty"`
 	// Resources of the gateway container.
-	Resources *ResourceRequirements `json:"resources,omitempty"`
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 	// Annotations are added to the gateway pods.
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// ResourceProfile is embedded or performance.
-	ResourceProfile string `json:"resourceProfile,omitempty" enum:"embedded,performance"`
+	// +kubebuilder:validation:Enum=embedded;performance
+	ResourceProfile string `json:"resourceProfile,omitempty"`
 	// ChunkCacheSize caps the chunk cache.
-	ChunkCacheSize Quantity `json:"chunkCacheSize,omitempty"`
+	ChunkCacheSize *resource.Quantity `json:"chunkCacheSize,omitempty"`
+}
+
+// GatewaySpec is the spec of the SMB, SWIFT and S3X services, which the program never creates: only
+// upstream's validation (instances, at least 1), and every other field kept as sent.
+// +kubebuilder:pruning:PreserveUnknownFields
+type GatewaySpec struct {
+	// Instances is the number of gateway pods.
+	// +kubebuilder:validation:Minimum=1
+	Instances int `json:"instances"`
+}
+
+// ISCSISpec is the spec of an ISCSI service, which the program never creates; upstream validates
+// nothing in it.
+// +kubebuilder:pruning:PreserveUnknownFields
+type ISCSISpec struct{}
+
+// ISGWSpec is the spec of an inter-segment gateway, which the program never creates: upstream's
+// validation, and every other field kept as sent.
+// +kubebuilder:pruning:PreserveUnknownFields
+type ISGWSpec struct {
+	// Direction is the I/O flow: send, receive or send+receive.
+	// +kubebuilder:validation:Pattern=`^(send|receive|send\+receive)$`
+	Direction string `json:"direction"`
+	// RemoteURL is the remote gateway.
+	RemoteURL string `json:"remoteURL,omitempty"`
+	// Config is the relay configuration.
+	Config *ISGWConfig `json:"config,omitempty"`
+}
+
+// ISGWConfig is an inter-segment gateway's relay configuration.
+type ISGWConfig struct {
+	Server  string   `json:"server,omitempty"`
+	Clients []string `json:"clients,omitempty"`
 }
