@@ -9,13 +9,14 @@
 #   envtest  etcd and kube-apiserver (the API server of tier 3)
 #   sim      envtest, plus kube-controller-manager, kube-scheduler, kwok and its stages (the
 #            simulated cluster), the pulumi CLI and the Kubernetes provider plugin
-#   lint     golangci-lint and actionlint (built from the Go module proxy) and shellcheck (installed
+#   lint     golangci-lint, actionlint and kube-score (built from the Go module proxy) and shellcheck (installed
 #            from Debian's packages with apt-get when the pinned version is not on PATH): make lint
 #
 # Versions come from scripts/tool-versions.env and go.mod. The cache folder is
 # ${OPENNEURO_TOOLS_CACHE:-$HOME/.cache/openneuro-infra}. No prebuilt download is reachable from the
 # project's machines, so this builds from source, once: on 2 cores about 4 minutes for the Kubernetes
-# binaries, 1 for kwok, 6 for the pulumi CLI, 10 for the provider and 7 for the linters. A pulumi CLI
+# binaries, 1 for kwok, 6 for the pulumi CLI, 10 for the provider and 8 for the linters (kube-score
+# alone: 1). A pulumi CLI
 # or Kubernetes provider that is already installed (on PATH, or the provider in Pulumi's plugin cache)
 # is used instead, as a Pulumi user has them; so is setup-envtest's store for etcd and kube-apiserver.
 set -euo pipefail
@@ -326,6 +327,7 @@ ensure_provider() {
 
 golangci_dir="$cache/golangci-lint/v$GOLANGCI_LINT_VERSION"
 actionlint_dir="$cache/actionlint/v$ACTIONLINT_VERSION"
+kube_score_dir="$cache/kube-score/v$KUBE_SCORE_VERSION"
 shellcheck_version="${SHELLCHECK_DEBIAN_VERSION%-*}"
 
 # go_install MODULE/CMD VERSION DIR STAMP builds one command with `go install`, at the versions of
@@ -379,10 +381,15 @@ ensure_lint() {
   if ! stamped "$actionlint_dir/actionlint" "$stamp"; then
     go_install github.com/rhysd/actionlint/cmd/actionlint "v$ACTIONLINT_VERSION" "$actionlint_dir" "$stamp"
   fi
+  stamp="github.com/zegl/kube-score@v$KUBE_SCORE_VERSION $go_version"
+  if ! stamped "$kube_score_dir/kube-score" "$stamp"; then
+    go_install github.com/zegl/kube-score/cmd/kube-score "v$KUBE_SCORE_VERSION" "$kube_score_dir" "$stamp"
+  fi
   local shellcheck_path
   shellcheck_path="$(find_shellcheck)"
   link "$golangci_dir/golangci-lint" golangci-lint
   link "$actionlint_dir/actionlint" actionlint
+  link "$kube_score_dir/kube-score" kube-score
   link "$shellcheck_path" shellcheck
 }
 

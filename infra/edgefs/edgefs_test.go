@@ -605,10 +605,10 @@ func TestDiscoveryGateAndTargetBudget(t *testing.T) {
 	l := runLayer(t, "prod", false)
 	var job, pdb map[string]any
 	for _, m := range l.manifests() {
-		switch {
-		case m["kind"] == "Job":
+		switch m["kind"] {
+		case "Job":
 			job = m
-		case m["kind"] == "PodDisruptionBudget":
+		case "PodDisruptionBudget":
 			pdb = m
 		}
 	}

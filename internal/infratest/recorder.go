@@ -99,11 +99,10 @@ func newRecorder(stack, region string) *Recorder {
 	return &Recorder{project: "openneuro", stack: stack, region: region}
 }
 
-// Resources returns every registered resource, sorted by URN.
 // Region is the AWS region the stack's config names ("" for a stack without one).
 func (r *Recorder) Region() string { return r.region }
 
-// Resources returns every recorded resource, in registration order.
+// Resources returns every recorded resource, sorted by URN.
 func (r *Recorder) Resources() []Resource {
 	r.mu.Lock()
 	defer r.mu.Unlock()
