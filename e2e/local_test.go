@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -172,6 +173,42 @@ func assertWorkloadsAvailable(t *testing.T, namespace string) {
 	}
 	for _, p := range problems {
 		t.Error(p)
+	}
+	if len(problems) > 0 {
+		logPodsAndNodes(t, client, namespace)
+	}
+}
+
+// logPodsAndNodes logs why workloads are not available: each pod's phase, node and conditions,
+// and each node's Ready condition (a fake node whose heartbeat lags becomes NotReady, and its pods
+// unready, when the machine is overloaded).
+func logPodsAndNodes(t *testing.T, client kubernetes.Interface, namespace string) {
+	t.Helper()
+	ctx := context.Background()
+	pods, err := client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Logf("list pods: %v", err)
+		return
+	}
+	for _, p := range pods.Items {
+		var conds []string
+		for _, c := range p.Status.Conditions {
+			conds = append(conds, fmt.Sprintf("%s=%s %s", c.Type, c.Status, c.Reason))
+		}
+		t.Logf("pod %s: %s on %q deleting=%v [%s]", p.Name, p.Status.Phase, p.Spec.NodeName,
+			p.DeletionTimestamp != nil, strings.Join(conds, ", "))
+	}
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Logf("list nodes: %v", err)
+		return
+	}
+	for _, n := range nodes.Items {
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				t.Logf("node %s: Ready=%s since %s (%s)", n.Name, c.Status, c.LastTransitionTime.Format(time.RFC3339), c.Reason)
+			}
+		}
 	}
 }
 

@@ -595,3 +595,31 @@ func TestOperationsOffTheCriticalPath(t *testing.T) {
 	}
 	t.Logf("prod: %ds with operations, %ds without", with.CriticalSeconds, without.CriticalSeconds)
 }
+
+// TestDiscoveryGateOffTheCriticalPath: the Job that holds the EdgeFS Cluster back until rook-discover
+// runs on every storage node is the one step issue #13 adds to a first up, and it lies on the storage
+// chain, which ends before the site's: the first up takes as long as without EdgeFS.
+func TestDiscoveryGateOffTheCriticalPath(t *testing.T) {
+	for _, stack := range []string{"staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			estimate := func(opts ...infratest.Option) deploygraph.Estimate {
+				est, err := deploygraph.FromResources(infratest.Run(t, stack, opts...).Resources()).Estimate()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return est
+			}
+			with := estimate()
+			without := estimate(infratest.WithValue("cluster.edgefsNodeGroup.enabled", false), infratest.WithValue("edgefs.enabled", false))
+			for _, s := range with.CriticalPath {
+				if s.Type == "kubernetes:batch/v1:Job" || strings.Contains(s.URN, "openneuro:edgefs:") {
+					t.Errorf("%s %s is on the critical path", s.Type, s.Name)
+				}
+			}
+			if with.CriticalSeconds != without.CriticalSeconds {
+				t.Errorf("EdgeFS changes the first up from %ds to %ds:\n%v", without.CriticalSeconds, with.CriticalSeconds, with.CriticalPath)
+			}
+			t.Logf("%s: %ds with EdgeFS and its discovery gate, %ds without", stack, with.CriticalSeconds, without.CriticalSeconds)
+		})
+	}
+}

@@ -14,6 +14,8 @@ import "strings"
 //   - the load balancer controller's Helm release about 45 s plus readiness (one published log);
 //   - the ALB: "Wait 2-3 minutes for the ALB to provision and register all targets"
 //     (awsdocs/amazon-eks-user-guide latest/ug/automode/auto-elb-example.adoc);
+//   - the EdgeFS discovery gate (a Job that waits for the rook-discover DaemonSet's rollout): no
+//     published time; it is counted as the DaemonSet rollout it waits for;
 //   - VPC interface endpoints (ECR): no published typical time was found; the create waits for the
 //     endpoint to become available for up to 10 minutes (hashicorp/terraform-provider-aws
 //     internal/service/ec2/vpc_endpoint.go, vpcEndpointCreationTimeout), and the estimate uses that
@@ -47,6 +49,7 @@ var createSeconds = map[string]int{
 	"kubernetes:apps/v1:Deployment":                               60,  // image pull and readiness
 	"kubernetes:apps/v1:StatefulSet":                              90,  // ordinals start in parallel or in order
 	"kubernetes:apps/v1:DaemonSet":                                45,
+	"kubernetes:batch/v1:Job":                                     45, // the EdgeFS discovery gate: a DaemonSet rollout
 	"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 5,
 	"kubernetes:core/v1:PersistentVolumeClaim":                    15,
 }
