@@ -9,31 +9,33 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// TestChartChecklist walks reference/openneuro-chart.md sections 2 and 3: every object, port, env
-// var, probe, volume, mount and secret key of the 2020 chart, so that a missing item fails by
+// TestChartChecklist walks the 2020 chart (OpenNeuroOrg/openneuro helm/openneuro/templates/*.yaml and
+// requirements.lock at 024b5723b, the EdgeFS-era commit; the dataset queues of
+// services/datalad/datalad_service/common/celery.py): every object, port, env var, probe, volume,
+// mount and secret key, each named by the template it comes from, so that a missing item fails by
 // name. <rel> is the staging release.
 func TestChartChecklist(t *testing.T) {
 	o := layerObjects(t, run(t, "staging", nil))
 
 	objectsOf := []struct{ ref, kind, name string }{
-		{"2.1", "Deployment", name("api")},
-		{"2.2", "Service", name("api")},
-		{"2.3", "Deployment", name("beat-scheduler")},
-		{"2.4", "ConfigMap", name("configmap")},
-		{"2.5", "Deployment", name("datalad-service")},
-		{"2.6", "Service", name("datalad-service")},
-		{"2.7", "StatefulSet", name("dataset-worker")},
-		{"2.7 serviceName (missing in the chart)", "Service", name("dataset-worker")},
-		{"2.8", "Deployment", name("flower")},
-		{"2.9", "PersistentVolumeClaim", name("datasets")},
-		{"2.10", "CronJob", name("indexer")},
-		{"2.11", "Ingress", rel},
-		{"2.12", "Secret", name("secret")},
-		{"2.13", "Deployment", name("web")},
-		{"2.14", "Service", name("web")},
-		{"2.15 redis subchart", "Service", name("redis-master")},
-		{"2.16 made by hand in the chart", "Secret", name("ssh-key")},
-		{"4.2 per-shard Service", "Service", name("dataset-worker-0")},
+		{"api-deployment.yaml", "Deployment", name("api")},
+		{"api-service.yaml", "Service", name("api")},
+		{"beat-scheduler-deployment.yaml", "Deployment", name("beat-scheduler")},
+		{"configmap.yaml", "ConfigMap", name("configmap")},
+		{"datalad-service-deployment.yaml", "Deployment", name("datalad-service")},
+		{"datalad-service-service.yaml", "Service", name("datalad-service")},
+		{"dataset-worker-stateful-set.yaml", "StatefulSet", name("dataset-worker")},
+		{"dataset-worker-stateful-set.yaml serviceName (missing in the chart)", "Service", name("dataset-worker")},
+		{"flower-deployment.yaml", "Deployment", name("flower")},
+		{"dataset-worker-volume-claim.yaml", "PersistentVolumeClaim", name("datasets")},
+		{"indexer-job.yaml", "CronJob", name("indexer")},
+		{"ingress.yaml", "Ingress", rel},
+		{"secret.yaml", "Secret", name("secret")},
+		{"web-deployment.yaml", "Deployment", name("web")},
+		{"web-service.yaml", "Service", name("web")},
+		{"requirements.lock redis subchart", "Service", name("redis-master")},
+		{"ssh-key Secret, made by hand beside the chart", "Secret", name("ssh-key")},
+		{"celery.py dataset-worker-N queues: per-shard Service", "Service", name("dataset-worker-0")},
 	}
 	for _, item := range objectsOf {
 		t.Run(fmt.Sprintf("%s %s %s", item.ref, item.kind, item.name), func(t *testing.T) {
@@ -45,8 +47,8 @@ func TestChartChecklist(t *testing.T) {
 		ref, service string
 		port         int32
 	}{
-		{"2.2", name("api"), 8111}, {"2.6", name("datalad-service"), 9877}, {"2.14", name("web"), 80},
-		{"2.8 (was port-forward only)", name("flower"), 5555}, {"2.15", name("redis-master"), 6379},
+		{"api-service.yaml", name("api"), 8111}, {"datalad-service-service.yaml", name("datalad-service"), 9877}, {"web-service.yaml", name("web"), 80},
+		{"flower-deployment.yaml (was port-forward only)", name("flower"), 5555}, {"requirements.lock", name("redis-master"), 6379},
 	}
 	for _, item := range servicePorts {
 		t.Run(fmt.Sprintf("%s port %s:%d", item.ref, item.service, item.port), func(t *testing.T) {
@@ -61,8 +63,8 @@ func TestChartChecklist(t *testing.T) {
 		ref, workload, container string
 		port                     int32
 	}{
-		{"2.1", name("api"), name("api"), 8111}, {"2.5", name("datalad-service"), name("datalad-service"), 9877},
-		{"2.8", name("flower"), name("flower"), 5555}, {"2.13", name("web"), name("web"), 80},
+		{"api-deployment.yaml", name("api"), name("api"), 8111}, {"datalad-service-deployment.yaml", name("datalad-service"), name("datalad-service"), 9877},
+		{"flower-deployment.yaml", name("flower"), name("flower"), 5555}, {"web-deployment.yaml", name("web"), name("web"), 80},
 	}
 	for _, item := range containerPorts {
 		t.Run(fmt.Sprintf("%s containerPort %s %d", item.ref, item.container, item.port), func(t *testing.T) {
@@ -74,14 +76,14 @@ func TestChartChecklist(t *testing.T) {
 	}
 
 	images := []struct{ ref, workload, container, image string }{
-		{"2.1", name("api"), name("api"), "openneuro/server:v3.14.2"},
-		{"2.3", name("beat-scheduler"), name("beat-scheduler"), "openneuro/datalad-service:v3.14.2"},
-		{"2.5", name("datalad-service"), name("datalad-service"), "openneuro/datalad-service:v3.14.2"},
-		{"2.7", name("dataset-worker"), name("dataset-worker"), "openneuro/datalad-service:v3.14.2"},
-		{"2.8", name("flower"), name("flower"), "openneuro/datalad-service:v3.14.2"},
-		{"2.10", name("indexer"), "openneuro-indexer", "openneuro/indexer:v3.14.2"},
-		{"2.13", name("web"), name("web"), "openneuro/app:v3.14.2"},
-		{"2.13 init", name("web"), name("content"), "openneuro/content:v1.0.1"},
+		{"api-deployment.yaml", name("api"), name("api"), "openneuro/server:v3.14.2"},
+		{"beat-scheduler-deployment.yaml", name("beat-scheduler"), name("beat-scheduler"), "openneuro/datalad-service:v3.14.2"},
+		{"datalad-service-deployment.yaml", name("datalad-service"), name("datalad-service"), "openneuro/datalad-service:v3.14.2"},
+		{"dataset-worker-stateful-set.yaml", name("dataset-worker"), name("dataset-worker"), "openneuro/datalad-service:v3.14.2"},
+		{"flower-deployment.yaml", name("flower"), name("flower"), "openneuro/datalad-service:v3.14.2"},
+		{"indexer-job.yaml", name("indexer"), "openneuro-indexer", "openneuro/indexer:v3.14.2"},
+		{"web-deployment.yaml", name("web"), name("web"), "openneuro/app:v3.14.2"},
+		{"web-deployment.yaml init", name("web"), name("content"), "openneuro/content:v1.0.1"},
 	}
 	for _, item := range images {
 		t.Run(fmt.Sprintf("%s image %s", item.ref, item.image), func(t *testing.T) {
@@ -93,11 +95,11 @@ func TestChartChecklist(t *testing.T) {
 		ref, workload, container string
 		contains                 string
 	}{
-		{"2.3", name("beat-scheduler"), name("beat-scheduler"), "/beat-scheduler"},
-		{"2.7 (the /dataset-worker script, exec'd)", name("dataset-worker"), name("dataset-worker"),
+		{"beat-scheduler-deployment.yaml", name("beat-scheduler"), name("beat-scheduler"), "/beat-scheduler"},
+		{"dataset-worker-stateful-set.yaml (the /dataset-worker script, exec'd)", name("dataset-worker"), name("dataset-worker"),
 			`celery -A datalad_service.worker worker -Q "dataset-worker-$(python get_docker_scale.py)" -l info`},
-		{"2.8", name("flower"), name("flower"), "flower -A datalad_service.worker --broker redis://" + name("redis-master")},
-		{"2.13 init", name("web"), name("content"), "/bin/sh -c cp -r content/* /shared"},
+		{"flower-deployment.yaml", name("flower"), name("flower"), "flower -A datalad_service.worker --broker redis://" + name("redis-master")},
+		{"web-deployment.yaml init", name("web"), name("content"), "/bin/sh -c cp -r content/* /shared"},
 	}
 	for _, item := range commands {
 		t.Run(fmt.Sprintf("%s command %s", item.ref, item.container), func(t *testing.T) {
@@ -112,7 +114,7 @@ func TestChartChecklist(t *testing.T) {
 	for _, key := range []string{"CRN_SERVER_URL", "GRAPHQL_URI", "DATALAD_WORKERS", "FRESH_DESK_URL", "ENVIRONMENT",
 		"GOOGLE_TRACKING_ID", "REDIS_HOST", "REDIS_PORT", "GRAPHQL_ENDPOINT", "DATALAD_SERVICE_URI",
 		"DATALAD_S3_PUBLIC_ON_EXPORT", "LOCPATH"} {
-		t.Run("2.4/3.2 ConfigMap key "+key, func(t *testing.T) {
+		t.Run("configmap.yaml ConfigMap key "+key, func(t *testing.T) {
 			if _, ok := data[key]; !ok {
 				t.Error("missing")
 			}
@@ -126,13 +128,13 @@ func TestChartChecklist(t *testing.T) {
 		"AWS_S3_PUBLIC_BUCKET", "DATALAD_GITHUB_EXPORTS_ENABLED", "DATALAD_GITHUB_LOGIN", "DATALAD_GITHUB_ORG",
 		"DATALAD_GITHUB_PASS", "DOI_USERNAME", "DOI_PASSWORD", "DOI_PREFIX", "DOI_URL", "FLOWER_BASIC_AUTH",
 		"MONGO_URL", "ENGINE_API_KEY", "ELASTICSEARCH_CONNECTION"} {
-		t.Run("2.12 Secret key "+key, func(t *testing.T) {
+		t.Run("secret.yaml Secret key "+key, func(t *testing.T) {
 			if _, ok := secret[key]; !ok {
 				t.Error("missing")
 			}
 		})
 	}
-	t.Run("2.16 SSH key Secret key datalad-key", func(t *testing.T) {
+	t.Run("ssh-key Secret key datalad-key", func(t *testing.T) {
 		if _, ok := o.secret(t, name("ssh-key")).StringData["datalad-key"]; !ok {
 			t.Error("missing")
 		}
@@ -140,7 +142,7 @@ func TestChartChecklist(t *testing.T) {
 
 	envFromConsumers := []string{name("api"), name("beat-scheduler"), name("datalad-service"), name("dataset-worker"), name("flower"), name("indexer")}
 	for _, w := range envFromConsumers {
-		t.Run("2.0 envFrom configmap+secret "+w, func(t *testing.T) {
+		t.Run("templates envFrom configmap+secret "+w, func(t *testing.T) {
 			for _, c := range o.podTemplate(t, w).Spec.Containers {
 				equal(t, c.Name+" envFrom", c.EnvFrom, envFromOf())
 			}
@@ -153,9 +155,9 @@ func TestChartChecklist(t *testing.T) {
 	probes := []struct {
 		ref, workload, container, readiness, liveness string
 	}{
-		{"2.1", name("api"), name("api"), "GET /crn/ delay 15 period 15", "TCP http delay 60 period 30"},
-		{"2.5", name("datalad-service"), name("datalad-service"), "GET /heartbeat delay 10 period 10", "TCP http delay 30 period 30"},
-		{"2.7", name("dataset-worker"), name("dataset-worker"),
+		{"api-deployment.yaml", name("api"), name("api"), "GET /crn/ delay 15 period 15", "TCP http delay 60 period 30"},
+		{"datalad-service-deployment.yaml", name("datalad-service"), name("datalad-service"), "GET /heartbeat delay 10 period 10", "TCP http delay 30 period 30"},
+		{"dataset-worker-stateful-set.yaml", name("dataset-worker"), name("dataset-worker"),
 			`exec /bin/sh -c celery inspect ping --app datalad_service.worker --destination "celery@${HOSTNAME}"`, "none"},
 	}
 	for _, item := range probes {
@@ -182,11 +184,11 @@ func TestChartChecklist(t *testing.T) {
 	mounts := []struct {
 		ref, workload, container, path, volume, subPath string
 	}{
-		{"2.5", name("datalad-service"), name("datalad-service"), "/datalad", "datasets", ""},
-		{"2.7", name("dataset-worker"), name("dataset-worker"), "/datalad", "datasets", ""},
-		{"2.7", name("dataset-worker"), name("dataset-worker"), "/datalad-key", "ssh-key", "datalad-key"},
-		{"2.13 init", name("web"), name("content"), "/shared", "shared-data", ""},
-		{"2.13", name("web"), name("web"), "/srv/app/dist/content", "shared-data", ""},
+		{"datalad-service-deployment.yaml", name("datalad-service"), name("datalad-service"), "/datalad", "datasets", ""},
+		{"dataset-worker-stateful-set.yaml", name("dataset-worker"), name("dataset-worker"), "/datalad", "datasets", ""},
+		{"dataset-worker-stateful-set.yaml", name("dataset-worker"), name("dataset-worker"), "/datalad-key", "ssh-key", "datalad-key"},
+		{"web-deployment.yaml init", name("web"), name("content"), "/shared", "shared-data", ""},
+		{"web-deployment.yaml", name("web"), name("web"), "/srv/app/dist/content", "shared-data", ""},
 	}
 	for _, item := range mounts {
 		t.Run(fmt.Sprintf("%s mount %s %s", item.ref, item.container, item.path), func(t *testing.T) {
@@ -197,18 +199,18 @@ func TestChartChecklist(t *testing.T) {
 			volume(t, pod, item.volume)
 		})
 	}
-	t.Run("2.7 ssh-key volume mode 0400", func(t *testing.T) {
+	t.Run("dataset-worker-stateful-set.yaml ssh-key volume mode 0400", func(t *testing.T) {
 		v := volume(t, o.podTemplate(t, name("dataset-worker")).Spec, "ssh-key")
 		if len(v.Secret.Items) != 1 || *v.Secret.Items[0].Mode != 0o400 || v.Secret.Items[0].Key != "datalad-key" {
 			t.Errorf("items %v", v.Secret.Items)
 		}
 	})
-	t.Run("2.9 datasets claim ReadWriteMany", func(t *testing.T) {
+	t.Run("dataset-worker-volume-claim.yaml datasets claim ReadWriteMany", func(t *testing.T) {
 		if !slices.Contains(o.claim(t, name("datasets")).Spec.AccessModes, corev1.ReadWriteMany) {
 			t.Error("not ReadWriteMany")
 		}
 	})
-	t.Run("2.10 indexer schedule and restartPolicy", func(t *testing.T) {
+	t.Run("indexer-job.yaml indexer schedule and restartPolicy", func(t *testing.T) {
 		cj := o.cronJob(t, name("indexer"))
 		equal(t, "schedule", cj.Spec.Schedule, "57 */4 * * *")
 		equal(t, "restartPolicy", cj.Spec.JobTemplate.Spec.Template.Spec.RestartPolicy, corev1.RestartPolicyOnFailure)

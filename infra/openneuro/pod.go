@@ -14,7 +14,8 @@ import (
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
-// Ports, mount paths and volume names (reference/openneuro-chart.md section 2).
+// Ports, mount paths and volume names (the 2020 chart, OpenNeuroOrg/openneuro
+// helm/openneuro/templates/*-deployment.yaml, *-service.yaml, dataset-worker-stateful-set.yaml).
 const (
 	apiPort     = 8111
 	dataladPort = 9877
