@@ -216,13 +216,22 @@ func startControlPlane(ctx context.Context, opts Options, dir string, pt ports, 
 			"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(pt.ControllerManager),
 			"--service-account-private-key-file=" + pk.saKey, "--root-ca-file=" + pk.caCert,
 			"--cluster-signing-cert-file=" + pk.caCert, "--cluster-signing-key-file=" + pk.caKey,
-			"--service-cluster-ip-range=" + serviceCIDR, "--controllers=*", "--v=1"},
+			"--service-cluster-ip-range=" + serviceCIDR, "--controllers=*", "--v=1",
+			// Node heartbeats come from kwok's leases (below). A busy machine can still starve kwok
+			// for longer than the default 50 s, and then the node lifecycle controller marks every
+			// pod NotReady, which no kwok stage ever reverses: allow two minutes.
+			"--node-monitor-grace-period=2m"},
 		"kube-scheduler": {bin("kube-scheduler"), "--kubeconfig=" + kubeconfig,
 			"--authentication-kubeconfig=" + kubeconfig, "--authorization-kubeconfig=" + kubeconfig,
 			"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(pt.Scheduler), "--v=1"},
 		"kwok": {bin("kwok"), "--kubeconfig=" + kubeconfig, "--config=" + bin("kwok-stages.yaml"),
 			"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
 			"--cidr=" + podCIDR, "--node-ip=10.0.0.1",
+			// Renew each node's Lease, as a kubelet does: the node-heartbeat-with-lease stage only
+			// refreshes the node's status every ten minutes, and without a Lease the node lifecycle
+			// controller took the nodes for dead within a minute (measured: "all Nodes are
+			// not-Ready", every pod marked NotReady and left so).
+			"--node-lease-duration-seconds=40",
 			"--server-address=127.0.0.1:" + strconv.Itoa(pt.Kwok)},
 	}
 	for _, name := range components[:len(components)-1] {
