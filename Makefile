@@ -11,13 +11,13 @@ test: lint
 	  KUBEBUILDER_ASSETS="$$bin" go test -count=1 ./... && \
 	  OPENNEURO_SIM_BIN="$$bin" go test -count=1 -tags e2e -v -timeout 30m ./e2e/
 
-## unit: the tests without the API server or the simulated cluster (tiers 3 and 4 skip with a message).
+## unit: tiers 1 and 2, without the API server or the simulated cluster (3 and 4 skip with a message).
 unit:
 	go test ./...
 
 ## lint: every linter of the repository (scripts/lint.sh): golangci-lint (gofmt, vet and more, the e2e
-## tier too), shellcheck, actionlint, and generated files current. The linters are built or installed
-## once into ~/.cache/openneuro-infra.
+## tier too), shellcheck, actionlint, kube-score on every stack's render, and generated files current.
+## The linters are built or installed once into ~/.cache/openneuro-infra.
 lint:
 	@scripts/lint.sh
 
