@@ -70,7 +70,7 @@ func configData2020(k *kit) map[string]string {
 		// must equal the StatefulSet's replicas (both come from app.workers).
 		"DATALAD_WORKERS":             strconv.Itoa(c.Workers),
 		"DATALAD_SERVICE_URI":         fmt.Sprintf("%s:%d", k.objectName(compDatalad), dataladPort),
-		"DATALAD_S3_PUBLIC_ON_EXPORT": yesNo(boolOr(c.S3PublicOnExport, true)),
+		"DATALAD_S3_PUBLIC_ON_EXPORT": yesNo(*c.S3PublicOnExport), // default decided in stacks
 		"REDIS_HOST":                  k.objectName(redisMasterSuffix),
 		"REDIS_PORT":                  strconv.Itoa(redisPort),
 		"ENVIRONMENT":                 c.Environment,
@@ -186,11 +186,4 @@ func yesNo(v bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-func boolOr(p *bool, def bool) bool {
-	if p == nil {
-		return def
-	}
-	return *p
 }
