@@ -18,7 +18,9 @@ for key in CRN_SERVER_MAIL_SERVICE CRN_SERVER_MAIL_USER CRN_SERVER_MAIL_PASS AWS
   AWS_SECRET_ACCESS_KEY DOI_USERNAME DOI_PASSWORD; do
   echo "$key: \"local-development\""
 done
-echo "CRN_SERVER_MAIL_URL: \"openneuro.localhost\""
+# Not the site's hostname: Pulumi masks every output that contains a secret value, and the url
+# output would print as http://[secret].
+echo "CRN_SERVER_MAIL_URL: \"mail.openneuro.localhost\""
 echo "AWS_REGION: \"us-east-1\""
 echo "AWS_ACCOUNT_ID: \"000000000000\""
 echo "AWS_S3_PRIVATE_BUCKET: \"openneuro-local-private\""
