@@ -256,7 +256,7 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulum
 		Datasets: openneuro.Datasets{
 			StorageClass: cfg.Storage.DatasetsStorageClass, AccessMode: cfg.Storage.DatasetsAccessMode, Size: cfg.Storage.DatasetsSize,
 		},
-		RedisStorageClass: cfg.Storage.BlockStorageClass, Exposure: p.exposure,
+		RedisStorageClass: cfg.Storage.BlockStorageClass, WorkerStorageClass: cfg.Storage.BlockStorageClass, Exposure: p.exposure,
 		Protect: cfg.Storage.Protect, DependsOn: p.nodeGroups, StorageDrivers: p.storageDrivers,
 	}
 	if cfg.EdgeFS.IsEnabled() {
