@@ -162,6 +162,11 @@ func (c *Config) Validate() error {
 	return v.err()
 }
 
+// UsesEFS reports whether the stack creates the EFS file system and its CSI driver: eks mode with
+// the 2020 generation, whose shared datasets volume is on EFS (app.datasetStore efs, and beside
+// EdgeFS for the switch between them). Nothing of the current generation mounts EFS.
+func (c *Config) UsesEFS() bool { return c.IsEKS() && c.OpenNeuro.Generation == Gen2020 }
+
 // IsEKS reports whether this stack creates its own AWS platform (network, EKS, EFS, load balancer
 // controller) rather than deploying onto an existing cluster.
 func (c *Config) IsEKS() bool { return c.Cluster.Mode == ModeEKS }
