@@ -2,6 +2,7 @@ package openneuro
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
@@ -85,7 +86,7 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 		git = append(git, exposure.Route{Path: "/git/" + strconv.Itoa(i), Prefix: true, Service: name, Port: workerPort})
 	}
 	// The chart's order: every /uploads/<n>, then every /git/<n>.
-	p.routes = append(uploads, git...)
+	p.routes = slices.Concat(uploads, git)
 
 	pod := basePod(sa)
 	// A rollout or a drain lets the running task finish (a git-annex operation cut half-way leaves a
