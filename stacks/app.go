@@ -84,8 +84,9 @@ type OpenNeuro struct {
 	// names, required when they are zone IDs. existing mode: default "" (no zone pinning; the
 	// storage class places the volumes).
 	WorkerZone string `json:"workerZone,omitempty"`
-	// WorkerDiskSize is the size of each worker's dataset disk (a gp3 volume in eks mode, at most
-	// 16Ti). Default 256Gi, the staging chart's size (production runs 7000-9000Gi per worker).
+	// WorkerDiskSize is the size of each worker's dataset disk, a claim of storage.blockStorageClass
+	// (gp3 in eks mode, at most 16Ti; in existing mode the configured class or the cluster's
+	// default). Default 256Gi, the staging chart's size (production runs 7000-9000Gi per worker).
 	// Generation current only. It applies to new disks: the StatefulSet's claim template cannot
 	// change in place, so growing an existing disk is a `kubectl patch` of its claim (README).
 	WorkerDiskSize string `json:"workerDiskSize,omitempty"`

@@ -159,7 +159,9 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 	}
 	// A claim made from the template outlives the StatefulSet when it is deleted (a replacement, or
 	// a destroy in prod) and when app.workers is lowered: the disk of a shard holds its datasets. A
-	// stack that does not protect its data (storage.protect false) lets a destroy take them.
+	// stack that does not protect its data (storage.protect false) lets a destroy take them. (The
+	// retention policy, KEP-1847 StatefulSetAutoDeletePVC, is stable since Kubernetes 1.32; the
+	// program supports 1.33 and later.)
 	whenDeleted := "Delete"
 	if k.args.Protect {
 		whenDeleted = "Retain"
