@@ -314,7 +314,7 @@ func (o OpenNeuro) validate(v *validator, env Env, n Network, c Cluster, e EdgeF
 	// The longest derived name is <release>-dataset-worker-<n>, a Service name (at most 63).
 	v.k8sName("app.release", o.Release, 40)
 	o.validateGeneration(v)
-	o.validateGenerationKeys(v, e)
+	o.validateGenerationKeys(v, e, s)
 	imgs := map[string]string{"app.images.server": o.Images.Server, "app.images.app": o.Images.App,
 		"app.images.dataladService": o.Images.DataladService, "app.images.indexer": o.Images.Indexer,
 		"app.images.content": o.Images.Content, "app.images.redis": o.Images.Redis}

@@ -102,7 +102,7 @@ func (o OpenNeuro) validateGeneration(v *validator) {
 
 // validateGenerationKeys refuses the keys that only mean something in the other generation. It runs
 // after the defaults, which fill each generation's own keys only, so a value here was set.
-func (o OpenNeuro) validateGenerationKeys(v *validator, e EdgeFS) {
+func (o OpenNeuro) validateGenerationKeys(v *validator, e EdgeFS, s Storage) {
 	if o.Generation == GenCurrent {
 		only2020 := map[string]bool{
 			"app.contentVersion":           o.ContentVersion != "",
@@ -121,6 +121,9 @@ func (o OpenNeuro) validateGenerationKeys(v *validator, e EdgeFS) {
 			if only2020[path] {
 				v.addf(path, "only applies to app.generation \"2020\" (the Celery/flower/shared-volume topology); remove it, or set app.generation: \"2020\"")
 			}
+		}
+		for _, path := range s.sharedVolumeKeys {
+			v.addf(path, "configures the shared datasets volume of app.generation \"2020\"; the current generation gives each worker its own disk (app.workerDiskSize, of storage.blockStorageClass): remove it")
 		}
 		if e.IsEnabled() {
 			v.addf("edgefs.enabled", "EdgeFS only serves the shared datasets volume of app.generation \"2020\"; the current generation keeps datasets on one EBS disk per worker: set edgefs.enabled false and disable cluster.edgefsNodeGroup")

@@ -103,6 +103,8 @@ func TestGenerationErrors(t *testing.T) {
 			`app.contentVersion: only applies to app.generation "2020"`},
 		{"EdgeFS in current", infratest.CurrentStack, cur(infratest.WithValue("cluster.edgefsNodeGroup.enabled", true), infratest.WithValue("cluster.edgefsNodeGroup.minSize", 3), infratest.WithValue("cluster.edgefsNodeGroup.maxSize", 3)),
 			"edgefs.enabled: EdgeFS only serves the shared datasets volume"},
+		{"shared volume size in current", infratest.CurrentStack, cur(infratest.WithValue("storage.datasetsSize", "1Ti")),
+			"storage.datasetsSize: configures the shared datasets volume of app.generation \"2020\""},
 		{"worker zone in 2020", "prod", []infratest.Option{infratest.WithValue("app.workerZone", "us-west-2a")},
 			"app.workerZone: only applies to app.generation current"},
 		{"worker disk in 2020", "prod", []infratest.Option{infratest.WithValue("app.workerDiskSize", "1Ti")},
