@@ -111,14 +111,17 @@ func operationsLayer(ctx *pulumi.Context, cfg *stacks.Config, aws *AWS, site *si
 	if cfg.Cluster.EdgeFSNodeGroup.IsEnabled() {
 		minNodes += cfg.Cluster.EdgeFSNodeGroup.MinSize
 	}
-	ops, err := operations.New(ctx, "operations", &operations.Args{
+	args := &operations.Args{
 		Config: cfg.Operations, ClusterName: cfg.Cluster.Name, Region: cfg.Env.Region,
 		OIDCProviderARN: aws.Cluster.OIDCProviderARN, OIDCIssuer: aws.Cluster.OIDCIssuer,
 		NodeGroups: aws.Cluster.NodeGroups, MinNodes: minNodes,
-		FileSystemID: aws.Storage.FileSystemID, FileSystemARN: aws.Storage.FileSystemARN,
 		EFSThroughputMode: cfg.Storage.EFS.ThroughputMode, App: cfg.OpenNeuro,
 		LoadBalancerARNSuffix: site.alb.ARNSuffix, TargetGroups: site.targetGroups, Protect: cfg.Storage.Protect,
-	})
+	}
+	if cfg.UsesEFS() {
+		args.FileSystemID, args.FileSystemARN = aws.Storage.FileSystemID, aws.Storage.FileSystemARN
+	}
+	ops, err := operations.New(ctx, "operations", args)
 	if err != nil {
 		return err
 	}
@@ -159,6 +162,7 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 		OIDCProviderARN: eks.OIDCProviderARN, OIDCIssuer: eks.OIDCIssuer,
 		VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs, Zones: cfg.Network.AvailabilityZones,
 		NodeSecurityGroupID: eks.NodeSecurityGroupID, NodeGroups: eks.NodeGroups, Protect: cfg.Storage.Protect,
+		EFS: cfg.UsesEFS(),
 	})
 	if err != nil {
 		return nil, err
@@ -208,7 +212,9 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts
 	out["publicSubnetIds"] = aws.Network.PublicSubnetIDs
 	out["privateSubnetIds"] = aws.Network.PrivateSubnetIDs
 	out["natPublicIps"] = aws.Network.NatPublicIPs
-	out["efsFileSystemId"] = aws.Storage.FileSystemID
+	if cfg.UsesEFS() {
+		out["efsFileSystemId"] = aws.Storage.FileSystemID
+	}
 	out["nodeGroupNames"] = eks.NodeGroupNames
 	alb, err := ingress.ALB(cfg.Ingress.ClassName, cfg.OpenNeuro.Hostname, certificateARN, aws.Ingress.Controller, cfg.Network.CIDR)
 	if err != nil {
@@ -256,7 +262,7 @@ func application(ctx *pulumi.Context, cfg *stacks.Config, p *platform, out pulum
 		Datasets: openneuro.Datasets{
 			StorageClass: cfg.Storage.DatasetsStorageClass, AccessMode: cfg.Storage.DatasetsAccessMode, Size: cfg.Storage.DatasetsSize,
 		},
-		RedisStorageClass: cfg.Storage.BlockStorageClass, Exposure: p.exposure,
+		RedisStorageClass: cfg.Storage.BlockStorageClass, WorkerStorageClass: cfg.Storage.BlockStorageClass, Exposure: p.exposure,
 		Protect: cfg.Storage.Protect, DependsOn: p.nodeGroups, StorageDrivers: p.storageDrivers,
 	}
 	if cfg.EdgeFS.IsEnabled() {

@@ -14,10 +14,15 @@ echo "JWT_SECRET: \"$(random 32)\""
 echo "MONGO_URL: \"mongodb://mongo.openneuro-dev.svc.cluster.local:27017/crn\""
 echo "GOOGLE_CLIENT_ID: \"local-development\""
 echo "GOOGLE_CLIENT_SECRET: \"local-development\""
-for key in CRN_SERVER_MAIL_SERVICE CRN_SERVER_MAIL_USER CRN_SERVER_MAIL_PASS AWS_ACCESS_KEY_ID \
-  AWS_SECRET_ACCESS_KEY DOI_USERNAME DOI_PASSWORD; do
+# The mail keys of both generations (nodemailer in 2020, Mailjet in current) and the current
+# generation's backup bucket keys: a stack ignores the other generation's.
+for key in CRN_SERVER_MAIL_SERVICE CRN_SERVER_MAIL_USER CRN_SERVER_MAIL_PASS CRN_SERVER_MAIL_API_KEY \
+  CRN_SERVER_MAIL_API_SECRET AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY GCP_ACCESS_KEY_ID \
+  GCP_SECRET_ACCESS_KEY DOI_USERNAME DOI_PASSWORD; do
   echo "$key: \"local-development\""
 done
+echo "CRN_SERVER_MAIL_FROM: \"openneuro@openneuro.localhost\""
+echo "GCP_S3_BACKUP_BUCKET: \"openneuro-local-backup\""
 # Not the site's hostname: Pulumi masks every output that contains a secret value, and the url
 # output would print as http://[secret].
 echo "CRN_SERVER_MAIL_URL: \"mail.openneuro.localhost\""

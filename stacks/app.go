@@ -19,19 +19,26 @@ const (
 	StoreStorageClass DatasetStore = "storageClass"
 )
 
-// OpenNeuro configures the application (openneuro:app). Defaults are the 2020 Helm chart's values.
+// OpenNeuro configures the application (openneuro:app). Defaults are those of the generation's
+// Helm chart: the 2020 chart's values for app.generation "2020", the production values of the
+// chart 1.8.0 (OpenNeuro v5.5.1, helm/openneuro/values-production.yaml) for current.
 type OpenNeuro struct {
+	// Generation is the application's topology: current (OpenNeuro v5.x, the default) or "2020"
+	// (OpenNeuro v3.14.x, the 2020 chart). See Generation; app.version must be one of its releases.
+	Generation Generation `json:"generation,omitempty"`
 	// Namespace is where every application object lives. Default openneuro.
 	Namespace string `json:"namespace,omitempty"`
 	// Release prefixes every object name, like the chart's release name. Default openneuro-<stack>.
 	Release string `json:"release,omitempty"`
 	// Version is the OpenNeuro release, the tag of the server, app, datalad-service and indexer images.
-	// Default v3.14.2, the release the 2020 chart deployed (Celery workers, flower, beat).
+	// Default v5.5.1 in the current generation (it covers v5.0.0 to v5.5.x); v3.14.2, the release
+	// the 2020 chart deployed (Celery workers, flower, beat), in the 2020 generation (v3.14.x).
 	Version string `json:"version,omitempty"`
 	// ContentVersion is the tag of openneuro/content, copied into the web pods. Default v1.0.1.
+	// Generation 2020 only.
 	ContentVersion string `json:"contentVersion,omitempty"`
 	// Images override single images (full references). Defaults openneuro/<name>:<Version>,
-	// openneuro/content:<ContentVersion> and redis:7.4.2.
+	// openneuro/content:<ContentVersion> (2020 only) and redis:7.4.2 (2020) or redis:8.2.3 (current).
 	Images Images `json:"images,omitempty"`
 	// Hostname is the public DNS name, e.g. openneuro.org. Required.
 	Hostname string `json:"hostname,omitempty"`
@@ -44,8 +51,11 @@ type OpenNeuro struct {
 	Environment string `json:"environment,omitempty"`
 	// FreshDeskURL is the support widget URL (FRESH_DESK_URL). Default the chart's.
 	FreshDeskURL string `json:"freshDeskUrl,omitempty"`
-	// GoogleTrackingID is GOOGLE_TRACKING_ID. Default "".
+	// GoogleTrackingID is GOOGLE_TRACKING_ID. Default "". Generation 2020 only.
 	GoogleTrackingID string `json:"googleTrackingId,omitempty"`
+	// GoogleTrackingIDs is GOOGLE_TRACKING_IDS, a comma-separated list of Google Analytics ids,
+	// e.g. "UA-100754266-2,G-MJNMY6D3FX". Default "". Generation current only.
+	GoogleTrackingIDs string `json:"googleTrackingIds,omitempty"`
 	// SentryDSN is SENTRY_DSN. Default "" (off).
 	SentryDSN string `json:"sentryDsn,omitempty"`
 	// OrcidURI is ORCID's site (ORCID_URI), whose /oauth/token the API refreshes ORCID tokens at,
@@ -61,22 +71,38 @@ type OpenNeuro struct {
 	// covering hostname and www.<hostname>. Exactly one of dns and certificateArn is required in
 	// eks mode. Default "".
 	CertificateARN string `json:"certificateArn,omitempty"`
-	// DatasetStore is efs (eks default), edgefs or storageClass (existing mode).
+	// DatasetStore is efs (eks default), edgefs or storageClass (existing mode). Generation 2020
+	// only: the current generation keeps each worker's datasets on its own disk.
 	DatasetStore DatasetStore `json:"datasetStore,omitempty"`
-	// Workers is the number of dataset workers = Celery shards = DATALAD_WORKERS. Default 4. Changing
-	// it re-maps datasets to workers.
+	// Workers is the number of dataset workers = shards = DATALAD_WORKERS. Default 4. In the
+	// current generation it is also the number of per-worker Services, disks and /uploads/<n> and
+	// /git/<n> ingress paths. Changing it re-maps datasets to workers (a data migration).
 	Workers int `json:"workers,omitempty"`
-	// S3PublicOnExport is DATALAD_S3_PUBLIC_ON_EXPORT. Default true.
+	// WorkerZone is the availability zone (by name, e.g. us-east-1b) every dataset worker runs in:
+	// EBS volumes are zonal, so the workers and their disks stay in one zone. Generation current
+	// only. eks mode: one of network.availabilityZones; default the first of them when they are
+	// names, required when they are zone IDs. existing mode: default "" (no zone pinning; the
+	// storage class places the volumes).
+	WorkerZone string `json:"workerZone,omitempty"`
+	// WorkerDiskSize is the size of each worker's dataset disk, a claim of storage.blockStorageClass
+	// (gp3 in eks mode, at most 16Ti; in existing mode the configured class or the cluster's
+	// default). Default 256Gi, the staging chart's size (production runs 7000-9000Gi per worker).
+	// Generation current only. It applies to new disks: the StatefulSet's claim template cannot
+	// change in place, so growing an existing disk is a `kubectl patch` of its claim (README).
+	WorkerDiskSize string `json:"workerDiskSize,omitempty"`
+	// S3PublicOnExport is DATALAD_S3_PUBLIC_ON_EXPORT. Default true. Generation 2020 only.
 	S3PublicOnExport *bool `json:"s3PublicOnExport,omitempty"`
 	// GithubExportsEnabled turns on the export of public datasets to GitHub
 	// (DATALAD_GITHUB_EXPORTS_ENABLED). Default: on exactly when the secrets DATALAD_GITHUB_LOGIN,
 	// DATALAD_GITHUB_ORG and DATALAD_GITHUB_PASS are all set; true without them is an error.
 	GithubExportsEnabled *bool `json:"githubExportsEnabled,omitempty"`
 	// Replicas are the Deployment replica counts; with autoscaling, the least pods of the API and web.
+	// Current generation defaults: the production chart's api 4, web 3.
 	Replicas Replicas `json:"replicas,omitempty"`
 	// Autoscaling are the HorizontalPodAutoscalers of the API and web.
 	Autoscaling AppAutoscaling `json:"autoscaling,omitempty"`
-	// Resources are requests and limits per component; defaults are the chart's.
+	// Resources are requests and limits per component; default requests are the generation's chart's
+	// (the production values for current, whose limits the program decides: see currentResources).
 	Resources ComponentResources `json:"resources,omitempty"`
 	// Redis configures the in-cluster redis (Celery broker and API cache).
 	Redis Redis `json:"redis,omitempty"`
@@ -97,7 +123,8 @@ type Images struct {
 	Redis          string `json:"redis,omitempty"`
 }
 
-// Replicas are the Deployment replica counts. Defaults 2 each; the chart ran api 5, web 3, datalad 3.
+// Replicas are the Deployment replica counts. Defaults 2 each (2020; the chart ran api 5, web 3,
+// datalad 3); api 4 and web 3 in the current generation, whose DataLad service runs in the workers.
 type Replicas struct {
 	API            int `json:"api,omitempty"`
 	Web            int `json:"web,omitempty"`
@@ -105,16 +132,25 @@ type Replicas struct {
 }
 
 // ComponentResources are the requests and limits of each container.
+// Content, DataladService, Beat, Flower and RedisCache are generation 2020 only; TaskiqWorker and
+// Scheduler generation current only.
 type ComponentResources struct {
 	API            Resources `json:"api,omitempty"`
 	Web            Resources `json:"web,omitempty"`
 	Content        Resources `json:"content,omitempty"`
 	DataladService Resources `json:"dataladService,omitempty"`
-	Worker         Resources `json:"worker,omitempty"`
-	Beat           Resources `json:"beat,omitempty"`
-	Flower         Resources `json:"flower,omitempty"`
-	Indexer        Resources `json:"indexer,omitempty"`
-	// Redis is the broker: Celery's queues (noeviction, on a volume).
+	// Worker is the Celery worker (2020), or the DataLad service container of a dataset worker pod
+	// (current).
+	Worker Resources `json:"worker,omitempty"`
+	// TaskiqWorker is the taskiq container of a dataset worker pod (current).
+	TaskiqWorker Resources `json:"taskiqWorker,omitempty"`
+	// Scheduler is the taskiq scheduler (current).
+	Scheduler Resources `json:"scheduler,omitempty"`
+	Beat      Resources `json:"beat,omitempty"`
+	Flower    Resources `json:"flower,omitempty"`
+	Indexer   Resources `json:"indexer,omitempty"`
+	// Redis is the broker: Celery's queues (noeviction, on a volume); in the current generation the
+	// one redis of the taskiq queues (DB 8), the API's queues and its cache.
 	Redis Resources `json:"redis,omitempty"`
 	// RedisCache is the API's cache (allkeys-lru, nothing on disk). Default the chart's redis
 	// values, which its one redis mostly spent on the cache.
@@ -153,7 +189,14 @@ func res(reqCPU, reqMem, limCPU, limMem string) Resources {
 // DefaultFreshDeskURL is the chart's support widget.
 const DefaultFreshDeskURL = "https://openneuro.freshdesk.com/widgets/feedback_widget/new?&widgetType=embedded&screenshot=no"
 
-func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress, ops Operations) {
+func (o *OpenNeuro) applyDefaults(env Env, n Network, c Cluster, in Ingress, ops Operations) {
+	if o.Generation == "" {
+		o.Generation = GenCurrent
+	}
+	if o.Generation == GenCurrent {
+		o.applyCurrentDefaults(env, n, c, in, ops)
+		return
+	}
 	setDefault(&o.Namespace, Project)
 	setDefault(&o.Release, Project+"-"+env.Stack)
 	setDefault(&o.Version, "v3.14.2")
@@ -164,19 +207,10 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress, ops Operations
 	setDefault(&o.Images.Indexer, "openneuro/indexer:"+o.Version)
 	setDefault(&o.Images.Content, "openneuro/content:"+o.ContentVersion)
 	setDefault(&o.Images.Redis, "redis:7.4.2")
-	if o.URL == "" && o.Hostname != "" {
-		scheme := "https://"
-		if c.Mode == ModeExisting && in.TLSSecretName == "" {
-			scheme = "http://"
-		}
-		o.URL = scheme + o.Hostname
-	}
+	o.applySiteDefaults(env, c, in)
 	if o.GraphQLURI == "" && o.URL != "" {
 		o.GraphQLURI = strings.TrimSuffix(o.URL, "/") + "/crn/graphql"
 	}
-	setDefault(&o.Environment, env.Stack)
-	setDefault(&o.FreshDeskURL, DefaultFreshDeskURL)
-	setDefault(&o.OrcidURI, "https://orcid.org")
 	if o.DatasetStore == "" {
 		o.DatasetStore = StoreEFS
 		if c.Mode == ModeExisting {
@@ -213,6 +247,21 @@ func (o *OpenNeuro) applyDefaults(env Env, c Cluster, in Ingress, ops Operations
 	if o.WorkerTerminationGracePeriodSeconds == 0 {
 		o.WorkerTerminationGracePeriodSeconds = 600
 	}
+}
+
+// applySiteDefaults are the defaults both generations share: the public URL, the environment, the
+// support widget and ORCID.
+func (o *OpenNeuro) applySiteDefaults(env Env, c Cluster, in Ingress) {
+	if o.URL == "" && o.Hostname != "" {
+		scheme := "https://"
+		if c.Mode == ModeExisting && in.TLSSecretName == "" {
+			scheme = "http://"
+		}
+		o.URL = scheme + o.Hostname
+	}
+	setDefault(&o.Environment, env.Stack)
+	setDefault(&o.FreshDeskURL, DefaultFreshDeskURL)
+	setDefault(&o.OrcidURI, "https://orcid.org")
 }
 
 // hostedZoneIDRE is a Route 53 hosted zone id, e.g. Z1D633PJN98FT9 (an id is Z and upper-case
@@ -260,18 +309,23 @@ func (o OpenNeuro) validateTLS(v *validator, env Env, hostOK bool) {
 	}
 }
 
-func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingress, s Storage, ops Operations) {
+func (o OpenNeuro) validate(v *validator, env Env, n Network, c Cluster, e EdgeFS, in Ingress, s Storage, ops Operations) {
 	v.k8sName("app.namespace", o.Namespace, 63)
 	// The longest derived name is <release>-dataset-worker-<n>, a Service name (at most 63).
 	v.k8sName("app.release", o.Release, 40)
+	o.validateGeneration(v)
+	o.validateGenerationKeys(v, e, s)
 	imgs := map[string]string{"app.images.server": o.Images.Server, "app.images.app": o.Images.App,
 		"app.images.dataladService": o.Images.DataladService, "app.images.indexer": o.Images.Indexer,
 		"app.images.content": o.Images.Content, "app.images.redis": o.Images.Redis}
+	if o.Generation == GenCurrent {
+		delete(imgs, "app.images.content")
+	}
 	for _, path := range sortedKeys(imgs) {
 		v.image(path, imgs[path])
 	}
 	if o.Version == "latest" || o.ContentVersion == "latest" {
-		v.addf("app.version", "the tag latest is not allowed; pin a release such as v3.14.2")
+		v.addf("app.version", "the tag latest is not allowed; pin a release such as %s", map[bool]string{true: DefaultCurrentVersion, false: "v3.14.2"}[o.Generation == GenCurrent])
 	}
 	hostOK := o.Hostname != "" && v.hostname("app.hostname", o.Hostname)
 	if o.Hostname == "" {
@@ -280,7 +334,9 @@ func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingre
 	if u := v.httpURL("app.url", o.URL); u != nil && hostOK && u.Hostname() != o.Hostname {
 		v.addf("app.url", "host %q differs from app.hostname %q; use https://%s", u.Hostname(), o.Hostname, o.Hostname)
 	}
-	if u := v.httpURL("app.graphqlUri", o.GraphQLURI); u != nil && hostOK && u.Hostname() != o.Hostname {
+	// The current chart points GRAPHQL_URI at the API inside the cluster (values.yaml graphql), so only the
+	// 2020 generation's public URL must carry the site's host.
+	if u := v.httpURL("app.graphqlUri", o.GraphQLURI); u != nil && hostOK && u.Hostname() != o.Hostname && o.Generation == Gen2020 {
 		v.addf("app.graphqlUri", "host %q differs from app.hostname %q; use %s/crn/graphql", u.Hostname(), o.Hostname, o.URL)
 	}
 	if o.FreshDeskURL != "" {
@@ -301,6 +357,40 @@ func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingre
 		}
 	}
 	v.positive("app.workers", o.Workers)
+	if o.Generation == Gen2020 {
+		o.validate2020Datasets(v, c, e, s)
+	} else {
+		o.validateCurrent(v, n, c, s)
+	}
+	v.positive("app.replicas.api", o.Replicas.API)
+	v.positive("app.replicas.web", o.Replicas.Web)
+	if o.Generation == Gen2020 {
+		v.positive("app.replicas.dataladService", o.Replicas.DataladService)
+	}
+	o.Autoscaling.validate(v, c, ops, o.Replicas)
+	rs := map[string]Resources{"api": o.Resources.API, "web": o.Resources.Web, "content": o.Resources.Content,
+		"dataladService": o.Resources.DataladService, "worker": o.Resources.Worker, "beat": o.Resources.Beat,
+		"flower": o.Resources.Flower, "indexer": o.Resources.Indexer, "redis": o.Resources.Redis,
+		"redisCache": o.Resources.RedisCache}
+	if o.Generation == GenCurrent {
+		rs = map[string]Resources{"api": o.Resources.API, "web": o.Resources.Web, "worker": o.Resources.Worker,
+			"taskiqWorker": o.Resources.TaskiqWorker, "scheduler": o.Resources.Scheduler,
+			"indexer": o.Resources.Indexer, "redis": o.Resources.Redis}
+	}
+	for _, name := range sortedKeys(rs) {
+		rs[name].validate(v, "app.resources."+name)
+	}
+	v.quantity("app.redis.size", o.Redis.Size)
+	if fields := strings.Fields(o.IndexerSchedule); len(fields) != 5 {
+		v.addf("app.indexerSchedule", "%q is not a five-field cron schedule; write it like \"57 */4 * * *\"", o.IndexerSchedule)
+	}
+	if o.WorkerTerminationGracePeriodSeconds < 30 {
+		v.addf("app.workerTerminationGracePeriodSeconds", "is %d; give a Celery task at least 30 seconds to finish", o.WorkerTerminationGracePeriodSeconds)
+	}
+}
+
+// validate2020Datasets checks where the 2020 generation keeps its one shared datasets volume.
+func (o OpenNeuro) validate2020Datasets(v *validator, c Cluster, e EdgeFS, s Storage) {
 	switch o.DatasetStore {
 	case StoreEFS:
 		if c.Mode != ModeEKS {
@@ -327,35 +417,23 @@ func (o OpenNeuro) validate(v *validator, env Env, c Cluster, e EdgeFS, in Ingre
 			v.addf("storage.datasetsAccessMode", "ReadWriteOnce needs the worker and the DataLad service on one node, but cluster.storagePool puts the worker on the storage nodes; use ReadWriteMany storage or remove cluster.storagePool")
 		}
 	}
-	v.positive("app.replicas.api", o.Replicas.API)
-	v.positive("app.replicas.web", o.Replicas.Web)
-	v.positive("app.replicas.dataladService", o.Replicas.DataladService)
-	o.Autoscaling.validate(v, c, ops, o.Replicas)
-	rs := map[string]Resources{"api": o.Resources.API, "web": o.Resources.Web, "content": o.Resources.Content,
-		"dataladService": o.Resources.DataladService, "worker": o.Resources.Worker, "beat": o.Resources.Beat,
-		"flower": o.Resources.Flower, "indexer": o.Resources.Indexer, "redis": o.Resources.Redis,
-		"redisCache": o.Resources.RedisCache}
-	for _, name := range sortedKeys(rs) {
-		rs[name].validate(v, "app.resources."+name)
-	}
-	v.quantity("app.redis.size", o.Redis.Size)
-	if fields := strings.Fields(o.IndexerSchedule); len(fields) != 5 {
-		v.addf("app.indexerSchedule", "%q is not a five-field cron schedule; write it like \"57 */4 * * *\"", o.IndexerSchedule)
-	}
-	if o.WorkerTerminationGracePeriodSeconds < 30 {
-		v.addf("app.workerTerminationGracePeriodSeconds", "is %d; give a Celery task at least 30 seconds to finish", o.WorkerTerminationGracePeriodSeconds)
-	}
 }
 
-// githubExportSecrets are the credentials a GitHub export needs (datalad_service/tasks/publish.py).
-var githubExportSecrets = []string{"DATALAD_GITHUB_LOGIN", "DATALAD_GITHUB_ORG", "DATALAD_GITHUB_PASS"}
+// githubExportSecrets are the credentials a GitHub export needs: v3.14
+// (datalad_service/tasks/publish.py) pushed as a user; the current workers create the repository
+// in DATALAD_GITHUB_ORG with DATALAD_GITHUB_TOKEN (services/datalad/datalad_service/common/github.py,
+// helm/openneuro/templates/secret.yaml at v5.5.1) and push with the SSH key.
+var githubExportSecrets = map[Generation][]string{
+	Gen2020:    {"DATALAD_GITHUB_LOGIN", "DATALAD_GITHUB_ORG", "DATALAD_GITHUB_PASS"},
+	GenCurrent: {"DATALAD_GITHUB_ORG", "DATALAD_GITHUB_TOKEN"},
+}
 
 // resolveGithubExports decides app.githubExportsEnabled once the secrets are known: on exactly when
 // its credentials are set, unless the stack says otherwise; on without them is an error (every
 // public publish would fail on the export).
 func (o *OpenNeuro) resolveGithubExports(s Secrets) error {
 	var missing []string
-	for _, key := range githubExportSecrets {
+	for _, key := range githubExportSecrets[o.Generation] {
 		if !s.Has(key) {
 			missing = append(missing, key)
 		}

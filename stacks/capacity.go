@@ -10,7 +10,9 @@ import (
 // of, and of the default pool's m5a.large (EC2 instance type specifications). Other types are not
 // checked.
 var instanceSizes = map[string]instanceSize{
-	"m5a.large":  {2, 8},
+	"m5a.large": {2, 8}, "m5a.xlarge": {4, 16}, "m5a.2xlarge": {8, 32},
+	// Memory-optimised sizes that hold a current-generation dataset worker pod (4 vCPU, 20Gi).
+	"r5.xlarge": {4, 32}, "r5.2xlarge": {8, 64}, "r5a.xlarge": {4, 32}, "r5a.2xlarge": {8, 64},
 	"i3en.large": {2, 16}, "i3en.xlarge": {4, 32}, "i3en.2xlarge": {8, 64}, "i3en.3xlarge": {12, 96},
 	"i3en.6xlarge": {24, 192}, "i3en.12xlarge": {48, 384}, "i3en.24xlarge": {96, 768},
 	"i4i.large": {2, 16}, "i4i.xlarge": {4, 32}, "i4i.2xlarge": {8, 64}, "i4i.4xlarge": {16, 128},
@@ -78,6 +80,33 @@ type podNeed struct {
 	milliCPU    int64
 	memMi       int64
 	pinnedToAll bool // one per node (the EdgeFS target StatefulSet)
+}
+
+// validateWorkerNodes checks that one dataset worker pod of the current generation (its DataLad
+// service and taskiq containers) fits on a node of the default node group, where it runs in eks
+// mode; otherwise every worker stays Pending and the first pulumi up waits for them until it fails.
+func validateWorkerNodes(v *validator, c Cluster, o OpenNeuro) {
+	if c.Mode != ModeEKS || o.Generation != GenCurrent {
+		return
+	}
+	size, known := instanceSizes[c.DefaultNodeGroup.InstanceType]
+	if !known {
+		return
+	}
+	var cpu, mem int64
+	for _, r := range []Resources{o.Resources.Worker, o.Resources.TaskiqWorker} {
+		qc, errC := parseQuantity(r.Requests.CPU)
+		qm, errM := parseQuantity(r.Requests.Memory)
+		if errC != nil || errM != nil {
+			return // reported by the resources' own validation
+		}
+		cpu += qc.MilliValue()
+		mem += qm.Value() >> 20
+	}
+	if cpu > size.podMilliCPU() || mem > size.podMemMi() {
+		v.addf("cluster.defaultNodeGroup.instanceType", "a %s node leaves %dm CPU and %dMi for pods, but one dataset worker pod requests %dm and %dMi (app.resources.worker + taskiqWorker); use a larger type such as r5.2xlarge, or lower those requests",
+			c.DefaultNodeGroup.InstanceType, size.podMilliCPU(), size.podMemMi(), cpu, mem)
+	}
 }
 
 // validateStoragePool checks that everything pinned to the edgefs-target nodes fits on them: one

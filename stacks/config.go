@@ -102,7 +102,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	cfg.ApplyDefaults()
-	secrets, secretErr := loadSecrets(ctx, cfg.Cluster.Mode)
+	secrets, secretErr := loadSecrets(ctx, cfg.Cluster.Mode, cfg.OpenNeuro.Generation)
 	exportsErr := cfg.OpenNeuro.resolveGithubExports(secrets)
 	if err := errors.Join(append(zeroErrs, cfg.Validate(), secretErr, exportsErr)...); err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (c *Config) ApplyDefaults() {
 	c.Storage.applyDefaults(c.Cluster, c.Operations)
 	c.Ingress.applyDefaults(c.Cluster)
 	c.EdgeFS.applyDefaults(c.Cluster)
-	c.OpenNeuro.applyDefaults(c.Env, c.Cluster, c.Ingress, c.Operations)
+	c.OpenNeuro.applyDefaults(c.Env, c.Network, c.Cluster, c.Ingress, c.Operations)
 	if cache := c.Cluster.DockerHubCache; cache != nil && c.IsEKS() && cache.Account() != "" {
 		// Every Docker Hub image, default or set, goes through the cache.
 		for _, ref := range c.dockerHubImages() {
@@ -152,14 +152,20 @@ func (c *Config) Validate() error {
 	c.Storage.validate(&v, c.Cluster)
 	c.Ingress.validate(&v, c.Cluster)
 	c.EdgeFS.validate(&v, c.Cluster)
-	c.OpenNeuro.validate(&v, c.Env, c.Cluster, c.EdgeFS, c.Ingress, c.Storage, c.Operations)
+	c.OpenNeuro.validate(&v, c.Env, c.Network, c.Cluster, c.EdgeFS, c.Ingress, c.Storage, c.Operations)
 	c.Operations.validate(&v, c.Cluster, c.Env)
 	if c.Storage.EFS.Backups != nil && *c.Storage.EFS.Backups && c.Operations.BackupEnabled() {
 		v.addf("storage.efs.backups", "is true while operations.backup is on, so the file system would be backed up twice (and paid twice); remove storage.efs.backups, the AWS Backup plan covers EFS")
 	}
 	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro, c.Operations)
+	validateWorkerNodes(&v, c.Cluster, c.OpenNeuro)
 	return v.err()
 }
+
+// UsesEFS reports whether the stack creates the EFS file system and its CSI driver: eks mode with
+// the 2020 generation, whose shared datasets volume is on EFS (app.datasetStore efs, and beside
+// EdgeFS for the switch between them). Nothing of the current generation mounts EFS.
+func (c *Config) UsesEFS() bool { return c.IsEKS() && c.OpenNeuro.Generation == Gen2020 }
 
 // IsEKS reports whether this stack creates its own AWS platform (network, EKS, EFS, load balancer
 // controller) rather than deploying onto an existing cluster.

@@ -400,11 +400,17 @@ func TestPulumiYAMLDeclaresEveryKey(t *testing.T) {
 			t.Errorf("%s: description %q does not say %q", spec.Key, desc, spec.Description)
 		}
 		_, hasDefault := decl["default"]
-		if spec.Required && (decl["secret"] != true || hasDefault) {
+		// A key required by one generation only is optional to Pulumi (which would demand it of
+		// every stack); the program requires it of that generation's stacks.
+		required := spec.Required && spec.Only == ""
+		if required && (decl["secret"] != true || hasDefault) {
 			t.Errorf("%s is required: declare it secret: true without a default", spec.Key)
 		}
-		if !spec.Required && (decl["default"] != "" || decl["secret"] == true) {
-			t.Errorf("%s is optional: declare it with default \"\" (a secret declaration may not carry a default)", spec.Key)
+		if !required && (decl["default"] != "" || decl["secret"] == true) {
+			t.Errorf("%s is optional (or required by one generation only): declare it with default \"\" (a secret declaration may not carry a default)", spec.Key)
+		}
+		if spec.Required && spec.Only != "" && !strings.Contains(desc, "Required in generation "+string(spec.Only)) {
+			t.Errorf("%s: description %q does not say it is required in generation %s", spec.Key, desc, spec.Only)
 		}
 	}
 	for key := range project.Config {

@@ -26,14 +26,22 @@ type SecretSpec struct {
 	AppEnv bool
 	// Description says what the value is for.
 	Description string
+	// Only names the one generation that reads the secret; "" for both. A secret of the other
+	// generation is ignored (kept in the stack config, so that a migration can keep both sets),
+	// never put into the application Secret.
+	Only Generation
 }
+
+// For reports whether the secret belongs to generation g.
+func (s SecretSpec) For(g Generation) bool { return s.Only == "" || s.Only == g }
 
 // The example secrets file operators fill in is generated from SecretSpecs (`make generate`; `make
 // lint` fails while it is out of date).
 //go:generate sh -c "go run ../cmd/secrets --example > secrets.example.yaml.new && mv secrets.example.yaml.new secrets.example.yaml"
 
 // SecretSpecs lists every secret in the order of the 2020 chart's Secret (OpenNeuroOrg/openneuro
-// helm/openneuro/templates/secret.yaml, master of 2020-05-27, a6f39e8ec).
+// helm/openneuro/templates/secret.yaml, master of 2020-05-27, a6f39e8ec), the current chart's
+// new keys beside the 2020 keys they replace (helm/openneuro/templates/secret.yaml at v5.5.1).
 var SecretSpecs = []SecretSpec{
 	{Key: "JWT_SECRET", Required: true, AppEnv: true, Description: "unique, truly random string that signs the JWT session tokens"},
 	{Key: "GOOGLE_CLIENT_ID", Group: "google", AppEnv: true, Description: "Google OAuth client id"},
@@ -43,26 +51,35 @@ var SecretSpecs = []SecretSpec{
 	{Key: "ORCID_API_ENDPOINT", Group: "orcid", AppEnv: true, Description: "ORCID API endpoint; defaults to the ORCID sandbox, set https://pub.orcid.org/ for production"},
 	{Key: "GLOBUS_CLIENT_ID", Group: "globus", AppEnv: true, Description: "Globus OAuth client id"},
 	{Key: "GLOBUS_CLIENT_SECRET", Group: "globus", Trigger: true, AppEnv: true, Description: "Globus OAuth client secret; set it to offer Globus login"},
-	{Key: "CRN_SERVER_MAIL_SERVICE", Required: true, AppEnv: true, Description: "mail service name understood by nodemailer, e.g. mailgun"},
-	{Key: "CRN_SERVER_MAIL_USER", Required: true, AppEnv: true, Description: "mail service user"},
-	{Key: "CRN_SERVER_MAIL_URL", Required: true, AppEnv: true, Description: "source domain of outgoing mail (not a URL), e.g. mg.openneuro.org"},
-	{Key: "CRN_SERVER_MAIL_PASS", Required: true, AppEnv: true, Description: "mail service password (the chart filled it from the user by mistake)"},
+	{Key: "GITHUB_CLIENT_ID", Group: "github", AppEnv: true, Only: GenCurrent, Description: "GitHub OAuth client id (generation current)"},
+	{Key: "GITHUB_CLIENT_SECRET", Group: "github", Trigger: true, AppEnv: true, Only: GenCurrent, Description: "GitHub OAuth client secret; set it to offer GitHub login (generation current)"},
+	{Key: "CRN_SERVER_MAIL_SERVICE", Required: true, AppEnv: true, Only: Gen2020, Description: "mail service name understood by nodemailer, e.g. mailgun (generation 2020)"},
+	{Key: "CRN_SERVER_MAIL_USER", Required: true, AppEnv: true, Only: Gen2020, Description: "mail service user (generation 2020)"},
+	{Key: "CRN_SERVER_MAIL_URL", Required: true, AppEnv: true, Only: Gen2020, Description: "source domain of outgoing mail (not a URL), e.g. mg.openneuro.org (generation 2020)"},
+	{Key: "CRN_SERVER_MAIL_PASS", Required: true, AppEnv: true, Only: Gen2020, Description: "mail service password (the chart filled it from the user by mistake) (generation 2020)"},
+	{Key: "CRN_SERVER_MAIL_API_KEY", Required: true, AppEnv: true, Only: GenCurrent, Description: "Mailjet API key (generation current)"},
+	{Key: "CRN_SERVER_MAIL_API_SECRET", Required: true, AppEnv: true, Only: GenCurrent, Description: "Mailjet API secret (generation current)"},
+	{Key: "CRN_SERVER_MAIL_FROM", Required: true, AppEnv: true, Only: GenCurrent, Description: "sender address of outgoing mail (generation current)"},
 	{Key: "AWS_REGION", Required: true, AppEnv: true, Description: "region of the dataset S3 buckets"},
 	{Key: "AWS_ACCOUNT_ID", Required: true, AppEnv: true, Description: "AWS account id of the dataset S3 buckets"},
 	{Key: "AWS_ACCESS_KEY_ID", Required: true, AppEnv: true, Description: "access key of the IAM user with write access to the dataset buckets"},
 	{Key: "AWS_SECRET_ACCESS_KEY", Required: true, AppEnv: true, Description: "secret key of that IAM user"},
 	{Key: "AWS_S3_PRIVATE_BUCKET", Required: true, AppEnv: true, Description: "bucket for private dataset exports"},
 	{Key: "AWS_S3_PUBLIC_BUCKET", Required: true, AppEnv: true, Description: "bucket for public dataset exports"},
-	{Key: "DATALAD_GITHUB_LOGIN", AppEnv: true, Description: "GitHub user that pushes dataset exports (optional)"},
+	{Key: "GCP_ACCESS_KEY_ID", Required: true, AppEnv: true, Only: GenCurrent, Description: "HMAC access key of the Google Cloud Storage backup bucket, git-annex remote s3-BACKUP (generation current)"},
+	{Key: "GCP_SECRET_ACCESS_KEY", Required: true, AppEnv: true, Only: GenCurrent, Description: "HMAC secret of that key (generation current)"},
+	{Key: "GCP_S3_BACKUP_BUCKET", Required: true, AppEnv: true, Only: GenCurrent, Description: "Google Cloud Storage bucket of the dataset backups (generation current)"},
+	{Key: "DATALAD_GITHUB_LOGIN", AppEnv: true, Only: Gen2020, Description: "GitHub user that pushes dataset exports (optional; generation 2020)"},
 	{Key: "DATALAD_GITHUB_ORG", AppEnv: true, Description: "GitHub organization of the exported datasets (optional)"},
-	{Key: "DATALAD_GITHUB_PASS", AppEnv: true, Description: "GitHub password or token of DATALAD_GITHUB_LOGIN (optional)"},
+	{Key: "DATALAD_GITHUB_PASS", AppEnv: true, Only: Gen2020, Description: "GitHub password or token of DATALAD_GITHUB_LOGIN (optional; generation 2020)"},
+	{Key: "DATALAD_GITHUB_TOKEN", AppEnv: true, Only: GenCurrent, Description: "GitHub token the dataset workers create export repositories with (optional; generation current)"},
 	{Key: "DOI_USERNAME", Required: true, AppEnv: true, Description: "DataCite user that mints DOIs"},
 	{Key: "DOI_PASSWORD", Required: true, AppEnv: true, Description: "DataCite password"},
 	{Key: "DOI_PREFIX", Required: true, AppEnv: true, Description: "DataCite DOI prefix, e.g. 10.18112"},
 	{Key: "DOI_URL", Required: true, AppEnv: true, Description: "DataCite MDS API URL"},
-	{Key: "FLOWER_BASIC_AUTH", Required: true, AppEnv: true, Description: "user:password protecting the flower Celery dashboard"},
+	{Key: "FLOWER_BASIC_AUTH", Required: true, AppEnv: true, Only: Gen2020, Description: "user:password protecting the flower Celery dashboard (generation 2020)"},
 	{Key: "MONGO_URL", Required: true, AppEnv: true, Description: "MongoDB connection string with credentials (MongoDB runs outside the cluster)"},
-	{Key: "ENGINE_API_KEY", AppEnv: true, Description: "Apollo Engine API key (optional)"},
+	{Key: "ENGINE_API_KEY", AppEnv: true, Only: Gen2020, Description: "Apollo Engine API key (optional; generation 2020)"},
 	{Key: "ELASTICSEARCH_CONNECTION", AppEnv: true, Description: "Elasticsearch URL with credentials, used by the API and the indexer (optional; search is off without it)"},
 	{Key: "DATALAD_SSH_KEY", Required: true, Description: "private SSH deploy key the dataset workers push to GitHub with; mounted at /datalad-key (mode 0400)"},
 	{Key: "CLUSTER_KUBECONFIG", Description: "kubeconfig content for cluster.mode existing (optional; otherwise cluster.kubeconfig or the ambient kubeconfig)"},
@@ -71,6 +88,8 @@ var SecretSpecs = []SecretSpec{
 // Secrets holds the secret values that are set, each a Pulumi secret output.
 type Secrets struct {
 	values map[string]pulumi.StringOutput
+	// generation is app.generation: it decides which secrets go into the application Secret.
+	generation Generation
 }
 
 // Has reports whether the secret key is set.
@@ -85,8 +104,9 @@ func (s Secrets) Get(key string) pulumi.StringOutput {
 	return v
 }
 
-// AppEnvKeys returns the keys of the application Secret, in spec order: every set AppEnv secret,
-// except optional groups whose trigger (the client secret) is unset, which the chart left out whole.
+// AppEnvKeys returns the keys of the application Secret, in spec order: every set AppEnv secret of
+// the stack's generation, except optional groups whose trigger (the client secret) is unset, which
+// the chart left out whole.
 func (s Secrets) AppEnvKeys() []string {
 	groupOn := map[string]bool{}
 	for _, spec := range SecretSpecs {
@@ -96,7 +116,7 @@ func (s Secrets) AppEnvKeys() []string {
 	}
 	var keys []string
 	for _, spec := range SecretSpecs {
-		if !spec.AppEnv || !s.Has(spec.Key) || (spec.Group != "" && !groupOn[spec.Group]) {
+		if !spec.AppEnv || !spec.For(s.gen()) || !s.Has(spec.Key) || (spec.Group != "" && !groupOn[spec.Group]) {
 			continue
 		}
 		keys = append(keys, spec.Key)
@@ -104,10 +124,21 @@ func (s Secrets) AppEnvKeys() []string {
 	return keys
 }
 
+// gen is the generation the secrets serve (the default for Secrets built without Load).
+func (s Secrets) gen() Generation {
+	if s.generation == "" {
+		return GenCurrent
+	}
+	return s.generation
+}
+
+// Generation is the app.generation the secrets were loaded for.
+func (s Secrets) Generation() Generation { return s.gen() }
+
 // loadSecrets reads every secret key. The plain values stay inside this function, for the checks
 // only; messages name keys, never values.
-func loadSecrets(ctx *pulumi.Context, mode ClusterMode) (Secrets, error) {
-	s := Secrets{values: map[string]pulumi.StringOutput{}}
+func loadSecrets(ctx *pulumi.Context, mode ClusterMode, gen Generation) (Secrets, error) {
+	s := Secrets{values: map[string]pulumi.StringOutput{}, generation: gen}
 	plain := map[string]string{}
 	for _, spec := range SecretSpecs {
 		raw, err := config.Try(ctx, Project+":"+spec.Key)
@@ -117,22 +148,22 @@ func loadSecrets(ctx *pulumi.Context, mode ClusterMode) (Secrets, error) {
 		plain[spec.Key] = raw
 		s.values[spec.Key] = pulumi.ToSecret(pulumi.String(raw)).(pulumi.StringOutput)
 	}
-	return s, validateSecrets(plain, mode)
+	return s, validateSecrets(plain, mode, gen)
 }
 
-func validateSecrets(plain map[string]string, mode ClusterMode) error {
+func validateSecrets(plain map[string]string, mode ClusterMode, gen Generation) error {
 	var errs []error
 	add := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%s: %s", Project, key, fmt.Sprintf(format, args...)))
 	}
 	for _, spec := range SecretSpecs {
-		if spec.Required && plain[spec.Key] == "" {
+		if spec.Required && spec.For(gen) && plain[spec.Key] == "" {
 			add(spec.Key, "is required (%s); set it with `pulumi config set --secret %s` or `make secrets`", spec.Description, spec.Key)
 		}
 	}
 	triggers := 0
 	for _, spec := range SecretSpecs {
-		if !spec.Trigger || plain[spec.Key] == "" {
+		if !spec.Trigger || !spec.For(gen) || plain[spec.Key] == "" {
 			continue
 		}
 		triggers++
@@ -141,13 +172,15 @@ func validateSecrets(plain map[string]string, mode ClusterMode) error {
 			add(id, "is required because %s is set; set the OAuth client id of the same app", spec.Key)
 		}
 	}
-	if triggers == 0 {
+	if triggers == 0 && gen == Gen2020 {
 		add("GOOGLE_CLIENT_SECRET", "no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET or GLOBUS_CLIENT_SECRET (with its _CLIENT_ID)")
+	} else if triggers == 0 {
+		add("GOOGLE_CLIENT_SECRET", "no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET, GITHUB_CLIENT_SECRET or GLOBUS_CLIENT_SECRET (with its _CLIENT_ID)")
 	}
 	if v := plain["MONGO_URL"]; v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
 		add("MONGO_URL", "is not a MongoDB connection string; it must start with mongodb:// or mongodb+srv://")
 	}
-	if v := plain["FLOWER_BASIC_AUTH"]; v != "" && !strings.Contains(v, ":") {
+	if v := plain["FLOWER_BASIC_AUTH"]; v != "" && gen == Gen2020 && !strings.Contains(v, ":") {
 		add("FLOWER_BASIC_AUTH", "must be user:password")
 	}
 	if v := plain["DATALAD_SSH_KEY"]; v != "" && !strings.Contains(v, "PRIVATE KEY-----") {

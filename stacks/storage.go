@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -35,6 +36,9 @@ type Storage struct {
 	// BlockStorageClass is the class for block volumes (redis data). eks mode: "gp3", created by the
 	// program (encrypted). existing mode: a class of the cluster; "" means the default class.
 	BlockStorageClass string `json:"blockStorageClass,omitempty"`
+
+	// sharedVolumeKeys are the datasets* keys the stack file set (applyDefaults records them).
+	sharedVolumeKeys []string
 }
 
 // EFS configures the Elastic File System.
@@ -76,6 +80,16 @@ const (
 var transitionToIAValues = []string{"AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS", "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS"}
 
 func (s *Storage) applyDefaults(c Cluster, ops Operations) {
+	// The shared datasets volume's keys the stack file set, before defaults hide it: they only mean
+	// something in app.generation 2020.
+	s.sharedVolumeKeys = nil
+	for path, v := range map[string]string{"storage.datasetsStorageClass": s.DatasetsStorageClass,
+		"storage.datasetsAccessMode": s.DatasetsAccessMode, "storage.datasetsSize": s.DatasetsSize} {
+		if v != "" {
+			s.sharedVolumeKeys = append(s.sharedVolumeKeys, path)
+		}
+	}
+	sort.Strings(s.sharedVolumeKeys)
 	if s.ReclaimPolicy == "" {
 		s.ReclaimPolicy = "Retain"
 	}

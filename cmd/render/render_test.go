@@ -100,3 +100,20 @@ func read(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// TestRenderCurrentGeneration: --current renders the test stack moved to the current generation:
+// the dataset workers with their Services, and no EFS.
+func TestRenderCurrentGeneration(t *testing.T) {
+	out := t.TempDir()
+	if err := render(infratest.CurrentStack, out, infratest.Current()...); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"statefulset-openneuro-staging-dataset-worker.yaml", "service-openneuro-staging-dataset-worker-3.yaml", "deployment-openneuro-staging-scheduler.yaml"} {
+		if _, err := os.Stat(filepath.Join(out, "manifests", "openneuro", f)); err != nil {
+			t.Errorf("no %s: %v", f, err)
+		}
+	}
+	if strings.Contains(string(read(t, filepath.Join(out, "resources.json"))), "aws:efs/fileSystem:FileSystem") {
+		t.Error("the current generation renders an EFS file system")
+	}
+}

@@ -16,4 +16,9 @@ func TestGolden(t *testing.T) {
 			infratest.Golden(t, stack+".golden.yaml", infratest.RenderYAML(rec.Descendants(openneuro.Token)))
 		})
 	}
+	// The current generation, on staging moved to it (infratest.Current).
+	t.Run("current", func(t *testing.T) {
+		rec := run(t, infratest.CurrentStack, nil, infratest.Current()...)
+		infratest.Golden(t, "current.golden.yaml", infratest.RenderYAML(rec.Descendants(openneuro.Token)))
+	})
 }

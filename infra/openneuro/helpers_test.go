@@ -58,10 +58,11 @@ func newLayer(ctx *pulumi.Context, mutate func(*openneuro.Args)) (*openneuro.Ope
 			AccessMode:   cfg.Storage.DatasetsAccessMode,
 			Size:         cfg.Storage.DatasetsSize,
 		},
-		RedisStorageClass: cfg.Storage.BlockStorageClass,
-		Exposure:          exposure.Existing(cfg.Ingress),
-		Protect:           cfg.Storage.Protect,
-		DependsOn:         []pulumi.Resource{nodes},
+		RedisStorageClass:  cfg.Storage.BlockStorageClass,
+		WorkerStorageClass: cfg.Storage.BlockStorageClass,
+		Exposure:           exposure.Existing(cfg.Ingress),
+		Protect:            cfg.Storage.Protect,
+		DependsOn:          []pulumi.Resource{nodes},
 	}
 	if cfg.Cluster.HasStoragePool() {
 		args.StoragePool = placement.StoragePool()

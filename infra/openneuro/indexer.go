@@ -17,7 +17,18 @@ const indexerDeadlineSeconds = 3 * 3600
 // newIndexer fills the external Elasticsearch from the public GraphQL API (chart section 2.10). It
 // needs ELASTICSEARCH_CONNECTION; without it search is off and the job is not created, rather than
 // failing every four hours. Jobs read the ConfigMap and Secret when they start, so no checksum.
-func newIndexer(k *kit, s *settings) error {
+func newIndexer(k *kit, s *settings) error { return newIndexerJob(k, s, nil) }
+
+// newCurrentIndexer is the current chart's indexer (helm/openneuro/templates/indexer-job.yaml at
+// v5.5.1), which sets the Node heap limit its 2048Mi memory allows.
+func newCurrentIndexer(k *kit, s *settings) (part, error) {
+	return part{}, newIndexerJob(k, s, corev1.EnvVarArray{corev1.EnvVarArgs{
+		Name: pulumi.String("NODE_OPTIONS"), Value: pulumi.String("--max_old_space_size=2048"),
+	}})
+}
+
+// newIndexerJob is the indexer CronJob with env beside the ConfigMap and Secret.
+func newIndexerJob(k *kit, s *settings, env corev1.EnvVarArray) error {
 	if !k.args.Secrets.Has("ELASTICSEARCH_CONNECTION") {
 		return nil
 	}
@@ -33,6 +44,7 @@ func newIndexer(k *kit, s *settings) error {
 		Name:            pulumi.String(indexerContainer),
 		Image:           pulumi.String(image),
 		EnvFrom:         s.envFrom(),
+		Env:             env,
 		Resources:       resources(k.cfg.Resources.Indexer),
 		SecurityContext: containerSecurity(),
 	}}

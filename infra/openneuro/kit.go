@@ -16,18 +16,20 @@ const appName = "openneuro"
 // Components: the app.kubernetes.io/component label, and (for the workloads) the suffix of the
 // chart's object names <release>-<component>.
 const (
-	compAPI      = "api"
-	compWeb      = "web"
-	compDatalad  = "datalad-service"
-	compWorker   = "dataset-worker"
-	compBeat     = "beat-scheduler"
-	compFlower   = "flower"
-	compIndexer  = "indexer"
-	compRedis    = "redis"
-	compConfig   = "config"
-	compDatasets = "datasets"
-	compIngress  = "ingress"
-	compNS       = "namespace"
+	compAPI     = "api"
+	compWeb     = "web"
+	compDatalad = "datalad-service"
+	compWorker  = "dataset-worker"
+	compBeat    = "beat-scheduler"
+	// compScheduler is the current generation's taskiq scheduler.
+	compScheduler = "scheduler"
+	compFlower    = "flower"
+	compIndexer   = "indexer"
+	compRedis     = "redis"
+	compConfig    = "config"
+	compDatasets  = "datasets"
+	compIngress   = "ingress"
+	compNS        = "namespace"
 )
 
 // kit is what every component of the application needs: the config, the layer's args, the

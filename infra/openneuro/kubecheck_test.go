@@ -24,6 +24,11 @@ var variants = []struct {
 		a.Exposure = exposure.Existing(stacks.Ingress{ClassName: "nginx", TLSSecretName: "openneuro-tls", ControllerNamespace: "ingress-nginx"})
 		a.StorageDrivers, a.StoragePool = nil, nil
 	}, opts: []infratest.Option{infratest.WithValue("app.redis.persistence", false)}},
+	{name: "current generation", stack: infratest.CurrentStack, opts: infratest.Current()},
+	{name: "current generation on an existing cluster, protected", stack: infratest.CurrentStack, mutate: func(a *openneuro.Args) {
+		a.Exposure = exposure.Existing(stacks.Ingress{ClassName: "nginx", TLSSecretName: "openneuro-tls", ControllerNamespace: "ingress-nginx"})
+		a.StorageDrivers, a.StoragePool, a.WorkerStorageClass, a.Config.WorkerZone = nil, nil, "", ""
+	}, opts: infratest.Current(infratest.WithValue("storage.protect", true), infratest.WithValue("storage.reclaimPolicy", "Retain"))},
 }
 
 // layerManifests are the layer's objects as the provider would apply them, secrets in clear.

@@ -57,6 +57,32 @@ func topology2020() topology {
 	}
 }
 
+// topologyCurrent is who talks to whom in the current generation (v5.5.1): the ALB to the API, web
+// and each dataset worker (/uploads/<n>, /git/<n>); the API calls the workers
+// (<DATALAD_SERVICE_URI>-<n>) and keeps its cache, locks and queues in redis; the workers and the
+// scheduler use redis DB 8 (taskiq) and post task events to the API (GRAPHQL_ENDPOINT); the
+// indexer reads the API inside the cluster (GRAPHQL_URI). web and redis make no connection. The
+// API (MongoDB, Elasticsearch, S3, mail, DataCite), the workers (S3, the GCS backup bucket,
+// GitHub) and the indexer (Elasticsearch) also reach the outside.
+func topologyCurrent() topology {
+	return topology{
+		components: []string{compAPI, compWeb, compWorker, compScheduler, compIndexer, compRedis},
+		flows: []flow{
+			{fromIngress, compAPI, apiPort},
+			{fromIngress, compWeb, webPort},
+			{fromIngress, compWorker, workerPort},
+			{compAPI, compWorker, workerPort},
+			{compAPI, compRedis, redisPort},
+			{compWorker, compRedis, redisPort},
+			{compScheduler, compRedis, redisPort},
+			{compWorker, compAPI, apiPort},
+			{compScheduler, compAPI, apiPort},
+			{compIndexer, compAPI, apiPort},
+		},
+		external: []string{compAPI, compWorker, compIndexer},
+	}
+}
+
 // instanceMetadataCIDR is EC2's instance metadata service: no pod needs the node's credentials
 // (the AWS keys of the application are its own secrets), so external egress excludes it.
 const instanceMetadataCIDR = "169.254.169.254/32"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openneuro/openneuro-infra/infra/exposure"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
+	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/netpolicy"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -158,4 +159,62 @@ func podsByComponent(t *testing.T, o objects) map[string]netpolicy.Endpoint {
 		out[tmpl.Labels["app.kubernetes.io/component"]] = netpolicy.Pod(ns, tmpl.Labels)
 	}
 	return out
+}
+
+// allowedFlowsCurrent is every connection the current generation needs inside its namespace,
+// written out from the v5.5.1 code: the ALB to the API, web and each worker (/uploads/<n>,
+// /git/<n>); the API to the workers (libs/datalad-service.ts) and redis (cache, locks, redis-smq
+// queues); the workers' and the scheduler's taskiq to redis DB 8 and their task events to the
+// API's GraphQL (GRAPHQL_ENDPOINT); the indexer to the API (GRAPHQL_URI inside the cluster).
+var allowedFlowsCurrent = map[[2]string][]int{
+	{"ingress", "api"}:            {8111},
+	{"ingress", "web"}:            {80},
+	{"ingress", "dataset-worker"}: {80},
+	{"api", "dataset-worker"}:     {80},
+	{"api", "redis"}:              {6379},
+	{"dataset-worker", "redis"}:   {6379},
+	{"scheduler", "redis"}:        {6379},
+	{"dataset-worker", "api"}:     {8111},
+	{"scheduler", "api"}:          {8111},
+	{"indexer", "api"}:            {8111},
+}
+
+// externalCurrent reach MongoDB, Elasticsearch, S3, the GCS backup bucket, GitHub, mail, DataCite.
+var externalCurrent = []string{"api", "dataset-worker", "indexer"}
+
+// TestNetworkFlowsCurrent is TestNetworkFlows for the current generation.
+func TestNetworkFlowsCurrent(t *testing.T) {
+	o := layerObjects(t, run(t, infratest.CurrentStack, nil, infratest.Current()...))
+	cluster := netpolicy.New(policiesOf(t, o), nil)
+	pods := podsByComponent(t, o)
+	if want := []string{"api", "dataset-worker", "indexer", "redis", "scheduler", "web"}; !slices.Equal(slices.Sorted(maps.Keys(pods)), want) {
+		t.Fatalf("components with pods %v, want %v", slices.Sorted(maps.Keys(pods)), want)
+	}
+	sources := map[string]netpolicy.Endpoint{
+		"ingress":  netpolicy.Outside("10.10.3.17"), // the ALB, from staging's VPC
+		"internet": netpolicy.Outside("203.0.113.10"),
+	}
+	for c, p := range pods {
+		sources[c] = p
+	}
+	for from, src := range sources {
+		for to, dst := range pods {
+			for _, port := range []int{80, 6379, 8111} {
+				got := allowed(t, cluster, src, dst, port, "TCP")
+				want := slices.Contains(allowedFlowsCurrent[[2]string{from, to}], port)
+				if got != want {
+					t.Errorf("%s -> %s:%d allowed=%v, want %v", from, to, port, got, want)
+				}
+			}
+		}
+	}
+	for c, p := range pods {
+		external := slices.Contains(externalCurrent, c)
+		if got := allowed(t, cluster, p, netpolicy.Outside("198.51.100.7"), 443, "TCP"); got != external {
+			t.Errorf("%s: HTTPS on the internet allowed=%v, want %v", c, got, external)
+		}
+		if allowed(t, cluster, p, netpolicy.Outside("169.254.169.254"), 80, "TCP") {
+			t.Errorf("%s reaches the instance metadata", c)
+		}
+	}
 }

@@ -1,10 +1,16 @@
-// Package openneuro deploys the OpenNeuro application (the 2020 Helm chart's objects, release
-// v3.14.2: API, web, DataLad service, Celery dataset workers, beat, flower, indexer, redis) as typed
-// Kubernetes resources, with the chart's known bugs fixed. MongoDB and Elasticsearch stay external.
+// Package openneuro deploys the OpenNeuro application as typed Kubernetes resources, in one of two
+// generations (app.generation), with the charts' known bugs fixed. MongoDB and Elasticsearch stay
+// external.
+//   - current (generationcurrent.go): OpenNeuro v5.x, the chart of v5.5.1: API, web, the
+//     dataset-worker StatefulSet (DataLad service + taskiq worker, a disk and a Service per
+//     worker), the taskiq scheduler, the indexer, redis. A list of components, one file each
+//     (apicurrent.go, webcurrent.go, datasetworkers.go, scheduler.go, indexer.go, redis.go).
+//   - 2020 (generation2020.go): the 2020 Helm chart, release v3.14.2: API, web, DataLad service,
+//     Celery dataset workers, beat, flower, indexer, redis, on one shared datasets volume.
 //
-// One file per component: namespace.go, config.go, datasets.go, redis.go, api.go, web.go,
-// datalad.go, worker.go, beat.go, flower.go, indexer.go, ingress.go; pod.go and labels.go hold the
-// shared decisions (security context, spreading, rollout checksums, names and labels).
+// pod.go, kit.go, settings.go, netpol.go and ingress.go hold the shared decisions (security
+// context, spreading, rollout checksums, names and labels, configuration, network policies, the
+// Ingress).
 package openneuro
 
 import (
@@ -12,6 +18,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/exposure"
@@ -34,8 +41,12 @@ type Args struct {
 	// StoragePool pins the dataset workers to the tainted storage nodes; nil schedules them
 	// anywhere.
 	StoragePool *placement.Pool
-	// Datasets is the volume holding the git/git-annex repositories, mounted at /datalad.
+	// Datasets is the volume holding the git/git-annex repositories, mounted at /datalad
+	// (generation 2020; required there).
 	Datasets Datasets
+	// WorkerStorageClass is the class of each dataset worker's own disk (generation current): gp3
+	// in eks mode (storage.blockStorageClass); "" is the cluster's default class.
+	WorkerStorageClass string
 	// RedisStorageClass is the class of redis's data volume (app.redis.persistence); "" is the
 	// cluster's default class.
 	RedisStorageClass string
@@ -44,7 +55,8 @@ type Args struct {
 	// ClassName is required.
 	Exposure exposure.Exposure
 	// Protect protects the namespace and the datasets volume (claim and NFS volume) with Pulumi's
-	// protect and keeps them on delete. Default false; prod sets true (storage.protect).
+	// protect and keeps them on delete, and keeps the current generation's worker disks when their
+	// StatefulSet is deleted. Default false; prod sets true (storage.protect).
 	Protect bool
 	// DependsOn are the node groups: every object waits for them and is deleted before them.
 	DependsOn []pulumi.Resource
@@ -105,7 +117,10 @@ func (a *Args) check() error {
 	if a.Exposure.ClassName == "" {
 		errs = append(errs, errors.New("openneuro: Exposure.ClassName is required"))
 	}
-	if a.Datasets.AccessMode == "" || a.Datasets.Size == "" {
+	if a.Config.Generation == stacks.GenCurrent && a.Config.WorkerDiskSize == "" {
+		errs = append(errs, errors.New("openneuro: Config has no WorkerDiskSize; pass the stacks.Load result's OpenNeuro"))
+	}
+	if a.Config.Generation != stacks.GenCurrent && (a.Datasets.AccessMode == "" || a.Datasets.Size == "") {
 		errs = append(errs, errors.New("openneuro: Datasets.AccessMode and Datasets.Size are required"))
 	}
 	if a.Datasets.NFS != nil && (a.Datasets.NFS.Server == nil || a.Datasets.NFS.Path == "") {
@@ -136,14 +151,21 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("openneuro: namespace: %w", err)
 	}
 	k.ns = ns.Metadata.Name()
-	ing, err := build2020(k)
+	var ing *networkingv1.Ingress
+	var routes []exposure.Route
+	if k.cfg.Generation == stacks.GenCurrent {
+		ing, routes, err = buildCurrent(k)
+	} else {
+		ing, err = build2020(k)
+		routes = routes2020(k)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("openneuro: %w", err)
 	}
 
 	comp.URL = pulumi.String(k.cfg.URL).ToStringOutput()
 	comp.LoadBalancerHostname = loadBalancerAddress(ing)
-	comp.Backends = exposure.Backends(routes2020(k))
+	comp.Backends = exposure.Backends(routes)
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"url":                  comp.URL,
 		"loadBalancerHostname": comp.LoadBalancerHostname,

@@ -23,9 +23,16 @@ var clusterScoped = map[string]bool{"Namespace": true, "PersistentVolume": true}
 // upgrade touches only them), and (if namespaced) is in the app namespace through the Namespace's
 // output, so that it is created after it and deleted first.
 func TestLayerInvariants(t *testing.T) {
-	for _, stack := range []string{"staging", "prod"} {
-		t.Run(stack, func(t *testing.T) {
-			rec := run(t, stack, nil, infratest.WithValue("app.datasetStore", "edgefs"))
+	for _, tc := range []struct {
+		name, stack string
+		opts        []infratest.Option
+	}{
+		{"staging", "staging", []infratest.Option{infratest.WithValue("app.datasetStore", "edgefs")}},
+		{"prod", "prod", []infratest.Option{infratest.WithValue("app.datasetStore", "edgefs")}},
+		{"current generation", infratest.CurrentStack, infratest.Current()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := run(t, tc.stack, nil, tc.opts...)
 			o := layerObjects(t, rec)
 			ns := o.get(t, "Namespace", "openneuro")
 			component := rec.ByType(openneuro.Token)

@@ -91,6 +91,47 @@ func configData2020(k *kit) map[string]string {
 	return data
 }
 
+// configDataCurrent is the current chart's ConfigMap (helm/openneuro/templates/configmap.yaml at
+// v5.5.1: 15 keys), plus ORCID_URI and ORCID_REDIRECT_URI with ORCID login, which the server reads
+// (packages/openneuro-server/src/config.ts; the login's callback is <url>/crn/auth/orcid/callback,
+// src/libs/authentication/passport.ts) but the chart never set.
+func configDataCurrent(k *kit) map[string]string {
+	c := k.cfg
+	data := map[string]string{
+		"CRN_SERVER_URL": c.URL,
+		// The API inside the cluster by default (the chart's graphql value): the indexer and the
+		// server's reindexing.
+		"GRAPHQL_URI": c.GraphQLURI,
+		// The shard count: every dataset hashes to one of DATALAD_WORKERS workers
+		// (sha1(id)[32:40] % DATALAD_WORKERS in both the server's libs/datalad-service.ts and the
+		// worker's common/dataset_hash.py), so it is the StatefulSet's replicas and the number of
+		// worker Services and ingress paths, all from app.workers.
+		"DATALAD_WORKERS": strconv.Itoa(c.Workers),
+		// The server calls <DATALAD_SERVICE_URI>-<n>, the Service of worker n.
+		"DATALAD_SERVICE_URI": k.objectName(compWorker),
+		// Where each worker's own disk is mounted; the worker refuses to start without it.
+		"DATALAD_DATASET_PATH": workerDatasetsPath,
+		"SUPPORT_URL":          c.FreshDeskURL,
+		"FRESH_DESK_URL":       c.FreshDeskURL,
+		"ENVIRONMENT":          c.Environment,
+		"GOOGLE_TRACKING_IDS":  c.GoogleTrackingIDs,
+		"REDIS_HOST":           k.objectName(redisMasterSuffix),
+		"REDIS_PORT":           strconv.Itoa(redisPort),
+		// The workers post task events and results to the API here.
+		"GRAPHQL_ENDPOINT": fmt.Sprintf("http://%s:%d/crn/graphql", k.objectName(compAPI), apiPort),
+		// An empty LOCPATH stops git-annex from generating locales on every start.
+		"LOCPATH": "",
+		// The chart's appVersion, without the tag's v: informational.
+		"OPENNEURO_VERSION": strings.TrimPrefix(c.Version, "v"),
+		"SENTRY_DSN":        c.SentryDSN,
+	}
+	if k.args.Secrets.Has("ORCID_CLIENT_SECRET") {
+		data["ORCID_URI"] = c.OrcidURI
+		data["ORCID_REDIRECT_URI"] = strings.TrimSuffix(c.URL, "/") + "/crn/auth/orcid/callback"
+	}
+	return data
+}
+
 // newSettings creates the ConfigMap (data), the application Secret and the workers' SSH key
 // Secret, and the checksums that roll their consumers when they change.
 func newSettings(k *kit, data map[string]string) (*settings, error) {

@@ -2,6 +2,8 @@ package operations
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
@@ -113,6 +115,10 @@ func Alarms(args *Args, loadBalancer pulumi.StringInput) []Alarm {
 				Queries:     []Query{{ID: "m1", Namespace: "AWS/ApplicationELB", Metric: "UnHealthyHostCount", Stat: "Maximum", Dimensions: dims, Period: fiveMinutes, Return: true}},
 				Comparison:  "GreaterThanThreshold", Threshold: 0, Periods: 3})
 		}
+	}
+	if args.FileSystemID == nil {
+		// No EFS file system (app.generation current): none of its alarms.
+		alarms = slices.DeleteFunc(alarms, func(a Alarm) bool { return strings.HasPrefix(a.Key, "efs-") })
 	}
 	return alarms
 }

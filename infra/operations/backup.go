@@ -89,13 +89,15 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 		}
 		ready = append(ready, att)
 	}
-	if _, err := backup.NewSelection(ctx, name+"-backup-datasets", &backup.SelectionArgs{
-		Name:       pulumi.String("datasets-file-system"),
-		PlanId:     plan.ID(),
-		IamRoleArn: role.Arn,
-		Resources:  pulumi.StringArray{args.FileSystemARN},
-	}, parent, pulumi.DependsOn(ready)); err != nil {
-		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
+	if args.FileSystemARN != nil {
+		if _, err := backup.NewSelection(ctx, name+"-backup-datasets", &backup.SelectionArgs{
+			Name:       pulumi.String("datasets-file-system"),
+			PlanId:     plan.ID(),
+			IamRoleArn: role.Arn,
+			Resources:  pulumi.StringArray{args.FileSystemARN},
+		}, parent, pulumi.DependsOn(ready)); err != nil {
+			return pulumi.StringOutput{}, pulumi.StringOutput{}, err
+		}
 	}
 	if _, err := backup.NewSelection(ctx, name+"-backup-volumes", &backup.SelectionArgs{
 		Name:       pulumi.String("dataset-volumes"),

@@ -32,7 +32,8 @@ type Args struct {
 	NodeGroups []pulumi.Resource
 	// MinNodes is the sum of the node groups' minSize: fewer nodes than that is an outage.
 	MinNodes int
-	// FileSystemID and FileSystemARN are the EFS file system of the datasets.
+	// FileSystemID and FileSystemARN are the EFS file system of the datasets; nil when the stack
+	// has none (app.generation current): no EFS alarms and no EFS backup selection then.
 	FileSystemID  pulumi.StringInput
 	FileSystemARN pulumi.StringInput
 	// EFSThroughputMode is storage.efs.throughputMode (the burst-credit alarm needs bursting).
@@ -73,8 +74,8 @@ type Operations struct {
 
 // New creates the enabled parts of the operations layer.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Operations, error) {
-	if args == nil || args.ClusterName == "" || args.Region == "" || args.FileSystemID == nil || args.FileSystemARN == nil {
-		return nil, errors.New("operations: ClusterName, Region, FileSystemID and FileSystemARN are required")
+	if args == nil || args.ClusterName == "" || args.Region == "" || (args.FileSystemID == nil) != (args.FileSystemARN == nil) {
+		return nil, errors.New("operations: ClusterName and Region are required, FileSystemID and FileSystemARN both or neither")
 	}
 	comp := &Operations{}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {

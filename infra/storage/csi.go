@@ -37,20 +37,28 @@ type addon struct {
 	policy  string // AWS managed policy path
 }
 
-// newDrivers installs both CSI add-ons and their StorageClasses. Each class depends on its driver,
-// so it is never used before the driver runs, and destroy deletes it first.
+// newDrivers installs the CSI add-ons and their StorageClasses: EBS and gp3 always, EFS and its
+// class for the file system fs (none when fs is nil). Each class depends on its driver, so it is
+// never used before the driver runs, and destroy deletes it first.
 func newDrivers(ctx *pulumi.Context, name string, args *Args, fs *efs.FileSystem, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	cfg := args.Config
-	efsDriver, err := newAddon(ctx, name, args, addon{
-		role: "efs-csi", name: EFSAddon, version: cfg.EFSCSIDriverVersion,
-		sa: EFSControllerSA, policy: "service-role/AmazonEFSCSIDriverPolicy",
+	ebsDriver, err := newAddon(ctx, name, args, addon{
+		role: "ebs-csi", name: EBSAddon, version: cfg.EBSCSIDriverVersion,
+		sa: EBSControllerSA, policy: "service-role/AmazonEBSCSIDriverPolicy",
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-	ebsDriver, err := newAddon(ctx, name, args, addon{
-		role: "ebs-csi", name: EBSAddon, version: cfg.EBSCSIDriverVersion,
-		sa: EBSControllerSA, policy: "service-role/AmazonEBSCSIDriverPolicy",
+	gp3Class, err := newGP3Class(ctx, name, cfg, ebsDriver, parent)
+	if err != nil {
+		return nil, err
+	}
+	if fs == nil {
+		return []pulumi.Resource{ebsDriver, gp3Class}, nil
+	}
+	efsDriver, err := newAddon(ctx, name, args, addon{
+		role: "efs-csi", name: EFSAddon, version: cfg.EFSCSIDriverVersion,
+		sa: EFSControllerSA, policy: "service-role/AmazonEFSCSIDriverPolicy",
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -78,6 +86,11 @@ func newDrivers(ctx *pulumi.Context, name string, args *Args, fs *efs.FileSystem
 	if err != nil {
 		return nil, fmt.Errorf("storage: efs storage class: %w", err)
 	}
+	return []pulumi.Resource{efsDriver, ebsDriver, efsClass, gp3Class}, nil
+}
+
+// newGP3Class is the gp3 class of block volumes: redis, and the current generation's worker disks.
+func newGP3Class(ctx *pulumi.Context, name string, cfg stacks.Storage, ebsDriver pulumi.Resource, parent pulumi.ResourceOption) (*storagev1.StorageClass, error) {
 	// EBS volumes live in one zone: WaitForFirstConsumer creates them where the pod was scheduled.
 	gp3Class, err := storagev1.NewStorageClass(ctx, name+"-gp3", &storagev1.StorageClassArgs{
 		Metadata: metav1.ObjectMetaArgs{
@@ -96,7 +109,7 @@ func newDrivers(ctx *pulumi.Context, name string, args *Args, fs *efs.FileSystem
 	if err != nil {
 		return nil, fmt.Errorf("storage: gp3 storage class: %w", err)
 	}
-	return []pulumi.Resource{efsDriver, ebsDriver, efsClass, gp3Class}, nil
+	return gp3Class, nil
 }
 
 // newAddon creates a CSI driver's IRSA role and its EKS add-on, pinned to the configured version.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -42,15 +43,20 @@ type Args struct {
 	NodeGroups []pulumi.Resource
 	// Protect protects the file system and retains it on delete. Default false; prod true.
 	Protect bool
+	// EFS creates the EFS file system of the shared datasets volume (its mount targets and
+	// security group), the EFS CSI add-on and the efs class. True for app.generation "2020"; the
+	// current generation keeps datasets on one EBS disk per worker and redis on gp3, so nothing
+	// there mounts EFS and none of it is created.
+	EFS bool
 }
 
 // Storage is the storage layer's result.
 type Storage struct {
 	pulumi.ResourceState
 
-	// FileSystemID is the EFS file system id (fs-...).
+	// FileSystemID is the EFS file system id (fs-...); "" without Args.EFS.
 	FileSystemID pulumi.StringOutput `pulumi:"fileSystemId"`
-	// FileSystemARN is the EFS file system's ARN, what AWS Backup selects.
+	// FileSystemARN is the EFS file system's ARN, what AWS Backup selects; "" without Args.EFS.
 	FileSystemARN pulumi.StringOutput `pulumi:"fileSystemArn"`
 
 	// Drivers are what a PersistentVolumeClaim's consumer must depend on: the CSI add-ons, the
@@ -83,17 +89,22 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	parent := pulumi.Parent(comp)
 
-	fs, mounts, err := newFileSystem(ctx, name, args, parent)
-	if err != nil {
-		return nil, err
+	comp.FileSystemID = pulumi.String("").ToStringOutput()
+	comp.FileSystemARN = pulumi.String("").ToStringOutput()
+	var fs *efs.FileSystem
+	var mounts []pulumi.Resource
+	if args.EFS {
+		var err error
+		if fs, mounts, err = newFileSystem(ctx, name, args, parent); err != nil {
+			return nil, err
+		}
+		comp.FileSystemID = fs.ID().ToStringOutput()
+		comp.FileSystemARN = fs.Arn
 	}
 	drivers, err := newDrivers(ctx, name, args, fs, parent)
 	if err != nil {
 		return nil, err
 	}
-
-	comp.FileSystemID = fs.ID().ToStringOutput()
-	comp.FileSystemARN = fs.Arn
 	comp.Drivers = slices.Concat(drivers, mounts)
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"fileSystemId": comp.FileSystemID, "fileSystemArn": comp.FileSystemARN}); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -489,4 +490,31 @@ func TestDecodeStrict(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCurrentGenerationAgainstAPIServer sends the whole program's objects for the current
+// generation (staging moved to it, infratest.Current) to the API server, and runs the project's
+// rules over them.
+func TestCurrentGenerationAgainstAPIServer(t *testing.T) {
+	rec, err := infratest.RunStack(infratest.CurrentStack, infratest.Current()...)
+	if err != nil {
+		t.Fatalf("run the current generation: %v", err)
+	}
+	var objs []map[string]any
+	for _, m := range rec.Manifests(false) {
+		objs = append(objs, m.Object)
+	}
+	for _, o := range objs {
+		if _, _, err := DecodeStrict(o); err != nil {
+			t.Errorf("%s: %v", objectID(&unstructured.Unstructured{Object: o}), err)
+		}
+	}
+	for _, v := range Check(objs, slices.Collect(maps.Values(infratest.SecretPlaceholders()))) {
+		t.Error(v)
+	}
+	api := apiServerFor(t)
+	if problems := api.validate(t.Context(), objs); len(problems) > 0 {
+		t.Errorf("the API server rejected %d of %d objects:\n%s", len(problems), len(objs), strings.Join(problems, "\n"))
+	}
+	t.Logf("%d objects sent", len(objs))
 }

@@ -86,6 +86,8 @@ func Example() string {
 	for _, spec := range stacks.SecretSpecs {
 		need := "optional"
 		switch {
+		case spec.Required && spec.Only != "":
+			need = "REQUIRED in app.generation " + string(spec.Only) + " (leave it empty in the other)"
 		case spec.Required:
 			need = "REQUIRED"
 		case spec.Group != "":

@@ -30,7 +30,11 @@ func TestExampleFileIsCurrent(t *testing.T) {
 		if !strings.Contains(string(got), "\n"+spec.Key+":") {
 			t.Errorf("the example lacks %s", spec.Key)
 		}
-		if spec.Required && !strings.Contains(string(got), "# REQUIRED: "+spec.Description) {
+		mark := "# REQUIRED: "
+		if spec.Only != "" {
+			mark = "# REQUIRED in app.generation " + string(spec.Only) + " (leave it empty in the other): "
+		}
+		if spec.Required && !strings.Contains(string(got), mark+spec.Description) {
 			t.Errorf("the example does not mark %s as required", spec.Key)
 		}
 	}
