@@ -6,7 +6,8 @@
 #              exported rule, gocritic, misspell, unparam, ...), the e2e tier's files included
 #   shell      shellcheck on every tracked shell script (found by its #! line)
 #   workflows  actionlint on .github/workflows, with shellcheck on their run: scripts
-#   kube-score every stack (Pulumi.*.yaml) rendered offline by cmd/render, scored by kube-score on the
+#   kube-score every stack (Pulumi.*.yaml, and staging moved to the current generation) rendered
+#              offline by cmd/render, scored by kube-score on the
 #              checks the program guarantees: pod-networkpolicy (every pod under a NetworkPolicy) and
 #              pod-probes-identical (no liveness probe equal to its readiness probe)
 #   generated  `go generate ./...` in a copy of the work tree changes nothing (the EdgeFS CRDs from
@@ -83,21 +84,28 @@ kube_score_gated='pod-networkpolicy|pod-probes-identical'
 # kube_score renders every stack with the real program and its mocks (cmd/render) and scores the
 # manifests with only the gated checks enabled; kube-score exits non-zero on a critical finding.
 kube_score() {
-  local out ignored stack f rc=0 manifests
+  local out ignored stack name f rc=0 manifests
   out="$(mktemp -d "${TMPDIR:-/tmp}/openneuro-kube-score.XXXXXX")"
   go build -o "$out/render" ./cmd/render || { rm -rf "$out"; return 1; }
   ignored="$("$tools/kube-score" list | cut -d, -f1 | grep -vxE "$kube_score_gated" | paste -sd,)"
+  local renders=()
   for f in Pulumi.*.yaml; do
     stack="${f#Pulumi.}"
-    stack="${stack%.yaml}"
-    if ! "$out/render" --stack "$stack" --out "$out/$stack" >/dev/null; then
+    renders+=("${stack%.yaml}")
+  done
+  # And the current generation, as the tests render it: staging moved to it (cmd/render --current).
+  renders+=("staging --current")
+  for stack in "${renders[@]}"; do
+    name="${stack// --/-}"
+    # shellcheck disable=SC2086 # "<stack> --current" is two arguments
+    if ! "$out/render" --stack $stack --out "$out/$name" >/dev/null; then
       rc=1
       continue
     fi
-    mapfile -t manifests < <(find "$out/$stack/manifests" -name '*.yaml' | sort)
+    mapfile -t manifests < <(find "$out/$name/manifests" -name '*.yaml' | sort)
     "$tools/kube-score" score --output-format ci --ignore-test "$ignored" "${manifests[@]}" \
-      >"$out/$stack.score" || rc=1
-    grep -v '^\[OK\]' "$out/$stack.score" | sed "s/^/kube-score: $stack: /" >&2 || true
+      >"$out/$name.score" || rc=1
+    grep -v '^\[OK\]' "$out/$name.score" | sed "s/^/kube-score: $name: /" >&2 || true
   done
   rm -rf "$out"
   return "$rc"

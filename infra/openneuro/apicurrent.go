@@ -10,7 +10,9 @@ import (
 
 // newCurrentAPI is the GraphQL API of the current generation (openneuro/server,
 // helm/openneuro/templates/api-deployment.yaml and api-service.yaml at v5.5.1): port 8111, the
-// chart's probes on /crn/, the ConfigMap and Secret as its environment, and the routes the chart's
+// chart's readiness probe on /crn/ (its liveness probe, the same request, became a check of the
+// listener: a liveness probe equal to the readiness probe restarts every API pod when MongoDB or redis
+// is slow), the ConfigMap and Secret as its environment, and the routes the chart's
 // Ingress sends to it (the websocket endpoint, /crn, /api, the sitemap).
 func newCurrentAPI(k *kit, s *settings) (part, error) {
 	image := k.cfg.Images.Server
@@ -27,7 +29,7 @@ func newCurrentAPI(k *kit, s *settings) (part, error) {
 		Ports:           httpPort(apiPort),
 		EnvFrom:         s.envFrom(),
 		ReadinessProbe:  httpProbe(apiHealthPath, 15, 30, 1),
-		LivenessProbe:   httpProbe(apiHealthPath, 60, 30, 10),
+		LivenessProbe:   listeningProbe(60, 30),
 		Lifecycle:       drainPause(),
 		Resources:       resources(k.cfg.Resources.API),
 		SecurityContext: containerSecurity(),

@@ -37,9 +37,10 @@ func TestCurrentAPI(t *testing.T) {
 	equal(t, "ports", c.Ports, httpPortOf(8111))
 	equal(t, "envFrom", c.EnvFrom, envFromOf())
 	equal(t, "no env: REDIS_HOST is the one redis", c.Env, []corev1.EnvVar(nil))
-	// api-deployment.yaml at v5.5.1: readiness /crn/ 15/30, liveness /crn/ 60/30 timeout 10.
+	// api-deployment.yaml at v5.5.1: readiness /crn/ 15/30; liveness at the chart's 60/30, of the
+	// listener only (the chart's is the readiness request again).
 	equal(t, "readiness", c.ReadinessProbe, httpGet("/crn/", 15, 30, 1))
-	equal(t, "liveness", c.LivenessProbe, httpGet("/crn/", 60, 30, 10))
+	equal(t, "liveness", c.LivenessProbe, listening(60, 30))
 	equal(t, "resources (production requests)", c.Resources, resourcesOf("250m", "1Gi", "1", "3Gi"))
 	equal(t, "checksums roll the pods", len(d.Spec.Template.Annotations), 2)
 	svc := assertHTTPService(t, o, "api", 8111)
@@ -85,7 +86,7 @@ func TestCurrentWorkers(t *testing.T) {
 		"--factory", "datalad_service.app:create_app", "--workers", "12", "--timeout-keep-alive", "75"})
 	equal(t, "ports", dl.Ports, httpPortOf(80))
 	equal(t, "readiness", dl.ReadinessProbe, httpGet("/heartbeat", 15, 5, 1))
-	equal(t, "liveness", dl.LivenessProbe, httpGet("/heartbeat", 0, 60, 20))
+	equal(t, "liveness", dl.LivenessProbe, listening(0, 60))
 	equal(t, "resources", dl.Resources, resourcesOf("2", "4Gi", "4", "8Gi"))
 	tq := container(t, pod, name("dataset-taskiq-worker"))
 	equal(t, "taskiq image", tq.Image, "openneuro/datalad-service:v5.5.1")

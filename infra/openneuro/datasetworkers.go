@@ -128,8 +128,10 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 			EnvFrom:        s.envFrom(),
 			VolumeMounts:   mounts,
 			ReadinessProbe: httpProbe(dataladHealthPath, 15, 5, 1),
-			LivenessProbe:  httpProbe(dataladHealthPath, 0, 60, 20),
-			Resources:      resources(k.cfg.Resources.Worker),
+			// The chart's liveness probe is its readiness request; the listener alone decides a
+			// restart here, so a slow /heartbeat only takes the worker out of its Service.
+			LivenessProbe: listeningProbe(0, 60),
+			Resources:     resources(k.cfg.Resources.Worker),
 			// Like the 2020 images, this one runs as root and drops nothing it needs.
 			SecurityContext: containerSecurity(),
 		},
