@@ -35,12 +35,12 @@ tools:
 e2e:
 	@bin="$$(scripts/tools.sh sim)" && OPENNEURO_SIM_BIN="$$bin" go test -count=1 -tags e2e -v -timeout 30m ./e2e/
 
-## sim: the local stack's settings deployed by a real `pulumi up` onto a simulated cluster (no cloud,
-## no Docker); a second run updates it.
+## sim: both generations (the local stack's settings, and e2e/testdata/Pulumi.current.yaml) deployed by
+## a real `pulumi up` onto a simulated cluster (no cloud, no Docker); a second run updates them.
 sim:
 	@bin="$$(scripts/tools.sh sim)" && OPENNEURO_SIM_BIN="$$bin" go run ./cmd/dev up sim
 
-## sim-down: destroy the sim stack and stop the simulated cluster.
+## sim-down: destroy the sim stacks and stop the simulated cluster.
 sim-down:
 	@bin="$$(scripts/tools.sh sim)" && OPENNEURO_SIM_BIN="$$bin" go run ./cmd/dev down sim
 

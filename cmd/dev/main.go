@@ -1,8 +1,10 @@
 // Command dev deploys the program onto a development cluster through the real Pulumi engine, with
 // the local stack's settings (Pulumi.local.yaml) and development secrets, and takes it down again:
 //
-//	dev up sim       a simulated cluster on this machine (internal/sim), no cloud, no Docker (make sim)
-//	dev down sim     destroy that stack, stop the cluster, delete its folder (make sim-down)
+//	dev up sim       a simulated cluster on this machine (internal/sim), no cloud, no Docker (make sim),
+//	                 with both generations: the local stack's settings (2020) as stack sim, and the
+//	                 current generation (e2e/testdata/Pulumi.current.yaml) as stack sim-current
+//	dev down sim     destroy those stacks, stop the cluster, delete its folder (make sim-down)
 //	dev up local     the kind cluster that scripts/local-up.sh made (make local)
 //	dev down local   destroy and remove the local stack (make local-down, before it deletes kind)
 //	dev start|stop   start or stop the simulated cluster alone
@@ -96,9 +98,9 @@ func usage() {
 	os.Exit(2)
 }
 
-// target is a development cluster and the stack deployed onto it.
+// target is a development cluster and the stacks deployed onto it.
 type target struct {
-	stack string
+	stacks []devStack
 	// dir holds the stack's config file, passphrase and (ownBackend) state.
 	dir        string
 	ownBackend bool
@@ -116,7 +118,8 @@ func targetNamed(name string) (*target, error) {
 	switch name {
 	case "sim":
 		return &target{
-			stack: "sim", dir: filepath.Join(simDir(), "pulumi"), ownBackend: true,
+			stacks: []devStack{{"sim", "Pulumi.local.yaml"}, {"sim-current", filepath.Join("e2e", "testdata", "Pulumi.current.yaml")}},
+			dir:    filepath.Join(simDir(), "pulumi"), ownBackend: true,
 			connect: func(ctx context.Context) (map[string]any, *rest.Config, error) {
 				c, err := startSim(ctx)
 				if err != nil {
@@ -132,14 +135,16 @@ func targetNamed(name string) (*target, error) {
 				fmt.Fprintf(os.Stderr, "dev: removing %s\n", simDir())
 				return os.RemoveAll(simDir())
 			},
-			hint: `What this proves: every object of the local stack was accepted by a real API server, created
+			hint: `What this proves: every object of both stacks was accepted by a real API server, created
 in order, scheduled onto the simulated nodes (3 default, 3 tainted storage nodes in 3 zones), awaited
 by Pulumi until ready, and exported. No container runs: kwok marks the pods Running and Ready.
 
 Look around:
   export KUBECONFIG=` + filepath.Join(simClusterDir(), "kubeconfig") + `
   kubectl get pods,pvc,ingress -A
-Change Pulumi.local.yaml and run make sim again to see an update; make sim-down removes everything.`,
+Change Pulumi.local.yaml (namespace openneuro, generation 2020) or e2e/testdata/Pulumi.current.yaml
+(namespace openneuro-current, the current generation) and run make sim again to see an update;
+make sim-down removes everything.`,
 		}, nil
 	case "local":
 		home, err := os.UserHomeDir()
@@ -151,7 +156,8 @@ Change Pulumi.local.yaml and run make sim again to see an update; make sim-down 
 			state = filepath.Join(home, ".local", "state")
 		}
 		return &target{
-			stack: "local", dir: filepath.Join(state, "openneuro-infra", "local"),
+			stacks: []devStack{{"local", "Pulumi.local.yaml"}},
+			dir:    filepath.Join(state, "openneuro-infra", "local"),
 			connect: func(context.Context) (map[string]any, *rest.Config, error) {
 				cfg, err := kindConfig()
 				return nil, cfg, err
@@ -165,15 +171,19 @@ make local-down destroys the stack and deletes the kind cluster.`,
 	return nil, fmt.Errorf("unknown target %q: use sim or local", name)
 }
 
-func (t *target) open(ctx context.Context, overrides map[string]any) (*engine.Stack, error) {
+// devStack is a stack of a development cluster and the stack file (relative to the repository)
+// its settings come from.
+type devStack struct{ name, file string }
+
+func (t *target) open(ctx context.Context, st devStack, overrides map[string]any) (*engine.Stack, error) {
 	repo, err := repoRoot()
 	if err != nil {
 		return nil, err
 	}
 	return engine.Open(ctx, engine.Options{
-		Dir: t.dir, Stack: t.stack, OwnBackend: t.ownBackend,
+		Dir: t.dir, Stack: st.name, OwnBackend: t.ownBackend,
 		ProjectFile: filepath.Join(repo, "Pulumi.yaml"),
-		StackFile:   filepath.Join(repo, "Pulumi.local.yaml"),
+		StackFile:   filepath.Join(repo, st.file),
 		Overrides:   overrides, Program: infra.Run,
 	})
 }
@@ -184,22 +194,24 @@ func (t *target) up(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := t.open(ctx, overrides)
-	if err != nil {
-		return err
-	}
-	if ok, err := s.HasSecrets(); err != nil {
-		return err
-	} else if !ok {
-		if err := loadDevSecrets(ctx, s); err != nil {
+	for _, st := range t.stacks {
+		s, err := t.open(ctx, st, overrides)
+		if err != nil {
 			return err
 		}
-	}
-	if err := deploy(ctx, s); err != nil {
-		return err
-	}
-	if err := printOutputs(ctx, s); err != nil {
-		return err
+		if ok, err := s.HasSecrets(); err != nil {
+			return err
+		} else if !ok {
+			if err := loadDevSecrets(ctx, s); err != nil {
+				return err
+			}
+		}
+		if err := deploy(ctx, s); err != nil {
+			return fmt.Errorf("stack %s (%s): %w", st.name, st.file, err)
+		}
+		if err := printOutputs(ctx, s); err != nil {
+			return err
+		}
 	}
 	if err := printPods(ctx, cfg); err != nil {
 		return err
@@ -208,38 +220,46 @@ func (t *target) up(ctx context.Context) error {
 	return nil
 }
 
+// down destroys the target's stacks, last first, then runs afterDown.
 func (t *target) down(ctx context.Context) error {
-	if _, err := os.Stat(filepath.Join(t.dir, "work", "Pulumi."+t.stack+".yaml")); err != nil {
-		fmt.Fprintf(os.Stderr, "dev: no %s stack here (%s)\n", t.stack, t.dir)
-		return t.afterDown()
+	running := t.running()
+	var overrides map[string]any
+	if running {
+		var err error
+		if overrides, _, err = t.connect(ctx); err != nil {
+			return err
+		}
 	}
-	if !t.running() {
+	for i := len(t.stacks) - 1; i >= 0; i-- {
+		if err := t.downStack(ctx, t.stacks[i], running, overrides); err != nil {
+			return err
+		}
+	}
+	return t.afterDown()
+}
+
+func (t *target) downStack(ctx context.Context, st devStack, running bool, overrides map[string]any) error {
+	if _, err := os.Stat(filepath.Join(t.dir, "work", "Pulumi."+st.name+".yaml")); err != nil {
+		fmt.Fprintf(os.Stderr, "dev: no %s stack here (%s)\n", st.name, t.dir)
+		return nil
+	}
+	if !running {
 		// Its objects went with the cluster: forget the stack's state without destroying.
-		fmt.Fprintf(os.Stderr, "dev: the cluster is not running; removing the %s stack without a destroy\n", t.stack)
-		s, err := t.open(ctx, nil)
+		fmt.Fprintf(os.Stderr, "dev: the cluster is not running; removing the %s stack without a destroy\n", st.name)
+		s, err := t.open(ctx, st, nil)
 		if err != nil {
 			return err
 		}
-		if err := s.Workspace().RemoveStack(ctx, t.stack, optremove.Force()); err != nil {
-			return err
-		}
-		return t.afterDown()
+		return s.Workspace().RemoveStack(ctx, st.name, optremove.Force())
 	}
-	overrides, _, err := t.connect(ctx)
-	if err != nil {
-		return err
-	}
-	s, err := t.open(ctx, overrides)
+	s, err := t.open(ctx, st, overrides)
 	if err != nil {
 		return err
 	}
 	if _, err := s.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
-		return fmt.Errorf("destroy: %w (nothing else was removed; fix the cause and run it again)", err)
+		return fmt.Errorf("destroy %s: %w (nothing else was removed; fix the cause and run it again)", st.name, err)
 	}
-	if err := s.Workspace().RemoveStack(ctx, t.stack); err != nil {
-		return err
-	}
-	return t.afterDown()
+	return s.Workspace().RemoveStack(ctx, st.name)
 }
 
 // kindContext is the context Pulumi.local.yaml pins; the provider reads the ambient kubeconfig.
