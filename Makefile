@@ -63,7 +63,7 @@ secrets:
 ## packages come first: go test passes everything after a flag it does not know to the test binary.
 golden:
 	go test -count=1 -run '^TestGolden$$' \
-	  $$(grep -rl --include='*_test.go' 'infratest\.Golden(' . | xargs -n1 dirname | sort -u) -update
+	  $$(grep -rlE --include='*_test.go' 'infratest\.Golden(Diff)?\(' . | xargs -n1 dirname | sort -u) -update
 
 ## local: OpenNeuro on a local kind cluster (needs Docker, kind, kubectl, pulumi; `pulumi login --local` first).
 local:
