@@ -2,6 +2,7 @@ package openneuro_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -111,10 +112,40 @@ func fake(ctx *pulumi.Context, typ, name string, opts ...pulumi.ResourceOption) 
 	return &r, nil
 }
 
-// run runs the layer for a stack; mutate may be nil.
+// shared are the layer's runs with the stacks' config as committed, one per stack for the package.
+var shared infratest.Memo[*infratest.Recorder]
+
+// run runs the layer for a stack; mutate may be nil. The run without mutate and options is made once
+// per stack and shared by the tests, which only read it; making it runs the layer twice and fails
+// if the two differ, so sharing it cannot hide a run that is not deterministic (a preview that would
+// churn).
 func run(t *testing.T, stack string, mutate func(*openneuro.Args), opts ...infratest.Option) *infratest.Recorder {
 	t.Helper()
+	if mutate != nil || len(opts) > 0 {
+		return runFresh(t, stack, mutate, opts...)
+	}
+	return shared.Get(t, stack, func() *infratest.Recorder {
+		a, b := runFresh(t, stack, nil), runFresh(t, stack, nil)
+		if !reflect.DeepEqual(registrations(a), registrations(b)) {
+			t.Fatalf("stack %s: two runs of the layer register different resources or inputs", stack)
+		}
+		return a
+	})
+}
+
+func runFresh(t *testing.T, stack string, mutate func(*openneuro.Args), opts ...infratest.Option) *infratest.Recorder {
+	t.Helper()
 	return infratest.Run(t, stack, append([]infratest.Option{infratest.WithProgram(layer(mutate))}, opts...)...)
+}
+
+// registrations is what a preview compares for each resource: inputs (secrets in clear), options and
+// dependencies.
+func registrations(rec *infratest.Recorder) map[string]any {
+	out := map[string]any{}
+	for _, r := range rec.Resources() {
+		out[r.URN] = []any{r.Plain(false), r.DependsOn, r.PropertyDependencies, r.Protect, r.RetainOnDelete, r.IgnoreChanges, r.Provider}
+	}
+	return out
 }
 
 // objects are the layer's Kubernetes objects by "<Kind>/<metadata.name>".
