@@ -18,6 +18,7 @@ import (
 // rest of prod in full; staging.golden.diff, how staging differs from prod. `make golden` rewrites
 // them.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	crds := map[string][]byte{}
 	rest := map[string][]byte{}
 	for _, stack := range []string{"prod", "staging"} {
