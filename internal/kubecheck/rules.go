@@ -368,9 +368,6 @@ func checkLabels(inv *inventory) []Violation {
 	return out
 }
 
-// podNameLabel is set by the StatefulSet controller on each pod, <statefulset>-<ordinal>.
-const podNameLabel = "statefulset.kubernetes.io/pod-name"
-
 // checkServiceSelectors: every Service selects the pods of exactly one workload in its namespace, so
 // a label typo cannot leave it without endpoints or mix two components.
 func checkServiceSelectors(inv *inventory) []Violation {
@@ -406,7 +403,7 @@ func checkServiceSelectors(inv *inventory) []Violation {
 
 func selects(selector map[string]string, w workload) bool {
 	for k, v := range selector {
-		if k == podNameLabel && w.obj.GetKind() == "StatefulSet" {
+		if k == appsv1.StatefulSetPodNameLabel && w.obj.GetKind() == "StatefulSet" { // <statefulset>-<ordinal>, set by the controller
 			ordinal, ok := strings.CutPrefix(v, w.obj.GetName()+"-")
 			i, err := strconv.Atoi(ordinal)
 			if !ok || err != nil || i < 0 || int32(i) >= w.replicas || strconv.Itoa(i) != ordinal {
