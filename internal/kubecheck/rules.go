@@ -19,6 +19,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/openneuro/openneuro-infra/internal/imageref"
 )
 
 // Rule names, as they appear in violations.
@@ -320,28 +322,12 @@ func checkImageTags(inv *inventory) []Violation {
 	var out []Violation
 	for _, w := range inv.workloads {
 		for _, c := range w.containers() {
-			if problem := imageTagProblem(c.Image); problem != "" {
+			if problem := imageref.Unpinned(c.Image); problem != "" {
 				out = append(out, Violation{w.id, RuleImageTag, fmt.Sprintf("%s image %q %s", c.label, c.Image, problem)})
 			}
 		}
 	}
 	return out
-}
-
-func imageTagProblem(image string) string {
-	if strings.Contains(image, "@") {
-		return "" // a digest pins it
-	}
-	// A tag follows the last ':' after the last '/' (a ':' before it is a registry port).
-	name := image[strings.LastIndex(image, "/")+1:]
-	_, tag, ok := strings.Cut(name, ":")
-	switch {
-	case !ok || tag == "":
-		return "has no tag"
-	case tag == "latest":
-		return "uses the latest tag"
-	}
-	return ""
 }
 
 // checkLabels: every object carries the recommended labels, managed-by=pulumi.
