@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/openneuro/openneuro-infra/infra/edgefs"
 	"github.com/openneuro/openneuro-infra/internal/imageref"
 )
 
@@ -84,7 +85,7 @@ var NoReadinessProbe = []Exception{
 // workload of the program: no selector (ExternalName, or endpoints managed elsewhere), or a selector
 // for pods an operator creates (e.g. the NFS pods the EdgeFS operator runs for an NFS resource).
 var ServiceSelectorExceptions = []Exception{
-	{Kind: "Service", Name: "openneuro-*-nfs",
+	{Kind: "Service", Name: edgefs.NFSServiceName("*"),
 		Reason: "selects the NFS gateway pods the EdgeFS operator creates for the NFS resource; the workers' PersistentVolume mounts its cluster IP"},
 }
 
