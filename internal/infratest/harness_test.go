@@ -157,7 +157,8 @@ func TestSharedRunIsOneRunThatCallersCannotChange(t *testing.T) {
 	if _, ok := b.Resources()[0].Inputs["changed"]; ok {
 		t.Error("a caller changed the shared recorder through Resources()")
 	}
-	if infratest.RunShared(t, "local") != infratest.RunShared(t, "local") {
+	first := infratest.RunShared(t, "local")
+	if second := infratest.RunShared(t, "local"); first != second {
 		t.Error("RunShared ran the stack twice")
 	}
 }
