@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openneuro/openneuro-infra/internal/deploygraph"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 )
 
@@ -61,7 +62,7 @@ func TestCurrentGenerationNeedsNoEFS(t *testing.T) {
 	if workers == nil {
 		t.Fatal("no dataset workers")
 	}
-	if !dependsOn(closure(rec), *workers, *ebs) {
+	if !dependsOn(deploygraph.FromResources(rec.Resources()).Requires(), *workers, *ebs) {
 		t.Error("the dataset workers (and so their claims) do not wait for the EBS CSI driver")
 	}
 }

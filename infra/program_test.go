@@ -10,42 +10,6 @@ import (
 	stackcfg "github.com/openneuro/openneuro-infra/stacks"
 )
 
-// closure returns, for every URN, the set of URNs it depends on transitively (explicit DependsOn,
-// input dependencies and parents): everything that exists before it, and is deleted after it.
-func closure(rec *infratest.Recorder) map[string]map[string]bool {
-	direct := map[string][]string{}
-	for _, r := range rec.Resources() {
-		deps := append([]string(nil), r.DependsOn...)
-		for _, ds := range r.PropertyDependencies {
-			deps = append(deps, ds...)
-		}
-		if r.Parent != "" {
-			deps = append(deps, r.Parent)
-		}
-		direct[r.URN] = deps
-	}
-	out := map[string]map[string]bool{}
-	var visit func(urn string) map[string]bool
-	visit = func(urn string) map[string]bool {
-		if s, ok := out[urn]; ok {
-			return s
-		}
-		s := map[string]bool{}
-		out[urn] = s
-		for _, d := range direct[urn] {
-			s[d] = true
-			for dd := range visit(d) {
-				s[dd] = true
-			}
-		}
-		return s
-	}
-	for urn := range direct {
-		visit(urn)
-	}
-	return out
-}
-
 func stacks(t *testing.T) []string {
 	names, err := infratest.Stacks()
 	if err != nil {
@@ -57,9 +21,11 @@ func stacks(t *testing.T) []string {
 // TestInvariants holds for every stack: one explicit Kubernetes provider, every resource inside an
 // openneuro component, no two resources of the same type and name.
 func TestInvariants(t *testing.T) {
+	t.Parallel()
 	for _, stack := range stacks(t) {
 		t.Run(stack, func(t *testing.T) {
-			rec := infratest.Run(t, stack)
+			t.Parallel()
+			rec := infratest.RunShared(t, stack)
 			byURN := map[string]infratest.Resource{}
 			for _, r := range rec.Resources() {
 				byURN[r.URN] = r
@@ -108,10 +74,12 @@ func dependsOn(deps map[string]map[string]bool, r infratest.Resource, on infrate
 // before the CSI drivers, EdgeFS CRs before the operator and CRDs, every Kubernetes object before the
 // node groups, the node groups before the VPC.
 func TestDestroyOrder(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"staging", "prod"} {
 		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
 			rec := infratest.Run(t, stack, infratest.WithValue("app.datasetStore", "edgefs"), infratest.WithValue("edgefs.s3.enabled", true))
-			deps := closure(rec)
+			deps := deploygraph.FromResources(rec.Resources()).Requires()
 			controller := rec.Find("kubernetes:helm.sh/v3:Release", "ingress-controller")
 			nodeGroups := rec.ByType("aws:eks/nodeGroup:NodeGroup")
 			vpc := rec.ByType("aws:ec2/vpc:Vpc")
@@ -230,8 +198,10 @@ var eksChildren = []struct{ typ, name string }{
 // plane and nothing else, also not the other children of pulumi-eks's component; staging (disposable
 // by config) protects nothing.
 func TestProtectsExactlyDataAndControlPlane(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"prod", "staging"} {
 		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
 			rec := infratest.Run(t, stack, infratest.WithValue("app.datasetStore", "edgefs"))
 			want := map[string]bool{}
 			if stack == "prod" {
@@ -269,7 +239,8 @@ func TestProtectsExactlyDataAndControlPlane(t *testing.T) {
 
 // TestLocalStackHasNoAWS: existing mode registers no AWS resource and no AWS provider.
 func TestLocalStackHasNoAWS(t *testing.T) {
-	rec := infratest.Run(t, "local")
+	t.Parallel()
+	rec := infratest.RunShared(t, "local")
 	for _, r := range rec.Resources() {
 		if strings.HasPrefix(r.Type, "aws:") || strings.HasPrefix(r.Type, "eks:") || r.Type == "pulumi:providers:aws" {
 			t.Errorf("the local stack registers %s %s", r.Type, r.Name)
@@ -283,6 +254,7 @@ func TestLocalStackHasNoAWS(t *testing.T) {
 // TestLocalAndStagingDeployTheSameApplication: with the same sizes, the two modes differ only in
 // storage, ingress and placement, so they cannot drift apart.
 func TestLocalAndStagingDeployTheSameApplication(t *testing.T) {
+	t.Parallel()
 	same := []infratest.Option{infratest.WithValue("app.workers", 1), infratest.WithValue("app.replicas", map[string]any{"api": 1, "web": 1, "dataladService": 1}),
 		infratest.WithValue("app.resources", map[string]any{}), infratest.WithValue("app.redis", map[string]any{"size": "1Gi"}),
 		infratest.WithValue("app.environment", "development"), infratest.WithValue("app.autoscaling", map[string]any{"enabled": true})}
@@ -395,7 +367,8 @@ func normalise(v any, release string) any {
 // longer than the control plane, one node group and the longest Kubernetes chain after them (plus
 // the seconds of the cluster's own inputs: KMS key, IAM roles, subnets).
 func TestDeployTimeEstimate(t *testing.T) {
-	rec := infratest.Run(t, "prod")
+	t.Parallel()
+	rec := infratest.RunShared(t, "prod")
 	g := deploygraph.FromResources(rec.Resources())
 	est, err := g.Estimate()
 	if err != nil {
@@ -434,9 +407,11 @@ func TestDeployTimeEstimate(t *testing.T) {
 // TestStoragePoolTaint: the edgefs-target taint is tolerated by the EdgeFS pods and the dataset
 // workers, and by nothing else; without the pool nothing tolerates it.
 func TestStoragePoolTaint(t *testing.T) {
+	t.Parallel()
 	for _, stack := range stacks(t) {
 		t.Run(stack, func(t *testing.T) {
-			rec := infratest.Run(t, stack)
+			t.Parallel()
+			rec := infratest.RunShared(t, stack)
 			var tolerating []string
 			for _, m := range rec.Manifests(false) {
 				b, _ := json.Marshal(m.Object)
@@ -460,8 +435,10 @@ func TestStoragePoolTaint(t *testing.T) {
 // efs class, so that app.datasetStore only decides which claim the pods mount: a switch rolls the
 // pods and replaces nothing.
 func TestDatasetsWiring(t *testing.T) {
+	t.Parallel()
 	for _, store := range []string{"edgefs", "efs"} {
 		t.Run(store, func(t *testing.T) {
+			t.Parallel()
 			rec := infratest.Run(t, "prod", infratest.WithValue("app.datasetStore", store))
 			svc := rec.Find("kubernetes:core/v1:Service", "edgefs-nfs-service")
 			pvs := rec.ByType("kubernetes:core/v1:PersistentVolume")
@@ -494,7 +471,7 @@ func TestDatasetsWiring(t *testing.T) {
 		})
 	}
 	// Without EdgeFS there is no NFS volume.
-	if n := len(infratest.Run(t, "local").ByType("kubernetes:core/v1:PersistentVolume")); n != 0 {
+	if n := len(infratest.RunShared(t, "local").ByType("kubernetes:core/v1:PersistentVolume")); n != 0 {
 		t.Errorf("without EdgeFS, %d PersistentVolumes exist", n)
 	}
 }
@@ -511,6 +488,7 @@ func claimOf(t *testing.T, rec *infratest.Recorder, name string) map[string]any 
 // TestNoDockerHubImageWithTheCache: with cluster.dockerHubCache, no image of any Kubernetes object or
 // chart value (the dashboard's included) pulls from Docker Hub; without it, the app's do.
 func TestNoDockerHubImageWithTheCache(t *testing.T) {
+	t.Parallel()
 	cache := infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": "arn:aws:secretsmanager:us-west-2:488777458602:secret:ecr-pullthroughcache/docker-hub-AbCdEf"})
 	dashboard := infratest.WithValue("cluster.dashboard.enabled", true)
 	for _, withCache := range []bool{true, false} {
@@ -569,6 +547,7 @@ func albAlarm(name string) bool {
 // TestOperationsOffTheCriticalPath: metrics, alarms, backups and the VPC endpoints add nothing to the
 // first up but the seconds of the ALB's own alarms, which cannot exist before the ALB.
 func TestOperationsOffTheCriticalPath(t *testing.T) {
+	t.Parallel()
 	estimate := func(opts ...infratest.Option) deploygraph.Estimate {
 		est, err := deploygraph.FromResources(infratest.Run(t, "prod", opts...).Resources()).Estimate()
 		if err != nil {
@@ -600,10 +579,16 @@ func TestOperationsOffTheCriticalPath(t *testing.T) {
 // runs on every storage node is the one step issue #13 adds to a first up, and it lies on the storage
 // chain, which ends before the site's: the first up takes as long as without EdgeFS.
 func TestDiscoveryGateOffTheCriticalPath(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"staging", "prod"} {
 		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
 			estimate := func(opts ...infratest.Option) deploygraph.Estimate {
-				est, err := deploygraph.FromResources(infratest.Run(t, stack, opts...).Resources()).Estimate()
+				rec := infratest.RunShared(t, stack)
+				if len(opts) > 0 {
+					rec = infratest.Run(t, stack, opts...)
+				}
+				est, err := deploygraph.FromResources(rec.Resources()).Estimate()
 				if err != nil {
 					t.Fatal(err)
 				}

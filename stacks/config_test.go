@@ -115,6 +115,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET or GLOBUS_CLIENT_SECRET"}},
 		{"OAuth secret without its id", []infratest.Option{infratest.WithoutValue("ORCID_CLIENT_ID")},
 			[]string{"openneuro:ORCID_CLIENT_ID: is required because ORCID_CLIENT_SECRET is set"}},
+		{"EdgeFS target memory below the embedded profile", []infratest.Option{infratest.WithValue("edgefs.resources.requests.memory", "128Mi")},
+			[]string{"edgefs.resources.requests.memory: 128Mi is below 256Mi, the EdgeFS operator's minimum (embedded profile); requests of 2048Mi and limits of 8192Mi select the performance profile"}},
 		{"node count below 1", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.desiredSize", -1)},
 			[]string{"cluster.defaultNodeGroup.desiredSize: is -1; it must be at least 1"}},
 		{"node count explicitly 0", []infratest.Option{infratest.WithValue("cluster.defaultNodeGroup.minSize", 0)},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/openneuro/openneuro-infra/infra/edgefs/edgefsv1"
 )
 
 // Consistency is the EdgeFS durability/consistency trade-off.
@@ -44,7 +46,8 @@ type EdgeFS struct {
 	Consistency Consistency `json:"consistency,omitempty"`
 	// Resources are the EdgeFS target daemon's requests and limits. Default requests 500m / 2Gi,
 	// limits 2 CPU / 8Gi: the operator's "performance" profile needs at least 2Gi / 8Gi; below that
-	// the program selects the "embedded" profile, which needs at least 256Mi / 1024Mi.
+	// the program selects the "embedded" profile, which needs at least 256Mi / 1024Mi (the thresholds
+	// are edgefsv1's PerformanceMinMemory* and EmbeddedMinMemory*).
 	Resources Resources `json:"resources,omitempty"`
 	// OperatorResources are the operator's requests and limits. Default 100m/128Mi, 500m/512Mi.
 	OperatorResources Resources `json:"operatorResources,omitempty"`
@@ -162,11 +165,12 @@ func (e EdgeFS) validate(v *validator, c Cluster) {
 	// The operator rejects a target below its smallest, embedded profile (rook v1.5.12 cluster.go
 	// validateClusterSpec) and leaves the Cluster in Error.
 	for _, m := range []struct{ path, value, min string }{
-		{"edgefs.resources.requests.memory", e.Resources.Requests.Memory, "256Mi"},
-		{"edgefs.resources.limits.memory", e.Resources.Limits.Memory, "1024Mi"},
+		{"edgefs.resources.requests.memory", e.Resources.Requests.Memory, edgefsv1.EmbeddedMinMemoryRequest},
+		{"edgefs.resources.limits.memory", e.Resources.Limits.Memory, edgefsv1.EmbeddedMinMemoryLimit},
 	} {
 		if q, err := parseQuantity(m.value); err == nil && q.Cmp(resource.MustParse(m.min)) < 0 {
-			v.addf(m.path, "%s is below %s, the EdgeFS operator's minimum (embedded profile); 2Gi and 8Gi select the performance profile", m.value, m.min)
+			v.addf(m.path, "%s is below %s, the EdgeFS operator's minimum (embedded profile); requests of %s and limits of %s select the performance profile",
+				m.value, m.min, edgefsv1.PerformanceMinMemoryRequest, edgefsv1.PerformanceMinMemoryLimit)
 		}
 	}
 	e.OperatorResources.validate(v, "edgefs.operatorResources")

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/openneuro/openneuro-infra/internal/imageref"
 )
 
 // validator collects problems; each message reads "<config path>: <what is wrong>; <fix>".
@@ -97,11 +99,10 @@ func (v *validator) image(path, ref string) {
 		v.addf(path, "%q is not an image reference; write it like openneuro/server:v3.14.2", ref)
 		return
 	}
-	if strings.Contains(ref, "@sha256:") {
+	if imageref.HasDigest(ref) {
 		return
 	}
-	tag := ImageTag(ref)
-	switch tag {
+	switch imageref.Tag(ref) {
 	case "":
 		v.addf(path, "%q has no tag; pin a version such as %s:v1.2.3", ref, ref)
 	case "latest":
@@ -109,16 +110,9 @@ func (v *validator) image(path, ref string) {
 	}
 }
 
-// ImageTag returns the tag of an image reference, or "" if it has none.
-func ImageTag(ref string) string {
-	ref, _, _ = strings.Cut(ref, "@")
-	slash := strings.LastIndex(ref, "/")
-	colon := strings.LastIndex(ref, ":")
-	if colon <= slash {
-		return ""
-	}
-	return ref[colon+1:]
-}
+// ImageTag returns the tag of an image reference, or "" if it has none (imageref.Tag, for the layers
+// that take their images from the config).
+func ImageTag(ref string) string { return imageref.Tag(ref) }
 
 // semverish is a pinned version such as 1.2.3, v1.2.3 or v2.1.4-eksbuild.1.
 var semverish = regexp.MustCompile(`^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)

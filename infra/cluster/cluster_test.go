@@ -45,7 +45,20 @@ type result struct {
 }
 
 // run runs the platform layers for a stack with its real config, wired as the program wires them.
+// The run without options is made once per stack and shared by the tests, which only read it.
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
+	t.Helper()
+	if len(opts) > 0 {
+		return runFresh(t, stack, opts...)
+	}
+	return shared.Get(t, stack, func() *result { return runFresh(t, stack) })
+}
+
+// shared are the runs of the stacks as committed.
+var shared infratest.Memo[*result]
+
+// runFresh always runs the program; TestDeterministic compares two such runs.
+func runFresh(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
 	r.rec, r.cfg = infratest.RunPlatform(t, stack, func(ctx *pulumi.Context, aws *infra.AWS) error {
@@ -96,6 +109,7 @@ func strs(v any) []string {
 }
 
 func TestControlPlane(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -142,6 +156,7 @@ func TestControlPlane(t *testing.T) {
 // TestSecretsEncryption checks the KMS key: rotation on, the longest deletion window, used by the
 // cluster, protected and retained in prod only.
 func TestSecretsEncryption(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -182,6 +197,7 @@ func eksDeps(r *result) []string { return r.rec.Find(eksType, "cluster-eks").Dep
 // access entry with the table's policy, at cluster scope, for every role of each listed config key,
 // and none for the deploy role, which EKS makes admin as the cluster's creator.
 func TestAccessEntriesAsTheREADMEPromises(t *testing.T) {
+	t.Parallel()
 	promised := readmeAccessTable(t)
 	lists := map[string][]string{
 		"cluster.adminRoleArns":  {"arn:aws:iam::123456789012:role/Ops", "arn:aws:iam::123456789012:role/team/Admin"},
@@ -252,6 +268,7 @@ func readmeAccessTable(t *testing.T) map[string]string {
 }
 
 func TestPrivateOnlyEndpoint(t *testing.T) {
+	t.Parallel()
 	r := run(t, "staging", infratest.WithValue("cluster.endpointPublicAccess", false), infratest.WithoutValue("cluster.publicAccessCidrs"))
 	_, in := r.eks(t)
 	if in["endpointPublicAccess"] != false || in["endpointPrivateAccess"] != true {
@@ -263,6 +280,7 @@ func TestPrivateOnlyEndpoint(t *testing.T) {
 }
 
 func TestKubernetesProvider(t *testing.T) {
+	t.Parallel()
 	r := run(t, "staging")
 	providers := r.rec.ByType("pulumi:providers:kubernetes")
 	if len(providers) != 1 {
@@ -279,6 +297,7 @@ func TestKubernetesProvider(t *testing.T) {
 // TestOutputs checks the values stack exports read: the kubeconfig stays secret, the OIDC and
 // security group values come from the pulumi-eks component, node group names default first.
 func TestOutputs(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod")
 	eks := r.rec.Find(eksType, "cluster-eks")
 	if kc := r.outputs["kubeconfigJson"]; !kc.Secret || kc.Value != eks.Outputs["kubeconfigJson"].StringValue() {
@@ -302,6 +321,7 @@ func TestOutputs(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			infratest.Golden(t, stack+".golden.yaml", render(t, run(t, stack)))
@@ -324,8 +344,9 @@ func render(t *testing.T, r *result) []byte {
 }
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
-		a, b := run(t, stack), run(t, stack)
+		a, b := runFresh(t, stack), runFresh(t, stack)
 		if !bytes.Equal(render(t, a), render(t, b)) {
 			t.Errorf("%s: two runs render differently", stack)
 		}
@@ -334,6 +355,7 @@ func TestDeterministic(t *testing.T) {
 
 // TestNoIndexNames guards against names that would rename (and replace) resources on reordering.
 func TestNoIndexNames(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod")
 	var names []string
 	for _, res := range r.rec.Descendants(cluster.Type) {
@@ -353,6 +375,7 @@ func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k)
 // TestNetworkingAddOnsPinned: vpc-cni and kube-proxy are pinned from config (unpinned, pulumi-eks
 // picks the newest build on every run, which churns), to the builds of the Kubernetes version.
 func TestNetworkingAddOnsPinned(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacks.SupportedKubernetesVersions() {
 		t.Run(version, func(t *testing.T) {
 			want, _ := stacks.AddonBuildsFor(version)
@@ -377,6 +400,7 @@ func TestNetworkingAddOnsPinned(t *testing.T) {
 // TestAMIReleaseVersion: unset, EKS picks the AMI at creation (no input, no churn); set, it is the
 // node group's releaseVersion, so raising it rolls the nodes.
 func TestAMIReleaseVersion(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod", infratest.WithValue("cluster.defaultNodeGroup.amiReleaseVersion", "1.35.0-20260115"))
 	for _, ng := range r.rec.ByType(nodeGroupType) {
 		got := ng.Plain(false)["releaseVersion"]

@@ -13,6 +13,7 @@ import (
 )
 
 func TestNodeGroups(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -110,6 +111,7 @@ func checkNodeDependencies(t *testing.T, r *result, key string, ng *infratest.Re
 }
 
 func TestStoragePoolTaint(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -136,6 +138,7 @@ func TestStoragePoolTaint(t *testing.T) {
 }
 
 func TestStoragePoolDisabled(t *testing.T) {
+	t.Parallel()
 	r := run(t, "staging", infratest.WithValue("cluster.edgefsNodeGroup.enabled", false))
 	var names []string
 	for _, ng := range r.rec.ByType(nodeGroupType) {
@@ -153,6 +156,7 @@ func TestStoragePoolDisabled(t *testing.T) {
 }
 
 func TestNodeRole(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod")
 	role := r.rec.Find("aws:iam/role:Role", "cluster-node")
 	if role == nil {
@@ -187,6 +191,7 @@ func TestNodeRole(t *testing.T) {
 // TestExistingVPC: with network.vpcId the nodes run in the configured private subnets and wait for
 // nothing from the network layer (it creates nothing).
 func TestExistingVPC(t *testing.T) {
+	t.Parallel()
 	private := []string{"subnet-priv-a", "subnet-priv-b", "subnet-priv-c"}
 	r := run(t, "prod",
 		infratest.WithValue("network.vpcId", "vpc-0123456789abcdef0"),
@@ -206,6 +211,7 @@ func TestExistingVPC(t *testing.T) {
 // TestStorageNodesRollOnlyWhenAllowed: cluster.edgefsNodeGroup.rollNodes lets version, AMI and
 // launch template changes reach the storage nodes (the README's node-by-node procedure).
 func TestStorageNodesRollOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod", infratest.WithValue("cluster.edgefsNodeGroup.rollNodes", true))
 	if st := r.rec.Find("aws:eks/nodeGroup:NodeGroup", "cluster-edgefs-target"); len(st.IgnoreChanges) != 0 {
 		t.Errorf("rollNodes true: storage group ignoreChanges %v, want none", st.IgnoreChanges)

@@ -16,6 +16,7 @@ const cacheSecret = "arn:aws:secretsmanager:us-west-2:488777458602:secret:ecr-pu
 // nodes may fill it (import and create repositories under the prefix only), and no node group starts
 // before both exist.
 func TestDockerHubCache(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod", infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret}))
 	rule := r.rec.Find("aws:ecr/pullThroughCacheRule:PullThroughCacheRule", "cluster-dockerhub-cache")
 	if rule == nil {

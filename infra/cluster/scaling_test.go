@@ -12,6 +12,7 @@ import (
 // TestPlanScaling walks every combination of configured and live sizes in a small range and checks
 // that what pulumi sends is one EKS accepts (min <= desired <= max) and what each setting promises.
 func TestPlanScaling(t *testing.T) {
+	t.Parallel()
 	for min := 1; min <= 4; min++ {
 		for max := min; max <= 5; max++ {
 			for desired := min; desired <= max; desired++ {
@@ -56,6 +57,7 @@ func TestPlanScaling(t *testing.T) {
 // TestScalingFromLiveGroup: raising minSize above the autoscaler's current size sends that minimum
 // as the size, instead of the stale one EKS would reject; an unchanged range ignores the size.
 func TestScalingFromLiveGroup(t *testing.T) {
+	t.Parallel()
 	// prod: desired 4, min 3, max 8. Live: the autoscaler has it at 3.
 	r := run(t, "prod", infratest.WithValue("cluster.defaultNodeGroup.minSize", 5), infratest.WithValue("cluster.defaultNodeGroup.desiredSize", 5), infratest.WithLiveNodeGroup("cluster-default-1a2b3c4", 3, 3, 8))
 	ng := r.rec.Find(nodeGroupType, "cluster-default")
@@ -75,6 +77,7 @@ func TestScalingFromLiveGroup(t *testing.T) {
 }
 
 func TestAutoscaler(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod")
 	rel := r.rec.Find("kubernetes:helm.sh/v3:Release", "cluster-autoscaler")
 	if rel == nil {

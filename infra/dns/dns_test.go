@@ -24,6 +24,7 @@ func withDNS(dnsValue string) []infratest.Option {
 // validation record per name carries exactly what ACM asks for, and the ALB's listener gets the
 // certificate only once the validation resource (which waits until ACM issued it) is done.
 func TestCertificateValidatedThroughTheZone(t *testing.T) {
+	t.Parallel()
 	for _, dnsValue := range []string{"openneuro.org", zoneID} {
 		t.Run(dnsValue, func(t *testing.T) {
 			rec := infratest.Run(t, "prod", withDNS(dnsValue)...)
@@ -77,6 +78,7 @@ func TestCertificateValidatedThroughTheZone(t *testing.T) {
 // TestAliasRecords: both names point at the ALB, by its DNS name and canonical hosted zone, with A
 // records only (the ALB is IPv4 only).
 func TestAliasRecords(t *testing.T) {
+	t.Parallel()
 	rec := infratest.Run(t, "prod", withDNS("openneuro.org")...)
 	alb := rec.Calls("aws:lb/getLoadBalancer:getLoadBalancer")
 	if len(alb) != 1 {
@@ -103,6 +105,7 @@ func TestAliasRecords(t *testing.T) {
 
 // TestWithoutDNS: app.certificateArn alone creates no certificate and no record; the ALB uses it.
 func TestWithoutDNS(t *testing.T) {
+	t.Parallel()
 	rec := infratest.Run(t, "prod")
 	for _, r := range rec.Resources() {
 		if strings.HasPrefix(r.Type, "aws:acm/") || strings.HasPrefix(r.Type, "aws:route53/") {
@@ -117,6 +120,7 @@ func TestWithoutDNS(t *testing.T) {
 // TestHostedZoneChecked: a zone that does not exist, is private, or does not hold the hostname fails
 // before any resource is registered, naming app.dns.
 func TestHostedZoneChecked(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		opts []infratest.Option

@@ -104,6 +104,7 @@ func crdsByKind(t *testing.T, l layer) map[string]apiCRD {
 }
 
 func TestCRDsAreAcceptedByTheAPIServer(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false, withS3())
 	crds := crdsByKind(t, l)
 	if len(crds) != 8 {
@@ -126,6 +127,7 @@ func TestCRDsAreAcceptedByTheAPIServer(t *testing.T) {
 }
 
 func TestCustomResourcesValidateWithNothingPruned(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		l    layer
@@ -158,6 +160,7 @@ func TestCustomResourcesValidateWithNothingPruned(t *testing.T) {
 // serialise zero Quantities as "0" and the dashboard's localAddr as "", and it adds its finalizer and
 // the status in the same Update): the schema must accept that and keep the status.
 func TestClusterSurvivesTheOperatorsUpdate(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "prod", false)
 	crd := crdsByKind(t, l)["Cluster"]
 	obj := l.manifest(t, "Cluster", "rook-edgefs")
@@ -191,6 +194,7 @@ func TestClusterSurvivesTheOperatorsUpdate(t *testing.T) {
 
 // TestSchemaRejectsWhatTheOperatorRejects checks that the constraints are live, not decoration.
 func TestSchemaRejectsWhatTheOperatorRejects(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false, withS3())
 	crds := crdsByKind(t, l)
 	for _, tc := range []struct {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/infra/placement"
+	"github.com/openneuro/openneuro-infra/internal/imageref"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -177,7 +178,7 @@ func labelSet(component, image string) labels.Set {
 // versionLabel turns an image reference into a label value: its tag, or the start of its digest
 // (a label value allows neither ':' nor more than 63 characters).
 func versionLabel(image string) string {
-	v := stacks.ImageTag(image)
+	v := imageref.Tag(image)
 	if _, digest, ok := strings.Cut(image, "@sha256:"); ok && v == "" {
 		v = "sha256-" + digest[:min(12, len(digest))]
 	}

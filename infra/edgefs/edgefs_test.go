@@ -29,6 +29,7 @@ const (
 )
 
 func TestRBAC(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false)
 	all := "get,list,watch,patch,create,update,delete"
 	noPatch := "get,list,watch,create,update,delete"
@@ -111,6 +112,7 @@ func nsName(m map[string]any) string {
 }
 
 func TestOperatorDeployment(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false, infratest.WithValue("edgefs.operatorResources.limits.memory", "768Mi"))
 	d := l.manifest(t, "Deployment", "rook-edgefs-operator")
 	pod := get(d, "spec", "template", "spec").(map[string]any)
@@ -204,6 +206,7 @@ func poolReference(t *testing.T, l layer) map[string]any {
 }
 
 func TestPlacement(t *testing.T) {
+	t.Parallel()
 	t.Run("pool", func(t *testing.T) {
 		l := runLayer(t, "prod", false, withS3())
 		ref := poolReference(t, l)
@@ -237,6 +240,7 @@ func TestPlacement(t *testing.T) {
 }
 
 func TestPodSecurity(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false)
 	for _, ns := range []string{"rook-edgefs-system", "rook-edgefs"} {
 		labels := get(l.manifest(t, "Namespace", ns), "metadata", "labels")
@@ -249,6 +253,7 @@ func TestPodSecurity(t *testing.T) {
 }
 
 func TestClusterSpec(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false,
 		infratest.WithValue("edgefs.sysRepCount", 2), infratest.WithValue("edgefs.failureDomain", "device"),
 		infratest.WithValue("edgefs.resources.requests.memory", "2048Mi"))
@@ -286,6 +291,7 @@ func TestClusterSpec(t *testing.T) {
 }
 
 func TestResourceProfile(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opts []infratest.Option
@@ -311,6 +317,7 @@ func TestResourceProfile(t *testing.T) {
 }
 
 func TestConsistency(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		opts    []infratest.Option
@@ -341,6 +348,7 @@ func TestConsistency(t *testing.T) {
 }
 
 func TestS3(t *testing.T) {
+	t.Parallel()
 	t.Run("off by default", func(t *testing.T) {
 		l := runLayer(t, "prod", false)
 		if got := l.rec.ByType(s3Type); len(got) != 0 {
@@ -378,6 +386,7 @@ func setupCommand(t *testing.T, l layer) string {
 }
 
 func TestOutputs(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false)
 	svc := l.find(t, serviceType, "edgefs-nfs-service")
 	server, err := internals.UnsafeAwaitOutput(context.Background(), l.result.NFSServer)
@@ -432,6 +441,7 @@ func TestOutputs(t *testing.T) {
 }
 
 func TestOrdering(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "prod", false, withS3())
 	urn := func(typ, name string) string { return l.find(t, typ, name).URN }
 	var crds []string
@@ -475,6 +485,7 @@ func TestOrdering(t *testing.T) {
 }
 
 func TestProtect(t *testing.T) {
+	t.Parallel()
 	protected := map[string]bool{
 		clusterType + " edgefs-cluster":             true,
 		namespaceType + " edgefs-cluster-namespace": true,
@@ -498,6 +509,7 @@ func TestProtect(t *testing.T) {
 }
 
 func TestLabels(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false, withS3(),
 		infratest.WithValue("edgefs.image", "registry.example.org/edgefs/edgefs@sha256:"+strings.Repeat("0123456789abcdef", 4)))
 	component := map[string]string{
@@ -542,6 +554,7 @@ func TestLabels(t *testing.T) {
 }
 
 func TestComponentShape(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "prod", false, withS3())
 	comp := l.rec.ByType(edgefs.Token)
 	if len(comp) != 1 {
@@ -563,6 +576,7 @@ func TestComponentShape(t *testing.T) {
 }
 
 func TestArgsAreChecked(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		args func(cfg stacks.EdgeFS, p *kubernetes.Provider) *edgefs.Args
@@ -602,6 +616,7 @@ func TestArgsAreChecked(t *testing.T) {
 // TestDiscoveryGateAndTargetBudget: the Cluster waits for a Job that waits for rook-discover to run
 // on every node it targets, and no EdgeFS target may be evicted.
 func TestDiscoveryGateAndTargetBudget(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "prod", false)
 	var job, pdb map[string]any
 	for _, m := range l.manifests() {

@@ -1,6 +1,7 @@
 package edgefs_test
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -11,20 +12,42 @@ import (
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 )
 
-// TestGolden renders everything the layer registers for each real stack, then the options the
-// manifests do not show (protection, ordering); `go test ./infra/edgefs/ -update` rewrites the files,
-// whose diff is reviewed like a kubectl diff.
+// TestGolden renders everything the layer registers, then the options the manifests do not show
+// (protection, ordering), into three files reviewed like a kubectl diff: crds.golden.yaml, the eight
+// CRDs, which are the same for every stack (two thirds of the layer's text); prod.golden.yaml, the
+// rest of prod in full; staging.golden.diff, how staging differs from prod. `make golden` rewrites
+// them.
 func TestGolden(t *testing.T) {
-	for _, stack := range []string{"staging", "prod"} {
-		t.Run(stack, func(t *testing.T) {
-			l := runLayer(t, stack, false)
-			resources := l.rec.Descendants(edgefs.Token)
-			out := infratest.RenderYAML(resources)
-			out = append(out, "---\n# options: protect, retainOnDelete, dependsOn (kind/logical name)\n"...)
-			out = append(out, options(t, l, resources)...)
-			infratest.Golden(t, stack+".golden.yaml", out)
-		})
+	t.Parallel()
+	crds := map[string][]byte{}
+	rest := map[string][]byte{}
+	for _, stack := range []string{"prod", "staging"} {
+		l := runLayer(t, stack, false)
+		resources := l.rec.Descendants(edgefs.Token)
+		var defs, others []infratest.Resource
+		for _, r := range resources {
+			if r.Type == crdType {
+				defs = append(defs, r)
+			} else {
+				others = append(others, r)
+			}
+		}
+		crds[stack] = infratest.RenderYAML(defs)
+		out := infratest.RenderYAML(others)
+		out = append(out, "---\n# options: protect, retainOnDelete, dependsOn (kind/logical name)\n"...)
+		rest[stack] = append(out, options(t, l, resources)...)
 	}
+	t.Run("crds", func(t *testing.T) {
+		infratest.Golden(t, "crds.golden.yaml", crds["prod"])
+		if !bytes.Equal(crds["staging"], crds["prod"]) {
+			t.Errorf("the CRDs differ between stacks, so one crds.golden.yaml cannot hold them:\n%s",
+				infratest.Diff("prod", "staging", crds["prod"], crds["staging"]))
+		}
+	})
+	t.Run("prod", func(t *testing.T) { infratest.Golden(t, "prod.golden.yaml", rest["prod"]) })
+	t.Run("staging", func(t *testing.T) {
+		infratest.GoldenDiff(t, "staging.golden.diff", "prod.golden.yaml", "staging", rest["prod"], rest["staging"])
+	})
 }
 
 func options(t *testing.T, l layer, resources []infratest.Resource) []byte {

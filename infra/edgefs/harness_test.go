@@ -2,6 +2,7 @@ package edgefs_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"testing"
 
@@ -23,9 +24,22 @@ type layer struct {
 	result *edgefs.EdgeFS
 }
 
+// layers are the runs without options, shared by the package's tests (they only read them).
+var layers infratest.Memo[layer]
+
 // runLayer runs edgefs.New for a stack as infra.Run would call it: the stack's config, a Kubernetes
-// provider, the storage pool (unless withoutPool) and a node group to depend on.
+// provider, the storage pool (unless withoutPool) and a node group to depend on. A run without
+// options is made once and shared.
 func runLayer(t *testing.T, stack string, withoutPool bool, opts ...infratest.Option) layer {
+	t.Helper()
+	if len(opts) > 0 {
+		return newLayerRun(t, stack, withoutPool, opts...)
+	}
+	key := fmt.Sprintf("%s without pool %v", stack, withoutPool)
+	return layers.Get(t, key, func() layer { return newLayerRun(t, stack, withoutPool) })
+}
+
+func newLayerRun(t *testing.T, stack string, withoutPool bool, opts ...infratest.Option) layer {
 	t.Helper()
 	var l layer
 	program := func(ctx *pulumi.Context) error {

@@ -14,6 +14,7 @@ import (
 // the gateway and nothing else; pods of other namespaces reach the S3 gateway, when there is one,
 // and nothing else; nothing reaches the operator's namespace.
 func TestNetworkFlows(t *testing.T) {
+	t.Parallel()
 	for _, s3 := range []bool{false, true} {
 		l := runLayer(t, "staging", false)
 		if s3 {

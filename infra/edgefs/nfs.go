@@ -24,8 +24,10 @@ var nfsPorts = []struct {
 	{"rquotad", 875},
 }
 
-// nfsServiceName is the Pulumi-managed Service of the NFS gateway, e.g. openneuro-datasets-nfs.
-func nfsServiceName(nfs string) string { return "openneuro-" + nfs + "-nfs" }
+// NFSServiceName is the name of the program's Service of the NFS gateway nfs (edgefs.nfs.name), e.g.
+// openneuro-datasets-nfs. kubecheck excepts these Services, which select the operator's pods, from its
+// selector rule by NFSServiceName("*").
+func NFSServiceName(nfs string) string { return "openneuro-" + nfs + "-nfs" }
 
 // nfsSelector selects the gateway pods the operator creates for the NFS CR named nfs (nfs.go
 // getLabels).
@@ -61,7 +63,7 @@ func newNFSService(ctx *pulumi.Context, name string, comp pulumi.Resource, args 
 	}
 	svc, err := corev1.NewService(ctx, name+"-nfs-service", &corev1.ServiceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name:        pulumi.String(nfsServiceName(args.Config.NFS.Name)),
+			Name:        pulumi.String(NFSServiceName(args.Config.NFS.Name)),
 			Namespace:   h.clusterNS.Metadata.Name(),
 			Labels:      labelSet("nfs", args.Config.Image).Labels(),
 			Annotations: pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")},

@@ -1,10 +1,8 @@
 package edgefs
 
 import (
-	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/openneuro/openneuro-infra/infra/edgefs/edgefsv1"
@@ -12,30 +10,12 @@ import (
 )
 
 // poolPlacement pins EdgeFS pods to the storage pool: required node affinity on the pool's node
-// labels and a toleration of its taint, the same terms as pool.NodeAffinity() and pool.Tolerations()
-// (a test compares them), in the plain types a custom resource's spec is built from. nil without a
-// pool.
+// label and a toleration of its taint, the placement package's own terms. nil without a pool.
 func poolPlacement(pool *placement.Pool) *edgefsv1.Placement {
 	if pool == nil {
 		return nil
 	}
-	nodeLabels := pool.NodeLabels()
-	keys := make([]string, 0, len(nodeLabels))
-	for k := range nodeLabels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var match []corev1.NodeSelectorRequirement
-	for _, k := range keys {
-		match = append(match, corev1.NodeSelectorRequirement{Key: k, Operator: corev1.NodeSelectorOpIn, Values: []string{nodeLabels[k]}})
-	}
-	return &edgefsv1.Placement{
-		NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
-			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: match}},
-		}},
-		// The pool's nodes are tainted Key=Value:NoSchedule (placement.Pool).
-		Tolerations: []corev1.Toleration{{Key: pool.Key, Operator: corev1.TolerationOpEqual, Value: pool.Value, Effect: corev1.TaintEffectNoSchedule}},
-	}
+	return &edgefsv1.Placement{NodeAffinity: pool.CoreNodeAffinity(), Tolerations: pool.CoreTolerations()}
 }
 
 // discoverEnv is the operator's DISCOVER_TOLERATIONS and DISCOVER_AGENT_NODE_AFFINITY for a

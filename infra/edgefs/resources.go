@@ -8,6 +8,7 @@ import (
 	k8scorev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/openneuro/openneuro-infra/infra/edgefs/edgefsv1"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -49,17 +50,15 @@ func containerResources(r *k8scorev1.ResourceRequirements) corev1.ResourceRequir
 	return corev1.ResourceRequirementsArgs{Requests: list(r.Requests), Limits: list(r.Limits)}
 }
 
-// Memory thresholds of the operator's resource profiles for the target daemon (rook v1.5.12
-// pkg/operator/edgefs/cluster/cluster.go validateClusterSpec).
 var (
-	performanceMinRequest = resource.MustParse("2048Mi")
-	performanceMinLimit   = resource.MustParse("8192Mi")
+	performanceMinRequest = resource.MustParse(edgefsv1.PerformanceMinMemoryRequest)
+	performanceMinLimit   = resource.MustParse(edgefsv1.PerformanceMinMemoryLimit)
 )
 
-// resourceProfile picks the target's profile from its memory: performance when the request is at
-// least 2048Mi and the limit at least 8192Mi, else embedded (small caches, CCOW_EMBEDDED). The operator
-// would switch to embedded silently; spelling it out shows the choice in the diff. (Embedded needs
-// 256Mi/1024Mi, which stacks validation enforces.)
+// resourceProfile picks the target's profile from its memory: performance from the operator's
+// thresholds (edgefsv1.PerformanceMinMemory*), else embedded (small caches, CCOW_EMBEDDED). The
+// operator would switch to embedded silently; spelling it out shows the choice in the diff. (Stacks
+// validation enforces the embedded minimum.)
 func resourceProfile(r *k8scorev1.ResourceRequirements) string {
 	if r.Requests.Memory().Cmp(performanceMinRequest) >= 0 && r.Limits.Memory().Cmp(performanceMinLimit) >= 0 {
 		return "performance"

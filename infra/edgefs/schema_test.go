@@ -44,6 +44,7 @@ func at(s map[string]any, path string) map[string]any {
 }
 
 func TestSchemaConstraints(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false)
 	for _, tc := range []struct {
 		plural, path string
@@ -111,6 +112,7 @@ func TestSchemaConstraints(t *testing.T) {
 }
 
 func TestSchemaHasNoPlaceholders(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false)
 	for _, m := range l.manifests() {
 		if m["kind"] != "CustomResourceDefinition" {
@@ -149,6 +151,7 @@ func walkSchema(s map[string]any, path string, visit func(string, map[string]any
 // controller-gen wrote it into edgefsv1/crds (whose drift from the Go types `make lint` checks), with
 // the component's labels added.
 func TestCRDsAreTheGeneratedFiles(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false)
 	var sent []string
 	for _, m := range l.manifests() {
@@ -193,6 +196,7 @@ func anyStrings(v any) []string {
 func asSlice(v any) []any { s, _ := v.([]any); return s }
 
 func TestPrinterColumns(t *testing.T) {
+	t.Parallel()
 	l := runLayer(t, "staging", false)
 	type col struct{ name, typ, path string }
 	want := map[string][]col{

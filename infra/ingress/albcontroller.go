@@ -8,6 +8,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	k8snetworking "k8s.io/api/networking/v1"
 
 	"github.com/openneuro/openneuro-infra/infra/irsa"
 	"github.com/openneuro/openneuro-infra/infra/labels"
@@ -24,7 +25,7 @@ const (
 	// ControllerName is the IngressClass controller the AWS Load Balancer Controller serves.
 	ControllerName = "ingress.k8s.aws/alb"
 	// DefaultClassAnnotation marks the cluster's default IngressClass.
-	DefaultClassAnnotation = "ingressclass.kubernetes.io/is-default-class"
+	DefaultClassAnnotation = k8snetworking.AnnotationIsDefaultIngressClass
 	// releaseTimeoutSeconds covers a first install on fresh nodes (image pulls); Helm waits for
 	// the controller Deployment to be ready, so the webhooks serve when the release is done.
 	releaseTimeoutSeconds = 600

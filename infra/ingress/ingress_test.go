@@ -36,7 +36,20 @@ type result struct {
 }
 
 // run runs the platform layers for a stack with its real config, wired as the program wires them.
+// The run without options is made once per stack and shared by the tests, which only read it.
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
+	t.Helper()
+	if len(opts) > 0 {
+		return runFresh(t, stack, opts...)
+	}
+	return shared.Get(t, stack, func() *result { return runFresh(t, stack) })
+}
+
+// shared are the runs of the stacks as committed.
+var shared infratest.Memo[*result]
+
+// runFresh always runs the program; TestDeterministic compares two such runs.
+func runFresh(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
 	r.rec, r.cfg = infratest.RunPlatform(t, stack, func(ctx *pulumi.Context, aws *infra.AWS) error {
@@ -57,6 +70,7 @@ func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 }
 
 func TestControllerRelease(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -110,6 +124,7 @@ func TestControllerRelease(t *testing.T) {
 }
 
 func TestReplicasFromConfig(t *testing.T) {
+	t.Parallel()
 	r := run(t, "staging", infratest.WithValue("ingress.controllerReplicas", 3))
 	if got := r.rec.Find(releaseType, "ingress-controller").Plain(false)["values"].(map[string]any)["replicaCount"]; got != int64(3) {
 		t.Errorf("replicaCount = %v, want 3", got)
@@ -117,6 +132,7 @@ func TestReplicasFromConfig(t *testing.T) {
 }
 
 func TestControllerTrustPolicy(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod")
 	var doc irsa.Document
 	if err := json.Unmarshal([]byte(r.rec.Find("aws:iam/role:Role", "ingress-controller-role").Plain(false)["assumeRolePolicy"].(string)), &doc); err != nil {
@@ -134,6 +150,7 @@ func TestControllerTrustPolicy(t *testing.T) {
 }
 
 func TestIngressClass(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name         string
 		opts         []infratest.Option
@@ -174,6 +191,7 @@ func TestIngressClass(t *testing.T) {
 // TestControllerPolicy parses the IAM policy as AWS would: version, no statement that grants every
 // action (so none grants * on *), and within the 6,144-character managed policy limit.
 func TestControllerPolicy(t *testing.T) {
+	t.Parallel()
 	r := run(t, "staging")
 	pol := r.rec.Find("aws:iam/policy:Policy", "ingress-controller")
 	if pol == nil {
@@ -232,6 +250,7 @@ func TestControllerPolicy(t *testing.T) {
 }
 
 func TestEveryKubernetesResourceHasTheProvider(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod")
 	for _, res := range r.rec.Descendants(ingress.Type) {
 		if strings.HasPrefix(res.Type, "kubernetes:") && res.Custom && res.Provider == "" {
@@ -240,33 +259,38 @@ func TestEveryKubernetesResourceHasTheProvider(t *testing.T) {
 	}
 }
 
-// render is the golden text: the layer's resources and the IAM policy, indented for review.
+// render is the golden text of a stack: the layer's resources.
 func render(t *testing.T, r *result) []byte {
 	t.Helper()
-	var pretty bytes.Buffer
-	doc, _ := ingress.ControllerPolicy().JSON()
-	if err := json.Indent(&pretty, []byte(doc), "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	out := infratest.RenderYAML(r.rec.Descendants(ingress.Type))
-	out = append(out, "---\n# IAM policy of the controller (from "+ingress.ControllerPolicySource+")\n"...)
-	for _, line := range strings.Split(pretty.String(), "\n") {
-		out = append(out, "# "+line+"\n"...)
-	}
-	return out
+	return infratest.RenderYAML(r.rec.Descendants(ingress.Type))
 }
 
+// TestGolden renders the layer per stack, and once the controller's IAM policy (the same for every
+// stack, transcribed from ingress.ControllerPolicySource), indented for review.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			infratest.Golden(t, stack+".golden.yaml", render(t, run(t, stack)))
 		})
 	}
+	t.Run("policy", func(t *testing.T) {
+		var pretty bytes.Buffer
+		doc, err := ingress.ControllerPolicy().JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Indent(&pretty, []byte(doc), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		infratest.Golden(t, "controller-policy.golden.json", append(pretty.Bytes(), '\n'))
+	})
 }
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
-		if a, b := render(t, run(t, stack)), render(t, run(t, stack)); !bytes.Equal(a, b) {
+		if a, b := render(t, runFresh(t, stack)), render(t, runFresh(t, stack)); !bytes.Equal(a, b) {
 			t.Errorf("%s: two runs render differently", stack)
 		}
 	}

@@ -54,6 +54,7 @@ func run(t *testing.T, stack string, opts ...infratest.Option) (*infratest.Recor
 }
 
 func TestCreatedVPC(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			rec, cfg, out := run(t, stack)
@@ -118,6 +119,7 @@ func TestCreatedVPC(t *testing.T) {
 // TestNATGateways checks natGateways: one shared gateway in staging, one per zone in prod, and
 // every private subnet's default route through the gateway of its own zone when there is one.
 func TestNATGateways(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			rec, cfg, out := run(t, stack)
@@ -174,6 +176,7 @@ func TestNATGateways(t *testing.T) {
 }
 
 func TestExistingVPCRegistersNothing(t *testing.T) {
+	t.Parallel()
 	rec, _, out := run(t, "staging",
 		infratest.WithValue("network.vpcId", "vpc-0123456789abcdef0"),
 		infratest.WithValue("network.publicSubnetIds", []string{"subnet-pub-a", "subnet-pub-b", "subnet-pub-c"}),
@@ -203,6 +206,7 @@ func TestExistingVPCRegistersNothing(t *testing.T) {
 // TestNamesAreKeyedByZone guards against index-based names: every per-zone resource carries the
 // name of its zone.
 func TestNamesAreKeyedByZone(t *testing.T) {
+	t.Parallel()
 	rec, cfg, _ := run(t, "prod")
 	for _, res := range rec.Resources() {
 		if !res.Custom || res.Type == "aws:ec2/vpc:Vpc" {
@@ -222,6 +226,7 @@ func TestNamesAreKeyedByZone(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			rec, _, _ := run(t, stack)
@@ -231,6 +236,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		a, _, _ := run(t, stack)
 		b, _, _ := run(t, stack)
@@ -257,6 +263,7 @@ func names(rec *infratest.Recorder) string {
 // private subnets with private DNS, behind a security group that admits HTTPS from exactly the
 // private subnets' blocks; off by default.
 func TestECREndpoints(t *testing.T) {
+	t.Parallel()
 	if n := len(rec(t, "prod").ByType("aws:ec2/vpcEndpoint:VpcEndpoint")); n != 1 {
 		t.Errorf("%d endpoints by default, want the S3 gateway only", n)
 	}

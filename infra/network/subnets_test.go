@@ -10,6 +10,7 @@ import (
 )
 
 func TestSubnetCIDRs(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name          string
 		vpc           string
@@ -70,6 +71,7 @@ func TestSubnetCIDRs(t *testing.T) {
 // TestSubnetCIDRsFitAndDoNotOverlap checks every VPC size the config allows (and down to /22): all
 // subnets lie inside the VPC and no two overlap.
 func TestSubnetCIDRsFitAndDoNotOverlap(t *testing.T) {
+	t.Parallel()
 	for _, vpc := range []string{"10.0.0.0/16", "10.1.0.0/17", "10.2.0.0/18", "10.3.0.0/19", "10.4.0.0/20", "10.5.0.0/21", "10.6.0.0/22"} {
 		private, pub, err := network.SubnetCIDRs(vpc, 3)
 		if err != nil {

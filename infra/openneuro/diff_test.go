@@ -26,7 +26,8 @@ func inputsByKey(t *testing.T, rec *infratest.Recorder) map[string]map[string]an
 func diff(t *testing.T, opts ...infratest.Option) (changed, added, removed []string) {
 	t.Helper()
 	before := inputsByKey(t, run(t, "staging", nil))
-	after := inputsByKey(t, run(t, "staging", nil, opts...))
+	// A fresh run, so that "the same config twice" compares two runs of the layer.
+	after := inputsByKey(t, runFresh(t, "staging", nil, opts...))
 	for key, in := range after {
 		old, ok := before[key]
 		switch {

@@ -112,8 +112,21 @@ func fake(ctx *pulumi.Context, typ, name string, opts ...pulumi.ResourceOption) 
 	return &r, nil
 }
 
-// run runs the layer for a stack; mutate may be nil.
+// shared are the layer's runs with the stacks' config as committed, one per stack for the package.
+var shared infratest.Memo[*infratest.Recorder]
+
+// run runs the layer for a stack; mutate may be nil. The run without mutate and options is made once
+// per stack and shared by the tests, which only read it (diff_test's "the same config twice"
+// compares it with a fresh run, so sharing cannot hide a run that is not deterministic).
 func run(t *testing.T, stack string, mutate func(*openneuro.Args), opts ...infratest.Option) *infratest.Recorder {
+	t.Helper()
+	if mutate != nil || len(opts) > 0 {
+		return runFresh(t, stack, mutate, opts...)
+	}
+	return shared.Get(t, stack, func() *infratest.Recorder { return runFresh(t, stack, nil) })
+}
+
+func runFresh(t *testing.T, stack string, mutate func(*openneuro.Args), opts ...infratest.Option) *infratest.Recorder {
 	t.Helper()
 	return infratest.Run(t, stack, append([]infratest.Option{infratest.WithProgram(layer(mutate))}, opts...)...)
 }

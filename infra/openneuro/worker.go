@@ -8,11 +8,12 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	k8sapps "k8s.io/api/apps/v1"
 )
 
 const (
 	// podNameLabel is set by the StatefulSet controller on each pod: it selects one shard.
-	podNameLabel = "statefulset.kubernetes.io/pod-name"
+	podNameLabel = k8sapps.StatefulSetPodNameLabel
 	// timeoutAnnotation overrides how long Pulumi waits for a rollout (default 10 minutes).
 	timeoutAnnotation = "pulumi.com/timeoutSeconds"
 	// celeryApp is the Celery application of the datalad-service image.

@@ -15,6 +15,7 @@ import (
 // the backup plan (the EFS file system by ARN; every EBS claim of the app namespace by the CSI
 // driver's tags), except redis, on purpose. A new volume cannot be added without a backup.
 func TestBackupSelectsEveryDataVolume(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"staging", "prod"} {
 		rec := infratest.Run(t, stack)
 		var arns []string
@@ -102,6 +103,7 @@ func contains(s []string, x string) bool {
 }
 
 func TestBackupPlan(t *testing.T) {
+	t.Parallel()
 	rec := infratest.Run(t, "prod", infratest.WithValue("operations.backup.copyRegion", "us-east-2"))
 	plan := rec.Find("aws:backup/plan:Plan", "operations-backup").Plain(false)
 	rule := plan["rules"].([]any)[0].(map[string]any)
@@ -125,6 +127,7 @@ func TestBackupPlan(t *testing.T) {
 }
 
 func TestAlarms(t *testing.T) {
+	t.Parallel()
 	rec := infratest.Run(t, "prod", infratest.WithValue("operations.alarms.emails", []any{"ops@example.org", "oncall@example.org"}))
 	if subs := rec.ByType("aws:sns/topicSubscription:TopicSubscription"); len(subs) != 2 || subs[0].Plain(false)["protocol"] != "email" {
 		t.Fatalf("subscriptions %v", subs)
@@ -185,6 +188,7 @@ func TestAlarms(t *testing.T) {
 }
 
 func TestContainerInsights(t *testing.T) {
+	t.Parallel()
 	rec := infratest.Run(t, "prod")
 	cw := rec.Find("aws:eks/addon:Addon", "operations-cloudwatch").Plain(false)
 	if cw["addonName"] != "amazon-cloudwatch-observability" || cw["addonVersion"] != "v4.10.0-eksbuild.1" || cw["serviceAccountRoleArn"] == nil {

@@ -5,6 +5,7 @@ package placement
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	k8score "k8s.io/api/core/v1"
 )
 
 // StoragePoolKey is the node label and taint key of the storage pool.
@@ -40,34 +41,64 @@ func (p *Pool) NodeSelector() pulumi.StringMap {
 	return pulumi.StringMap{p.Key: pulumi.String(p.Value)}
 }
 
-// Tolerations let a pod run on the pool's tainted nodes.
+// CoreTolerations let a pod run on the pool's tainted nodes, as k8s.io/api values (for specs built
+// from Go types, e.g. the EdgeFS custom resources). Tolerations is the same for Pulumi arguments.
+func (p *Pool) CoreTolerations() []k8score.Toleration {
+	if p == nil {
+		return nil
+	}
+	return []k8score.Toleration{{Key: p.Key, Operator: k8score.TolerationOpEqual, Value: p.Value, Effect: k8score.TaintEffectNoSchedule}}
+}
+
+// Tolerations are CoreTolerations as Pulumi arguments.
 func (p *Pool) Tolerations() corev1.TolerationArray {
 	if p == nil {
 		return nil
 	}
-	return corev1.TolerationArray{corev1.TolerationArgs{
-		Key:      pulumi.String(p.Key),
-		Operator: pulumi.String("Equal"),
-		Value:    pulumi.String(p.Value),
-		Effect:   pulumi.String("NoSchedule"),
+	var out corev1.TolerationArray
+	for _, t := range p.CoreTolerations() {
+		out = append(out, corev1.TolerationArgs{
+			Key:      pulumi.String(t.Key),
+			Operator: pulumi.String(string(t.Operator)),
+			Value:    pulumi.String(t.Value),
+			Effect:   pulumi.String(string(t.Effect)),
+		})
+	}
+	return out
+}
+
+// CoreNodeAffinity requires the pool's label, for APIs that take affinity instead of a node selector
+// (the EdgeFS Cluster CR's placement), as k8s.io/api values. NodeAffinity is the same for Pulumi
+// arguments.
+func (p *Pool) CoreNodeAffinity() *k8score.NodeAffinity {
+	if p == nil {
+		return nil
+	}
+	return &k8score.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &k8score.NodeSelector{
+		NodeSelectorTerms: []k8score.NodeSelectorTerm{{MatchExpressions: []k8score.NodeSelectorRequirement{
+			{Key: p.Key, Operator: k8score.NodeSelectorOpIn, Values: []string{p.Value}},
+		}}},
 	}}
 }
 
-// NodeAffinity requires the pool's label, for APIs that take affinity instead of a node selector
-// (the EdgeFS Cluster CR's placement).
+// NodeAffinity is CoreNodeAffinity as Pulumi arguments.
 func (p *Pool) NodeAffinity() *corev1.NodeAffinityArgs {
 	if p == nil {
 		return nil
 	}
+	var terms corev1.NodeSelectorTermArray
+	for _, term := range p.CoreNodeAffinity().RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		var match corev1.NodeSelectorRequirementArray
+		for _, m := range term.MatchExpressions {
+			match = append(match, corev1.NodeSelectorRequirementArgs{
+				Key:      pulumi.String(m.Key),
+				Operator: pulumi.String(string(m.Operator)),
+				Values:   pulumi.ToStringArray(m.Values),
+			})
+		}
+		terms = append(terms, corev1.NodeSelectorTermArgs{MatchExpressions: match})
+	}
 	return &corev1.NodeAffinityArgs{
-		RequiredDuringSchedulingIgnoredDuringExecution: corev1.NodeSelectorArgs{
-			NodeSelectorTerms: corev1.NodeSelectorTermArray{corev1.NodeSelectorTermArgs{
-				MatchExpressions: corev1.NodeSelectorRequirementArray{corev1.NodeSelectorRequirementArgs{
-					Key:      pulumi.String(p.Key),
-					Operator: pulumi.String("In"),
-					Values:   pulumi.StringArray{pulumi.String(p.Value)},
-				}},
-			}},
-		},
+		RequiredDuringSchedulingIgnoredDuringExecution: corev1.NodeSelectorArgs{NodeSelectorTerms: terms},
 	}
 }

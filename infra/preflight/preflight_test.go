@@ -21,6 +21,7 @@ func session(role string) string {
 // anything and the viewer roles only previews; nobody else gets past the preflight, and a preview
 // that would create the cluster as someone else only warns.
 func TestWhoMayRun(t *testing.T) {
+	t.Parallel()
 	existing := infratest.WithExistingCluster("openneuro-prod")
 	admins := infratest.WithValue("cluster.adminRoleArns", []string{admin})
 	cases := []struct {
@@ -68,6 +69,7 @@ func TestWhoMayRun(t *testing.T) {
 // TestZonesOfTheRegion: zones the region does not list (in this account) fail before anything is
 // created, with the region's real zones in the message.
 func TestZonesOfTheRegion(t *testing.T) {
+	t.Parallel()
 	_, err := infratest.RunStack("prod", infratest.WithAvailabilityZones(
 		[]string{"us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"}, []string{"usw2-az2", "usw2-az1", "usw2-az3", "usw2-az4"}),
 		infratest.WithValue("network.availabilityZones", []string{"usw2-az1", "usw2-az2", "usw2-az5"}))
@@ -82,6 +84,7 @@ func TestZonesOfTheRegion(t *testing.T) {
 
 // TestCertificateOfTheAccount: an ALB cannot use another account's certificate.
 func TestCertificateOfTheAccount(t *testing.T) {
+	t.Parallel()
 	_, err := infratest.RunStack("prod", infratest.WithValue("app.certificateArn", "arn:aws:acm:us-west-2:111122223333:certificate/6883342b-63ac-4466-b3f8-d9a8dd80bfaa"))
 	want := "app.certificateArn: the certificate belongs to account 111122223333 but this stack deploys into account " + account
 	if err == nil || !strings.Contains(err.Error(), want) {

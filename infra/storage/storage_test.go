@@ -37,7 +37,20 @@ type result struct {
 }
 
 // run runs the platform layers for a stack with its real config, wired as the program wires them.
+// The run without options is made once per stack and shared by the tests, which only read it.
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
+	t.Helper()
+	if len(opts) > 0 {
+		return runFresh(t, stack, opts...)
+	}
+	return shared.Get(t, stack, func() *result { return runFresh(t, stack) })
+}
+
+// shared are the runs of the stacks as committed.
+var shared infratest.Memo[*result]
+
+// runFresh always runs the program; TestDeterministic compares two such runs.
+func runFresh(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
 	r := &result{}
 	r.rec, r.cfg = infratest.RunPlatform(t, stack, func(_ *pulumi.Context, aws *infra.AWS) error {
@@ -61,6 +74,7 @@ func (r *result) own(typ string) []infratest.Resource {
 }
 
 func TestFileSystem(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -93,6 +107,7 @@ func TestFileSystem(t *testing.T) {
 }
 
 func TestProvisionedThroughputAndNoBackups(t *testing.T) {
+	t.Parallel()
 	r := run(t, "staging",
 		infratest.WithValue("storage.efs.throughputMode", "provisioned"),
 		infratest.WithValue("storage.efs.provisionedThroughputMibps", 128),
@@ -108,6 +123,7 @@ func TestProvisionedThroughputAndNoBackups(t *testing.T) {
 
 // TestEFSOwner: storage.efs.owner becomes the uid and gid of every access point the class makes.
 func TestEFSOwner(t *testing.T) {
+	t.Parallel()
 	r := run(t, "staging", infratest.WithValue("storage.efs.owner", "1000:100"))
 	params := r.rec.Find(scType, "storage-efs").Plain(false)["parameters"].(map[string]any)
 	if params["uid"] != "1000" || params["gid"] != "100" {
@@ -118,6 +134,7 @@ func TestEFSOwner(t *testing.T) {
 // TestMountTargets: one mount target per private subnet, named by zone, in the EFS security
 // group, whose only rule lets NFS in from the security group the nodes carry.
 func TestMountTargets(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -163,6 +180,7 @@ func TestMountTargets(t *testing.T) {
 }
 
 func TestCSIAddons(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -220,6 +238,7 @@ func checkTrust(t *testing.T, policy, providerARN, issuer, sub string) {
 }
 
 func TestStorageClasses(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := run(t, stack)
@@ -261,6 +280,7 @@ func TestStorageClasses(t *testing.T) {
 }
 
 func TestEveryKubernetesResourceHasTheProvider(t *testing.T) {
+	t.Parallel()
 	r := run(t, "prod")
 	for _, res := range r.rec.Descendants(storage.Type) {
 		if res.IsKubernetesObject() && res.Provider == "" {
@@ -270,6 +290,7 @@ func TestEveryKubernetesResourceHasTheProvider(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
 		t.Run(stack, func(t *testing.T) {
 			infratest.Golden(t, stack+".golden.yaml", infratest.RenderYAML(run(t, stack).rec.Descendants(storage.Type)))
@@ -278,8 +299,9 @@ func TestGolden(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, stack := range allStacks {
-		a, b := run(t, stack), run(t, stack)
+		a, b := runFresh(t, stack), runFresh(t, stack)
 		ra, rb := infratest.RenderYAML(a.rec.Descendants(storage.Type)), infratest.RenderYAML(b.rec.Descendants(storage.Type))
 		if !bytes.Equal(ra, rb) {
 			t.Errorf("%s: two runs render differently", stack)

@@ -203,3 +203,32 @@ func (g Graph) Mermaid() string {
 	}
 	return b.String()
 }
+
+// Requires returns, for every node, the nodes it waits for transitively: everything that exists
+// before it and is deleted after it. It is how destroy-order tests read the graph.
+func (g Graph) Requires() map[string]map[string]bool {
+	direct := map[string][]string{}
+	for _, e := range g.Edges {
+		direct[e.To] = append(direct[e.To], e.From)
+	}
+	out := map[string]map[string]bool{}
+	var visit func(urn string) map[string]bool
+	visit = func(urn string) map[string]bool {
+		if s, ok := out[urn]; ok {
+			return s
+		}
+		s := map[string]bool{}
+		out[urn] = s
+		for _, d := range direct[urn] {
+			s[d] = true
+			for dd := range visit(d) {
+				s[dd] = true
+			}
+		}
+		return s
+	}
+	for _, n := range g.Nodes {
+		visit(n.URN)
+	}
+	return out
+}

@@ -1,6 +1,10 @@
 package deploygraph
 
-import "testing"
+import (
+	"slices"
+	"sort"
+	"testing"
+)
 
 func TestEstimateCriticalPathAndSerialSum(t *testing.T) {
 	// vpc(5) -> cluster(600) -> nodegroup(180) -> deployment(60); kms(25) -> cluster; efs(12) alone.
@@ -58,6 +62,33 @@ func TestCreateSeconds(t *testing.T) {
 	for _, c := range cases {
 		if got := CreateSeconds(c.typ, c.custom); got != c.want {
 			t.Errorf("%s: %d, want %d", c.typ, got, c.want)
+		}
+	}
+}
+
+func TestRequiresIsTransitive(t *testing.T) {
+	// ingress -> controller -> nodegroup -> vpc; efs alone.
+	g := Graph{
+		Nodes: []Node{{URN: "vpc"}, {URN: "ng"}, {URN: "controller"}, {URN: "ingress"}, {URN: "efs"}},
+		Edges: []Edge{{"vpc", "ng"}, {"ng", "controller"}, {"controller", "ingress"}},
+	}
+	req := g.Requires()
+	for _, tc := range []struct {
+		node string
+		want []string
+	}{
+		{"ingress", []string{"controller", "ng", "vpc"}},
+		{"ng", []string{"vpc"}},
+		{"vpc", nil},
+		{"efs", nil},
+	} {
+		var got []string
+		for urn := range req[tc.node] {
+			got = append(got, urn)
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s requires %v, want %v", tc.node, got, tc.want)
 		}
 	}
 }

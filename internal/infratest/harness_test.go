@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/internal/infratest"
@@ -128,5 +129,48 @@ func TestWithValueAndWithoutValue(t *testing.T) {
 	infratest.Run(t, "staging", load, infratest.WithValue("app.replicas.api", 7), infratest.WithoutValue("app.googleTrackingId"))
 	if got.OpenNeuro.Replicas.API != 7 || got.OpenNeuro.Hostname != "openneuro.staging.sqm.io" || got.OpenNeuro.GoogleTrackingID != "" {
 		t.Errorf("options not applied on top of the stack file: %+v", got.OpenNeuro.Replicas)
+	}
+}
+
+func TestSharedRunIsOneRunThatCallersCannotChange(t *testing.T) {
+	t.Parallel()
+	var memo infratest.Memo[*infratest.Recorder]
+	var computed int
+	get := func() *infratest.Recorder {
+		return memo.Get(t, "staging", func() *infratest.Recorder {
+			computed++
+			return infratest.Run(t, "staging", infratest.WithProgram(program))
+		})
+	}
+	a, b := get(), get()
+	if a != b || computed != 1 {
+		t.Fatalf("two asks computed %d runs, want 1 shared", computed)
+	}
+	secret := a.Find("kubernetes:core/v1:Secret", "comp-secret")
+	secret.Inputs["stringData"] = resource.NewProperty("changed")
+	secret.DependsOn[0] = "changed"
+	a.Resources()[0].Inputs["changed"] = resource.NewProperty(true)
+	again := b.Find("kubernetes:core/v1:Secret", "comp-secret")
+	if again.Inputs["stringData"].IsString() || again.DependsOn[0] == "changed" {
+		t.Error("a caller changed the shared recorder through a returned resource")
+	}
+	if _, ok := b.Resources()[0].Inputs["changed"]; ok {
+		t.Error("a caller changed the shared recorder through Resources()")
+	}
+	first := infratest.RunShared(t, "local")
+	if second := infratest.RunShared(t, "local"); first != second {
+		t.Error("RunShared ran the stack twice")
+	}
+}
+
+func TestDiffShowsOnlyWhatVaries(t *testing.T) {
+	t.Parallel()
+	got := infratest.Diff("prod.golden.yaml", "staging", []byte("a: 1\nb: 2\nc: 3\n"), []byte("a: 1\nb: 20\nc: 3\n"))
+	want := "--- prod.golden.yaml\n+++ staging\n@@ -1,3 +1,3 @@\n a: 1\n-b: 2\n+b: 20\n c: 3\n"
+	if got != want {
+		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	if d := infratest.Diff("a", "b", []byte("same\n"), []byte("same\n")); d != "" {
+		t.Errorf("equal inputs give %q, want no diff", d)
 	}
 }

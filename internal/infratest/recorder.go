@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // Resource is one registered resource as the engine would see it.
@@ -96,40 +98,43 @@ func (r *Recorder) Calls(token string) []Call {
 }
 
 func newRecorder(stack, region string) *Recorder {
-	return &Recorder{project: "openneuro", stack: stack, region: region}
+	return &Recorder{project: stacks.Project, stack: stack, region: region}
 }
 
 // Region is the AWS region the stack's config names ("" for a stack without one).
 func (r *Recorder) Region() string { return r.region }
 
-// Resources returns every recorded resource, sorted by URN.
+// Resources returns every recorded resource, sorted by URN. They are copies: a caller may change
+// them without changing what the recorder holds, which tests may share (Memo, RunShared).
 func (r *Recorder) Resources() []Resource {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := append([]Resource(nil), r.resources...)
-	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
-	return out
+	return r.matching(func(Resource) bool { return true })
 }
 
 // ByType returns the resources of one type token, sorted by URN.
 func (r *Recorder) ByType(typ string) []Resource {
-	var out []Resource
-	for _, res := range r.Resources() {
-		if res.Type == typ {
-			out = append(out, res)
-		}
-	}
-	return out
+	return r.matching(func(res Resource) bool { return res.Type == typ })
 }
 
 // Find returns the resource with the given type and logical name, or nil.
 func (r *Recorder) Find(typ, name string) *Resource {
-	for _, res := range r.Resources() {
-		if res.Type == typ && res.Name == name {
-			return &res
-		}
+	if found := r.matching(func(res Resource) bool { return res.Type == typ && res.Name == name }); len(found) > 0 {
+		return &found[0]
 	}
 	return nil
+}
+
+// matching returns copies of the resources keep accepts, sorted by URN.
+func (r *Recorder) matching(keep func(Resource) bool) []Resource {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Resource
+	for _, res := range r.resources {
+		if keep(res) {
+			out = append(out, copyResource(res))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
+	return out
 }
 
 // ChildOptions are the options a child of type typ and name would end with if the component with

@@ -19,6 +19,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/openneuro/openneuro-infra/infra/edgefs"
+	"github.com/openneuro/openneuro-infra/internal/imageref"
 )
 
 // Rule names, as they appear in violations.
@@ -82,7 +85,7 @@ var NoReadinessProbe = []Exception{
 // workload of the program: no selector (ExternalName, or endpoints managed elsewhere), or a selector
 // for pods an operator creates (e.g. the NFS pods the EdgeFS operator runs for an NFS resource).
 var ServiceSelectorExceptions = []Exception{
-	{Kind: "Service", Name: "openneuro-*-nfs",
+	{Kind: "Service", Name: edgefs.NFSServiceName("*"),
 		Reason: "selects the NFS gateway pods the EdgeFS operator creates for the NFS resource; the workers' PersistentVolume mounts its cluster IP"},
 }
 
@@ -320,28 +323,12 @@ func checkImageTags(inv *inventory) []Violation {
 	var out []Violation
 	for _, w := range inv.workloads {
 		for _, c := range w.containers() {
-			if problem := imageTagProblem(c.Image); problem != "" {
+			if problem := imageref.Unpinned(c.Image); problem != "" {
 				out = append(out, Violation{w.id, RuleImageTag, fmt.Sprintf("%s image %q %s", c.label, c.Image, problem)})
 			}
 		}
 	}
 	return out
-}
-
-func imageTagProblem(image string) string {
-	if strings.Contains(image, "@") {
-		return "" // a digest pins it
-	}
-	// A tag follows the last ':' after the last '/' (a ':' before it is a registry port).
-	name := image[strings.LastIndex(image, "/")+1:]
-	_, tag, ok := strings.Cut(name, ":")
-	switch {
-	case !ok || tag == "":
-		return "has no tag"
-	case tag == "latest":
-		return "uses the latest tag"
-	}
-	return ""
 }
 
 // checkLabels: every object carries the recommended labels, managed-by=pulumi.
@@ -367,9 +354,6 @@ func checkLabels(inv *inventory) []Violation {
 	}
 	return out
 }
-
-// podNameLabel is set by the StatefulSet controller on each pod, <statefulset>-<ordinal>.
-const podNameLabel = "statefulset.kubernetes.io/pod-name"
 
 // checkServiceSelectors: every Service selects the pods of exactly one workload in its namespace, so
 // a label typo cannot leave it without endpoints or mix two components.
@@ -406,7 +390,7 @@ func checkServiceSelectors(inv *inventory) []Violation {
 
 func selects(selector map[string]string, w workload) bool {
 	for k, v := range selector {
-		if k == podNameLabel && w.obj.GetKind() == "StatefulSet" {
+		if k == appsv1.StatefulSetPodNameLabel && w.obj.GetKind() == "StatefulSet" { // <statefulset>-<ordinal>, set by the controller
 			ordinal, ok := strings.CutPrefix(v, w.obj.GetName()+"-")
 			i, err := strconv.Atoi(ordinal)
 			if !ok || err != nil || i < 0 || int32(i) >= w.replicas || strconv.Itoa(i) != ordinal {

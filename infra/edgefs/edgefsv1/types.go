@@ -33,6 +33,17 @@ const (
 	APIVersion = Group + "/" + Version
 )
 
+// Memory of the target daemon that each resource profile needs (rook v1.5.12
+// pkg/operator/edgefs/cluster/cluster.go validateClusterSpec): the operator runs the performance
+// profile from PerformanceMinMemoryRequest / PerformanceMinMemoryLimit, the embedded one (small
+// caches) below, and rejects a Cluster under EmbeddedMinMemoryRequest / EmbeddedMinMemoryLimit.
+const (
+	PerformanceMinMemoryRequest = "2048Mi"
+	PerformanceMinMemoryLimit   = "8192Mi"
+	EmbeddedMinMemoryRequest    = "256Mi"
+	EmbeddedMinMemoryLimit      = "1024Mi"
+)
+
 // ClusterSpec is the spec of a Cluster: one EdgeFS cluster per namespace (rook ClusterSpec).
 type ClusterSpec struct {
 	// EdgefsImageName is the data-plane image; the operator derives edgefs-restapi, -ui and -isgw
@@ -60,8 +71,8 @@ type ClusterSpec struct {
 	Network *NetworkSpec `json:"network,omitempty"`
 	// Dashboard exposes the UI Service on an external IP.
 	Dashboard *DashboardSpec `json:"dashboard,omitempty"`
-	// Resources of the target daemon containers. The performance profile needs a memory request of at
-	// least 2048Mi and a limit of at least 8192Mi, embedded 256Mi and 1024Mi.
+	// Resources of the target daemon containers; the memory decides the profile (PerformanceMinMemory*,
+	// EmbeddedMinMemory*).
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 	// ResourceProfile is embedded or performance; empty lets the operator pick from Resources.
 	// +kubebuilder:validation:Enum=embedded;performance
