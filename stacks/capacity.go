@@ -106,6 +106,18 @@ func validateWorkerNodes(v *validator, c Cluster, o OpenNeuro) {
 	if cpu > size.podMilliCPU() || mem > size.podMemMi() {
 		v.addf("cluster.defaultNodeGroup.instanceType", "a %s node leaves %dm CPU and %dMi for pods, but one dataset worker pod requests %dm and %dMi (app.resources.worker + taskiqWorker); use a larger type such as r5.2xlarge, or lower those requests",
 			c.DefaultNodeGroup.InstanceType, size.podMilliCPU(), size.podMemMi(), cpu, mem)
+		return
+	}
+	// Every worker runs in app.workerZone (its disk is a zonal EBS volume). The group spreads its
+	// nodes evenly over the ZoneCount zones, so minSize/ZoneCount of them are surely in that zone;
+	// the Cluster Autoscaler cannot be relied on to add a node in one given zone of a multi-zone
+	// group (it models the group as one kind of node).
+	perNode := min(size.podMilliCPU()/cpu, size.podMemMi()/mem)
+	inZone := int64(c.DefaultNodeGroup.MinSize / ZoneCount)
+	if inZone*perNode < int64(o.Workers) {
+		need := (int64(o.Workers) + perNode - 1) / perNode * ZoneCount
+		v.addf("cluster.defaultNodeGroup.minSize", "the %d dataset workers all run in app.workerZone, where %d of the group's %d nodes are sure to be (minSize over %d zones), and a %s node holds %d worker pod(s); set minSize (and desiredSize) to at least %d, use a larger instance type, or lower app.workers",
+			o.Workers, inZone, c.DefaultNodeGroup.MinSize, ZoneCount, c.DefaultNodeGroup.InstanceType, perNode, need)
 	}
 }
 

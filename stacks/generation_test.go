@@ -72,6 +72,24 @@ func TestWorkerZoneDefaultsToTheFirstZoneName(t *testing.T) {
 	}
 }
 
+// TestWorkersFitInTheirZone: every worker runs in app.workerZone, so the default group's sure share
+// of nodes there (minSize over three zones) must hold them; one r5.2xlarge holds one worker pod of
+// the production requests.
+func TestWorkersFitInTheirZone(t *testing.T) {
+	sized := func(n int) []infratest.Option {
+		return infratest.Current(infratest.WithValue("cluster.defaultNodeGroup.minSize", n),
+			infratest.WithValue("cluster.defaultNodeGroup.desiredSize", n))
+	}
+	_, err := load(infratest.CurrentStack, sized(9)...)
+	want := "cluster.defaultNodeGroup.minSize: the 4 dataset workers all run in app.workerZone, where 3 of the group's 9 nodes are sure to be"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "set minSize (and desiredSize) to at least 12") {
+		t.Errorf("4 workers on 9 x r5.2xlarge over 3 zones: got %v, want %q ... at least 12", err, want)
+	}
+	if _, err := load(infratest.CurrentStack, sized(12)...); err != nil {
+		t.Errorf("4 workers on 12 x r5.2xlarge: %v", err)
+	}
+}
+
 // TestGenerationErrors: every new validation error, each naming its key and the fix.
 func TestGenerationErrors(t *testing.T) {
 	cur := infratest.Current

@@ -5,7 +5,8 @@ package infratest
 // the 2020 topology removed (the DataLad service replicas, the Celery worker's CPU, the single
 // tracking id, the EdgeFS storage nodes), the workers' zone named (staging lists its zones by ID,
 // which validation cannot map to the zone names the nodes are labelled with), and a default node
-// group whose nodes hold a worker pod. No stack file of its own: the tests then follow staging.
+// group whose nodes hold a worker pod, with room for the workers in their one zone. No stack file
+// of its own: the tests then follow staging.
 const CurrentStack = "staging"
 
 // CurrentWorkerZone is the workers' zone of the current-generation test stack: a zone of staging's
@@ -25,5 +26,10 @@ func Current(opts ...Option) []Option {
 		WithoutValue("cluster.defaultNodeGroup.capacityType"),
 		WithoutValue("cluster.defaultNodeGroup.spotInstanceTypes"),
 		WithValue("cluster.defaultNodeGroup.instanceType", "r5.2xlarge"),
+		// One worker pod of the chart's production requests per r5.2xlarge, and every worker in one
+		// of three zones: five workers (the largest count the tests use) need five nodes there.
+		WithValue("cluster.defaultNodeGroup.minSize", 15),
+		WithValue("cluster.defaultNodeGroup.desiredSize", 15),
+		WithValue("cluster.defaultNodeGroup.maxSize", 18),
 	}, opts...)
 }
