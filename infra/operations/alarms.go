@@ -59,9 +59,10 @@ func Alarms(args *Args, loadBalancer pulumi.StringInput) []Alarm {
 				Queries:     []Query{{ID: "m1", Namespace: "ContainerInsights", Metric: "cluster_node_count", Stat: "Minimum", Dimensions: cluster, Period: fiveMinutes, Return: true}},
 				Comparison:  "LessThanThreshold", Threshold: float64(args.MinNodes), Periods: 3},
 			Alarm{Key: "redis-memory", Name: fmt.Sprintf("%s: redis memory above %d%% of its limit", c, cfg.RedisMemoryPercent),
-				Description: "Redis (" + ns + "/" + rel + "-redis), the Celery broker and API cache, uses more than its alarm share of its memory limit; at the limit it is OOM-killed and queued dataset tasks are lost. Look: " + kubectl + "kubectl -n " + ns + " exec " + rel + "-redis-0 -- redis-cli info memory; raise app.resources.redis.",
-				Queries:     []Query{{ID: "m1", Namespace: "ContainerInsights", Metric: "pod_memory_utilization_over_pod_limit", Stat: "Maximum", Dimensions: pod(rel + "-redis"), Period: fiveMinutes, Return: true}},
-				Comparison:  "GreaterThanThreshold", Threshold: float64(cfg.RedisMemoryPercent), Periods: 2},
+				Description: "Redis (" + ns + "/" + rel + "-redis-master), the dataset task broker (and in the current generation the API's cache), uses more than its alarm share of its memory limit; at its maxmemory (75% of the limit, noeviction) it refuses new tasks and writes. Look: " + kubectl + "kubectl -n " + ns + " exec " + rel + "-redis-master-0 -- redis-cli info memory; raise app.resources.redis.",
+				// Container Insights names a StatefulSet's pods by the StatefulSet (as for the workers).
+				Queries:    []Query{{ID: "m1", Namespace: "ContainerInsights", Metric: "pod_memory_utilization_over_pod_limit", Stat: "Maximum", Dimensions: pod(rel + "-redis-master"), Period: fiveMinutes, Return: true}},
+				Comparison: "GreaterThanThreshold", Threshold: float64(cfg.RedisMemoryPercent), Periods: 2},
 			Alarm{Key: "worker-restarts", Name: c + ": dataset workers restarting",
 				Description: "A dataset worker (" + ns + "/" + rel + "-dataset-worker-*) restarted in the last 5 minutes, twice in a row: a liveness failure or an OOM kill interrupts dataset operations. Look: " + kubectl + "kubectl -n " + ns + " get pods -l app.kubernetes.io/component=dataset-worker; kubectl -n " + ns + " logs --previous <pod>; CloudWatch Logs /aws/containerinsights/" + c + "/application.",
 				Queries: []Query{

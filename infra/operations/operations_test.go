@@ -182,6 +182,26 @@ func TestAlarms(t *testing.T) {
 	if api, web := rec.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "operations-unhealthy-openneuro-prod-api").Plain(false), rec.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "operations-unhealthy-openneuro-prod-web").Plain(false); fmt.Sprint(api["metricQueries"]) == fmt.Sprint(web["metricQueries"]) {
 		t.Error("the API's and the web's alarms watch the same target group")
 	}
+	// An alarm on a pod watches a workload the program runs (Container Insights names pods after
+	// their StatefulSet or Deployment); a renamed workload would leave it without data forever.
+	statefulSets := map[string]bool{}
+	for _, r := range rec.ByType("kubernetes:apps/v1:StatefulSet") {
+		meta, _ := r.Plain(false)["metadata"].(map[string]any)
+		statefulSets[fmt.Sprint(meta["name"])] = true
+	}
+	for _, a := range alarms {
+		for _, q := range a.Plain(false)["metricQueries"].([]any) {
+			m, _ := q.(map[string]any)["metric"].(map[string]any)
+			dims, _ := m["dimensions"].(map[string]any)
+			podName, _ := dims["PodName"].(string)
+			if podName == "" {
+				continue
+			}
+			if !statefulSets[podName] {
+				t.Errorf("%s watches pods %q, but no StatefulSet of the program has that name", a.Name, podName)
+			}
+		}
+	}
 	if off := infratest.Run(t, "prod", infratest.WithValue("operations.alarms.enabled", false)); len(off.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")) != 0 {
 		t.Error("alarms created while disabled")
 	}
