@@ -1,7 +1,6 @@
 package openneuro
 
 import (
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -35,10 +34,7 @@ func newAPI(k *kit, s *settings, r *redis) (*corev1.Service, error) {
 		Resources:       resources(k.cfg.Resources.API),
 		SecurityContext: containerSecurity(),
 	}}
-	if _, err := appsv1.NewDeployment(k.ctx, k.logical("api"), &appsv1.DeploymentArgs{
-		Metadata: k.rolledMeta(k.objectName(compAPI), set, k.mostReplicas(k.cfg.Replicas.API, k.cfg.Autoscaling.APIMaxReplicas)),
-		Spec:     deploymentSpec(k.cfg.Replicas.API, set, surgeRollout(), s.checksums(), pod),
-	}, append(k.workloadOpts(s.deps()...), k.autoscaledOpts()...)...); err != nil {
+	if err := k.autoscaledDeployment("api", set, k.cfg.Replicas.API, k.cfg.Autoscaling.APIMaxReplicas, s.checksums(), pod, s.deps()...); err != nil {
 		return nil, err
 	}
 	if err := k.disruptionBudget("api", set); err != nil {

@@ -1,7 +1,9 @@
 package openneuro
 
 import (
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/labels"
@@ -58,4 +60,16 @@ func (k *kit) mostReplicas(replicas, max int) int {
 		return max
 	}
 	return replicas
+}
+
+// autoscaledDeployment creates the Deployment <release>-<component> of the API or web (either
+// generation): surge rollouts timed for the most pods its HPA may run, and spec.replicas left to
+// the HPA after the first up. annotations are the pods' rollout checksums (nil for none); deps are
+// what the pods read (the ConfigMap and Secret).
+func (k *kit) autoscaledDeployment(role string, set labels.Set, replicas, maxReplicas int, annotations pulumi.StringMap, pod corev1.PodSpecArgs, deps ...pulumi.Resource) error {
+	_, err := appsv1.NewDeployment(k.ctx, k.logical(role), &appsv1.DeploymentArgs{
+		Metadata: k.rolledMeta(k.objectName(set.Component), set, k.mostReplicas(replicas, maxReplicas)),
+		Spec:     deploymentSpec(replicas, set, surgeRollout(), annotations, pod),
+	}, append(k.workloadOpts(deps...), k.autoscaledOpts()...)...)
+	return err
 }

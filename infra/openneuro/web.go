@@ -1,7 +1,6 @@
 package openneuro
 
 import (
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -54,10 +53,7 @@ func newWeb(k *kit) (*corev1.Service, error) {
 		Resources:       resources(k.cfg.Resources.Web),
 		SecurityContext: containerSecurity(),
 	}}
-	if _, err := appsv1.NewDeployment(k.ctx, k.logical("web"), &appsv1.DeploymentArgs{
-		Metadata: k.rolledMeta(k.objectName(compWeb), set, k.mostReplicas(k.cfg.Replicas.Web, k.cfg.Autoscaling.WebMaxReplicas)),
-		Spec:     deploymentSpec(k.cfg.Replicas.Web, set, surgeRollout(), nil, pod),
-	}, append(k.workloadOpts(), k.autoscaledOpts()...)...); err != nil {
+	if err := k.autoscaledDeployment("web", set, k.cfg.Replicas.Web, k.cfg.Autoscaling.WebMaxReplicas, nil, pod); err != nil {
 		return nil, err
 	}
 	if err := k.disruptionBudget("web", set); err != nil {
