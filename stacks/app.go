@@ -229,16 +229,14 @@ func (o *OpenNeuro) applyDefaults(env Env, n Network, c Cluster, in Ingress, ops
 		}
 	}
 	o.Autoscaling.applyDefaults(c, ops, o.Replicas)
-	o.Resources.API.applyDefaults(chartResources.API)
-	o.Resources.Web.applyDefaults(chartResources.Web)
-	o.Resources.Content.applyDefaults(chartResources.Content)
-	o.Resources.DataladService.applyDefaults(chartResources.DataladService)
-	o.Resources.Worker.applyDefaults(chartResources.Worker)
-	o.Resources.Beat.applyDefaults(chartResources.Beat)
-	o.Resources.Flower.applyDefaults(chartResources.Flower)
-	o.Resources.Indexer.applyDefaults(chartResources.Indexer)
-	o.Resources.Redis.applyDefaults(chartResources.Redis)
-	o.Resources.RedisCache.applyDefaults(chartResources.RedisCache)
+	o.Resources.applyDefaults(chartResources)
+	o.applyCommonDefaults()
+}
+
+// applyCommonDefaults are the defaults both generations share: redis persisted on 8Gi (the 2020
+// chart's and, in bitnami/charts redis 22.0.7 values.yaml master.persistence.size, the current
+// chart's), the indexer's schedule and the workers' grace period.
+func (o *OpenNeuro) applyCommonDefaults() {
 	if o.Redis.Persistence == nil {
 		o.Redis.Persistence = boolPtr(true)
 	}
@@ -246,6 +244,19 @@ func (o *OpenNeuro) applyDefaults(env Env, n Network, c Cluster, in Ingress, ops
 	setDefault(&o.IndexerSchedule, "57 */4 * * *")
 	if o.WorkerTerminationGracePeriodSeconds == 0 {
 		o.WorkerTerminationGracePeriodSeconds = 600
+	}
+}
+
+// applyDefaults fills every component's unset requests and limits from d (a component d leaves
+// empty stays empty: it is not part of that generation).
+func (r *ComponentResources) applyDefaults(d ComponentResources) {
+	for _, c := range []struct{ r, d *Resources }{
+		{&r.API, &d.API}, {&r.Web, &d.Web}, {&r.Content, &d.Content}, {&r.DataladService, &d.DataladService},
+		{&r.Worker, &d.Worker}, {&r.TaskiqWorker, &d.TaskiqWorker}, {&r.Scheduler, &d.Scheduler},
+		{&r.Beat, &d.Beat}, {&r.Flower, &d.Flower}, {&r.Indexer, &d.Indexer}, {&r.Redis, &d.Redis},
+		{&r.RedisCache, &d.RedisCache},
+	} {
+		c.r.applyDefaults(*c.d)
 	}
 }
 

@@ -248,20 +248,6 @@ func (o *OpenNeuro) applyCurrentDefaults(env Env, n Network, c Cluster, in Ingre
 		o.Replicas.Web = 3 // webReplicas, P
 	}
 	o.Autoscaling.applyDefaults(c, ops, o.Replicas)
-	o.Resources.API.applyDefaults(currentResources.API)
-	o.Resources.Web.applyDefaults(currentResources.Web)
-	o.Resources.Worker.applyDefaults(currentResources.Worker)
-	o.Resources.TaskiqWorker.applyDefaults(currentResources.TaskiqWorker)
-	o.Resources.Scheduler.applyDefaults(currentResources.Scheduler)
-	o.Resources.Indexer.applyDefaults(currentResources.Indexer)
-	o.Resources.Redis.applyDefaults(currentResources.Redis)
-	if o.Redis.Persistence == nil {
-		o.Redis.Persistence = boolPtr(true)
-	}
-	// bitnami/charts redis 22.0.7 values.yaml master.persistence.size, which the chart keeps.
-	setDefault(&o.Redis.Size, "8Gi")
-	setDefault(&o.IndexerSchedule, "57 */4 * * *")
-	if o.WorkerTerminationGracePeriodSeconds == 0 {
-		o.WorkerTerminationGracePeriodSeconds = 600
-	}
+	o.Resources.applyDefaults(currentResources)
+	o.applyCommonDefaults()
 }
