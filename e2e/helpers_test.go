@@ -25,6 +25,7 @@ import (
 	"github.com/openneuro/openneuro-infra/internal/engine"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/sim"
+	"github.com/openneuro/openneuro-infra/internal/stackfile"
 )
 
 // stack is one stack of the program on the simulated cluster.
@@ -58,13 +59,13 @@ func newStack(t *testing.T, file string, overrides map[string]any) *stack {
 func (st *stack) configure(changes map[string]any) {
 	st.t.Helper()
 	for k, v := range changes {
-		st.overrides[k] = mergeMaps(st.overrides[k], v)
+		st.overrides[k] = stackfile.Merge(st.overrides[k], v)
 	}
 	all := map[string]any{
 		"openneuro:cluster": map[string]any{"kubeconfig": cluster.Kubeconfig, "context": sim.ContextName},
 	}
 	for k, v := range st.overrides {
-		all[k] = mergeMaps(all[k], v)
+		all[k] = stackfile.Merge(all[k], v)
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(st.file), "Pulumi."), ".yaml")
 	if st.s != nil {
@@ -92,22 +93,6 @@ func (st *stack) tryConfig(changes map[string]any) {
 	}
 	st.configure(changes)
 	st.overrides = saved
-}
-
-func mergeMaps(base, override any) any {
-	b, bok := base.(map[string]any)
-	o, ook := override.(map[string]any)
-	if !bok || !ook {
-		return override
-	}
-	out := map[string]any{}
-	for k, v := range b {
-		out[k] = v
-	}
-	for k, v := range o {
-		out[k] = mergeMaps(b[k], v)
-	}
-	return out
 }
 
 // step runs fn, logs its wall time and fails the test on error.

@@ -31,7 +31,7 @@ func Compose(source string, overrides map[string]any, target string) error {
 	out := map[string]any{}
 	cfg := asMap(src["config"])
 	for key, v := range overrides {
-		cfg[key] = merge(cfg[key], v)
+		cfg[key] = Merge(cfg[key], v)
 	}
 	if old, err := read(target); err == nil {
 		for _, k := range engineKeys {
@@ -109,8 +109,9 @@ func isSecure(v any) bool {
 	return ok
 }
 
-// merge returns override merged into base: maps field by field, anything else replaced.
-func merge(base, override any) any {
+// Merge returns override merged into base: maps field by field, anything else replaced. Neither
+// argument is modified.
+func Merge(base, override any) any {
 	b, bok := base.(map[string]any)
 	o, ook := override.(map[string]any)
 	if !bok || !ook {
@@ -121,7 +122,7 @@ func merge(base, override any) any {
 		out[k] = v
 	}
 	for k, v := range o {
-		out[k] = merge(b[k], v)
+		out[k] = Merge(b[k], v)
 	}
 	return out
 }
