@@ -65,11 +65,7 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 	if err != nil {
 		return part{}, err
 	}
-	// The chart's serviceName names no Service; this headless one gives the pods their DNS names.
-	governing, err := corev1.NewService(k.ctx, k.logical("dataset-worker"), &corev1.ServiceArgs{
-		Metadata: k.meta(k.objectName(compWorker), set),
-		Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: set.Selector()},
-	}, k.serviceOpts()...)
+	governing, err := k.governingService(set)
 	if err != nil {
 		return part{}, err
 	}
@@ -147,11 +143,6 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 		},
 	}
 
-	// A subPath mount never sees a Secret update: a new key must restart the workers.
-	annotations := s.checksums()
-	annotations[sshKeyChecksumKey] = s.sshKeySum
-	meta := k.workloadMeta(k.objectName(compWorker), set)
-	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(workers * (k.cfg.WorkerTerminationGracePeriodSeconds + 300)))}
 	claim := &corev1.PersistentVolumeClaimSpecArgs{
 		AccessModes: pulumi.ToStringArray([]string{"ReadWriteOnce"}),
 		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(k.cfg.WorkerDiskSize)}},
@@ -169,31 +160,17 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 		whenDeleted = "Retain"
 	}
 	deps := append(append(s.deps(), s.sshKey), k.args.StorageDrivers...)
-	_, err = appsv1.NewStatefulSet(k.ctx, k.logical("dataset-worker"), &appsv1.StatefulSetArgs{
-		Metadata: meta,
-		Spec: &appsv1.StatefulSetSpecArgs{
-			// The shard count: DATALAD_WORKERS, the worker Services and paths come from app.workers.
-			Replicas:    pulumi.Int(workers),
-			ServiceName: governing.Metadata.Name().Elem(),
-			Selector:    &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
-			// Shards are independent: start them together rather than one after another.
-			PodManagementPolicy:  pulumi.String("Parallel"),
-			UpdateStrategy:       &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
-			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
-			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
-				WhenDeleted: pulumi.String(whenDeleted),
-				WhenScaled:  pulumi.String("Retain"),
-			},
-			VolumeClaimTemplates: corev1.PersistentVolumeClaimTypeArray{corev1.PersistentVolumeClaimTypeArgs{
-				Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(datasetsVolume), Labels: k.labelSet(compDatasets, "").Common()},
-				Spec:     claim,
-			}},
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels(), Annotations: annotations},
-				Spec:     pod,
-			},
-		},
-	}, k.workloadOpts(deps...)...)
+	disks := func(spec *appsv1.StatefulSetSpecArgs) {
+		spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
+			WhenDeleted: pulumi.String(whenDeleted),
+			WhenScaled:  pulumi.String("Retain"),
+		}
+		spec.VolumeClaimTemplates = corev1.PersistentVolumeClaimTypeArray{corev1.PersistentVolumeClaimTypeArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(datasetsVolume), Labels: k.labelSet(compDatasets, "").Common()},
+			Spec:     claim,
+		}}
+	}
+	err = k.workerStatefulSet(set, s, governing, pod, disks, deps...)
 	if err != nil {
 		return part{}, err
 	}

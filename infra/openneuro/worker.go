@@ -9,6 +9,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	k8sapps "k8s.io/api/apps/v1"
+
+	"github.com/openneuro/openneuro-infra/infra/labels"
 )
 
 const (
@@ -48,11 +50,7 @@ func newCeleryWorkers(k *kit, s *settings, d *datasets) error {
 	if err != nil {
 		return err
 	}
-	// The chart's serviceName "dataset-worker" named a Service it never created.
-	governing, err := corev1.NewService(k.ctx, k.logical("dataset-worker"), &corev1.ServiceArgs{
-		Metadata: k.meta(k.objectName(compWorker), set),
-		Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: set.Selector()},
-	}, k.serviceOpts()...)
+	governing, err := k.governingService(set)
 	if err != nil {
 		return err
 	}
@@ -103,32 +101,52 @@ func newCeleryWorkers(k *kit, s *settings, d *datasets) error {
 		SecurityContext: containerSecurity(),
 	}}
 
-	// A subPath mount never sees a Secret update: a new key must restart the workers.
+	if err := k.workerStatefulSet(set, s, governing, pod, nil, append(s.deps(), s.sshKey)...); err != nil {
+		return err
+	}
+	return k.disruptionBudget("dataset-worker", set)
+}
+
+// governingService is the headless Service <release>-dataset-worker that gives the worker pods
+// their DNS names (both charts' serviceName named a Service they never created).
+func (k *kit) governingService(set labels.Set) (*corev1.Service, error) {
+	return corev1.NewService(k.ctx, k.logical("dataset-worker"), &corev1.ServiceArgs{
+		Metadata: k.meta(k.objectName(compWorker), set),
+		Spec:     &corev1.ServiceSpecArgs{ClusterIP: pulumi.String("None"), Selector: set.Selector()},
+	}, k.serviceOpts()...)
+}
+
+// workerStatefulSet is the StatefulSet <release>-dataset-worker of both generations: app.workers
+// shards (the count DATALAD_WORKERS and the worker Services come from too), started together,
+// rolled one at a time within the workers' grace period, and restarted on a change of the ConfigMap,
+// the Secret or the SSH key (a subPath mount never sees a Secret update). withStorage adds what a
+// generation keeps per pod (the current one's disks); nil for nothing. deps are what the pods read.
+func (k *kit) workerStatefulSet(set labels.Set, s *settings, governing *corev1.Service, pod corev1.PodSpecArgs,
+	withStorage func(*appsv1.StatefulSetSpecArgs), deps ...pulumi.Resource) error {
+	workers := k.cfg.Workers
 	annotations := s.checksums()
 	annotations[sshKeyChecksumKey] = s.sshKeySum
 	meta := k.workloadMeta(k.objectName(compWorker), set)
 	// A rollout replaces the workers one at a time and each may take the whole grace period to
 	// finish its task: wait for that instead of Pulumi's default 10 minutes.
 	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(workers * (k.cfg.WorkerTerminationGracePeriodSeconds + 300)))}
-	_, err = appsv1.NewStatefulSet(k.ctx, k.logical("dataset-worker"), &appsv1.StatefulSetArgs{
-		Metadata: meta,
-		Spec: &appsv1.StatefulSetSpecArgs{
-			// The shard count: DATALAD_WORKERS in the ConfigMap comes from the same app.workers.
-			Replicas:    pulumi.Int(workers),
-			ServiceName: governing.Metadata.Name().Elem(),
-			Selector:    &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
-			// Shards are independent: start them together rather than one after another.
-			PodManagementPolicy:  pulumi.String("Parallel"),
-			UpdateStrategy:       &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
-			RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels(), Annotations: annotations},
-				Spec:     pod,
-			},
+	spec := &appsv1.StatefulSetSpecArgs{
+		Replicas:    pulumi.Int(workers),
+		ServiceName: governing.Metadata.Name().Elem(),
+		Selector:    &metav1.LabelSelectorArgs{MatchLabels: set.Selector()},
+		// Shards are independent: start them together rather than one after another.
+		PodManagementPolicy:  pulumi.String("Parallel"),
+		UpdateStrategy:       &appsv1.StatefulSetUpdateStrategyArgs{Type: pulumi.String("RollingUpdate")},
+		RevisionHistoryLimit: pulumi.Int(revisionHistoryLimit),
+		Template: &corev1.PodTemplateSpecArgs{
+			Metadata: &metav1.ObjectMetaArgs{Labels: set.Labels(), Annotations: annotations},
+			Spec:     pod,
 		},
-	}, k.workloadOpts(append(s.deps(), s.sshKey)...)...)
-	if err != nil {
-		return err
 	}
-	return k.disruptionBudget("dataset-worker", set)
+	if withStorage != nil {
+		withStorage(spec)
+	}
+	_, err := appsv1.NewStatefulSet(k.ctx, k.logical("dataset-worker"), &appsv1.StatefulSetArgs{Metadata: meta, Spec: spec},
+		k.workloadOpts(deps...)...)
+	return err
 }
