@@ -39,10 +39,7 @@ type result struct {
 // The run without options is made once per stack and shared by the tests, which only read it.
 func run(t *testing.T, stack string, opts ...infratest.Option) *result {
 	t.Helper()
-	if len(opts) > 0 {
-		return runFresh(t, stack, opts...)
-	}
-	return shared.Get(t, stack, func() *result { return runFresh(t, stack) })
+	return shared.Run(t, stack, opts, func(o ...infratest.Option) *result { return runFresh(t, stack, o...) })
 }
 
 // shared are the runs of the stacks as committed.

@@ -112,3 +112,13 @@ func copyValue(v resource.PropertyValue) resource.PropertyValue {
 	}
 	return v
 }
+
+// Run returns run() made once per stack and shared when opts is empty, and a fresh run(opts...)
+// otherwise: a run with options serves the one test that asked for it.
+func (s *Memo[T]) Run(t testing.TB, stack string, opts []Option, run func(opts ...Option) T) T {
+	t.Helper()
+	if len(opts) > 0 {
+		return run(opts...)
+	}
+	return s.Get(t, stack, func() T { return run() })
+}
