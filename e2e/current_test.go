@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // TestCurrentStack runs the current generation (e2e/testdata/Pulumi.current.yaml) through its life:
@@ -18,7 +18,7 @@ import (
 // appear, every reader of DATALAD_WORKERS rolls, nothing else changes), and destroy.
 func TestCurrentStack(t *testing.T) {
 	requireCluster(t)
-	st := newStack(t, filepath.Join(infratest.RepoRoot(), "e2e", "testdata", "Pulumi.current.yaml"), nil)
+	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "e2e", "testdata", "Pulumi.current.yaml"), nil)
 	const ns = "openneuro-current"
 	before := inventory(t)
 

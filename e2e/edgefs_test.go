@@ -13,7 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // TestEdgeFSStack runs the second stack: an existing cluster with a storage pool, EdgeFS on it and
@@ -22,7 +22,7 @@ import (
 // store is switched, and the destroy must leave nothing: no namespace, volume, CRD or finalizer.
 func TestEdgeFSStack(t *testing.T) {
 	requireCluster(t)
-	st := newStack(t, filepath.Join(infratest.RepoRoot(), "e2e", "testdata", "Pulumi.edgefs.yaml"), nil)
+	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "e2e", "testdata", "Pulumi.edgefs.yaml"), nil)
 	const ns = "openneuro-edgefs"
 	before := inventory(t)
 

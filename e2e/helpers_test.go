@@ -23,8 +23,8 @@ import (
 
 	"github.com/openneuro/openneuro-infra/infra"
 	"github.com/openneuro/openneuro-infra/internal/engine"
-	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/sim"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/internal/stackfile"
 )
 
@@ -46,7 +46,7 @@ func newStack(t *testing.T, file string, overrides map[string]any) *stack {
 	}
 	st := &stack{t: t, file: file, overrides: overrides}
 	st.configure(nil)
-	secrets, err := exec.Command(filepath.Join(infratest.RepoRoot(), "scripts", "local-secrets.sh")).Output()
+	secrets, err := exec.Command(filepath.Join(stackconfig.RepoRoot(), "scripts", "local-secrets.sh")).Output()
 	if err != nil {
 		t.Fatalf("scripts/local-secrets.sh: %v", err)
 	}
@@ -73,7 +73,7 @@ func (st *stack) configure(changes map[string]any) {
 	}
 	s, err := engine.Open(context.Background(), engine.Options{
 		Dir: filepath.Join(workDir, "pulumi"), Stack: name, OwnBackend: true,
-		ProjectFile: filepath.Join(infratest.RepoRoot(), "Pulumi.yaml"),
+		ProjectFile: filepath.Join(stackconfig.RepoRoot(), "Pulumi.yaml"),
 		StackFile:   st.file, Overrides: all, Program: infra.Run,
 		PulumiHome: filepath.Join(workDir, "pulumi-home"),
 	})

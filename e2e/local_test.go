@@ -15,15 +15,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/sim"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // TestLocalStack runs the quick start's stack (Pulumi.local.yaml) through its life: up from empty,
 // no changes on a second preview, the updates operators make, bad input, and destroy.
 func TestLocalStack(t *testing.T) {
 	requireCluster(t)
-	st := newStack(t, filepath.Join(infratest.RepoRoot(), "Pulumi.local.yaml"), map[string]any{
+	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "Pulumi.local.yaml"), map[string]any{
 		// v3.14.0 (2020-05-04, the EKS deployment's tag), so that the version bump below goes to the
 		// default v3.14.2.
 		"openneuro:app": map[string]any{"version": "v3.14.0"},

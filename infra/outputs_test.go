@@ -14,6 +14,7 @@ import (
 
 	"github.com/openneuro/openneuro-infra/infra"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // output is one awaited stack output.
@@ -84,7 +85,7 @@ func TestOperatorOutputs(t *testing.T) {
 
 // TestREADMEListsEveryOutput: the README's list of stack outputs is what the program exports.
 func TestREADMEListsEveryOutput(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "README.md"))
+	data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,16 +2,22 @@ package infra_test
 
 import (
 	"encoding/json"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/openneuro/openneuro-infra/bootstrap/setup"
 	"github.com/openneuro/openneuro-infra/internal/deploygraph"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	stackcfg "github.com/openneuro/openneuro-infra/stacks"
 )
 
 func stacks(t *testing.T) []string {
-	names, err := infratest.Stacks()
+	names, err := stackconfig.Stacks()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,5 +612,76 @@ func TestDiscoveryGateOffTheCriticalPath(t *testing.T) {
 			}
 			t.Logf("%s: %ds with EdgeFS and its discovery gate, %ds without", stack, with.CriticalSeconds, without.CriticalSeconds)
 		})
+	}
+}
+
+// TestProgramRegistersNothingOnBadConfig: bad input creates nothing.
+func TestProgramRegistersNothingOnBadConfig(t *testing.T) {
+	rec, err := infratest.RunStack("prod", infratest.WithValue("app.workers", 0))
+	if err == nil {
+		t.Fatal("the program accepted app.workers 0")
+	}
+	if n := len(rec.Resources()); n != 0 {
+		t.Errorf("the program registered %d resources before failing validation", n)
+	}
+}
+
+// TestFirstUpFitsTheDeploySession: the deploy role's session (which the deploy job asks for whole)
+// covers the first up's critical path plus the longest single wait of the program (a create that
+// times out after it), for staging and prod with app.dns (whose certificate validation may wait 75
+// minutes).
+func TestFirstUpFitsTheDeploySession(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"staging", "prod"} {
+		rec := infratest.Run(t, stack, infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "Z0MOCKZONE"),
+			infratest.WithHostedZone("Z0MOCKZONE", map[string]string{"staging": "sqm.io", "prod": "openneuro.org"}[stack], false))
+		est, err := deploygraph.FromResources(rec.Resources()).Estimate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		longest, wait := deploygraph.LongestWait(rec.Resources())
+		if need := est.CriticalSeconds + wait; need > setup.DeploySessionSeconds {
+			t.Errorf("%s: critical path %d s + the longest wait %d s (%s %s) = %d s exceed the %d s session", stack, est.CriticalSeconds, wait, longest.Type, longest.Name, need, setup.DeploySessionSeconds)
+		} else {
+			t.Logf("%s: %d s critical path + %d s longest wait (%s %s) = %d s of %d s", stack, est.CriticalSeconds, wait, longest.Type, longest.Name, need, setup.DeploySessionSeconds)
+		}
+	}
+}
+
+// TestLocalSecretsValidate runs scripts/local-secrets.sh and deploys the local stack (under mocks)
+// with exactly its secrets: the quick start's development secrets must pass the program's validation.
+func TestLocalSecretsValidate(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("ssh-keygen is not installed")
+	}
+	out, err := exec.Command(filepath.Join(stackconfig.RepoRoot(), "scripts", "local-secrets.sh")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secrets map[string]string
+	if err := yaml.UnmarshalStrict(out, &secrets); err != nil {
+		t.Fatalf("local-secrets.sh prints no valid secrets file: %v", err)
+	}
+	var opts []infratest.Option
+	for _, spec := range stackcfg.SecretSpecs {
+		opts = append(opts, infratest.WithoutValue(spec.Key))
+	}
+	for key, value := range secrets {
+		opts = append(opts, infratest.WithSecret(key, value))
+	}
+	rec := infratest.Run(t, "local", opts...)
+	if len(rec.ByType("kubernetes:apps/v1:StatefulSet")) == 0 {
+		t.Error("the local stack deployed no workers")
+	}
+	again, err := exec.Command(filepath.Join(stackconfig.RepoRoot(), "scripts", "local-secrets.sh")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"JWT_SECRET", "FLOWER_BASIC_AUTH", "DATALAD_SSH_KEY"} {
+		var second map[string]string
+		_ = yaml.Unmarshal(again, &second)
+		if second[key] == secrets[key] {
+			t.Errorf("%s is the same in two runs; it must be generated, not fixed", key)
+		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -20,7 +20,7 @@ func TestAddonBuildsPerKubernetesVersion(t *testing.T) {
 	}
 	for _, version := range versions {
 		t.Run(version, func(t *testing.T) {
-			cfg, err := load("prod", infratest.WithValue("cluster.kubernetesVersion", version))
+			cfg, err := load("prod", stackconfig.WithValue("cluster.kubernetesVersion", version))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,7 +35,7 @@ func TestAddonBuildsPerKubernetesVersion(t *testing.T) {
 			}
 		})
 	}
-	_, err := load("prod", infratest.WithValue("cluster.kubernetesVersion", "1.36"))
+	_, err := load("prod", stackconfig.WithValue("cluster.kubernetesVersion", "1.36"))
 	want := `cluster.kubernetesVersion: "1.36" is not supported: stacks/addons.go has no verified EKS add-on builds for it; use one of ` + strings.Join(versions, ", ")
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("want %q, got %v", want, err)
@@ -48,7 +48,7 @@ func TestAddonBuildsPerKubernetesVersion(t *testing.T) {
 
 // TestREADMESupportedRange: every Kubernetes version range the README states is the table's.
 func TestREADMESupportedRange(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "README.md"))
+	data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

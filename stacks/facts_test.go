@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/openneuro/openneuro-infra/bootstrap/setup"
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // sourcedFacts are the account-specific values the committed stack files may carry, each with where
@@ -41,7 +41,7 @@ var (
 // role the bootstrap project creates in a sourced account, and every AWS account id appears only
 // inside a sourced fact.
 func TestStackFilesCarryOnlySourcedFacts(t *testing.T) {
-	names, err := infratest.Stacks()
+	names, err := stackconfig.Stacks()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestStackFilesCarryOnlySourcedFacts(t *testing.T) {
 		}
 	}
 	for _, stack := range names {
-		data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "Pulumi."+stack+".yaml"))
+		data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "Pulumi."+stack+".yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestStackFilesCarryOnlySourcedFacts(t *testing.T) {
 	for fact := range sourcedFacts {
 		used := false
 		for _, stack := range names {
-			data, _ := os.ReadFile(filepath.Join(infratest.RepoRoot(), "Pulumi."+stack+".yaml"))
+			data, _ := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "Pulumi."+stack+".yaml"))
 			used = used || strings.Contains(string(data), fact)
 		}
 		if !used {

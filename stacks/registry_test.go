@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -38,8 +38,8 @@ func TestDockerHubRewrite(t *testing.T) {
 
 // TestDockerHubCacheRewritesEveryImage: with the cache, no image of the stack pulls from Docker Hub.
 func TestDockerHubCacheRewritesEveryImage(t *testing.T) {
-	cfg, err := load("prod", infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret}),
-		infratest.WithValue("app.images.redis", "docker.io/library/redis:7.4.2"))
+	cfg, err := load("prod", stackconfig.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret}),
+		stackconfig.WithValue("app.images.redis", "docker.io/library/redis:7.4.2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,12 +77,12 @@ func TestDockerHubCacheValidation(t *testing.T) {
 			`cluster.dockerHubCache.repositoryPrefix: "Docker_Hub" is not an ECR repository prefix`},
 	}
 	for _, c := range cases {
-		_, err := load("prod", infratest.WithValue("cluster.dockerHubCache", c.cache))
+		_, err := load("prod", stackconfig.WithValue("cluster.dockerHubCache", c.cache))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("want %q, got %v", c.want, err)
 		}
 	}
-	if _, err := load("local", infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret})); err == nil ||
+	if _, err := load("local", stackconfig.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret})); err == nil ||
 		!strings.Contains(err.Error(), "cluster.dockerHubCache: is an EKS setting but cluster.mode is existing") {
 		t.Errorf("existing mode accepted the cache: %v", err)
 	}

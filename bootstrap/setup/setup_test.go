@@ -16,6 +16,7 @@ import (
 	"github.com/openneuro/openneuro-infra/bootstrap/setup"
 	"github.com/openneuro/openneuro-infra/infra/irsa"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 const repo = "OpenNeuroOrg/openneuro-infra"
@@ -218,7 +219,7 @@ func TestBadConfig(t *testing.T) {
 // TestProjectFileLoads: the Pulumi CLI accepts bootstrap/Pulumi.yaml and it declares every key the
 // program reads.
 func TestProjectFileLoads(t *testing.T) {
-	path := filepath.Join(infratest.RepoRoot(), "bootstrap", "Pulumi.yaml")
+	path := filepath.Join(stackconfig.RepoRoot(), "bootstrap", "Pulumi.yaml")
 	project, err := workspace.LoadProject(path)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // TestPriceTableShape: every price is positive, has a unit, a source and a date; every billed type
@@ -44,7 +45,7 @@ func TestPriceTableShape(t *testing.T) {
 // ECR endpoints) is billed or known to be free, so a new kind of resource cannot slip past cost.txt;
 // the fixed lines each stack must show are there, with their amounts.
 func TestEveryRenderedTypeIsPriced(t *testing.T) {
-	stacks, err := infratest.Stacks()
+	stacks, err := stackconfig.Stacks()
 	if err != nil {
 		t.Fatal(err)
 	}

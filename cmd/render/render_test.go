@@ -9,10 +9,11 @@ import (
 	"testing"
 
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 func TestRenderEveryStack(t *testing.T) {
-	stacks, err := infratest.Stacks()
+	stacks, err := stackconfig.Stacks()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestRenderEveryStack(t *testing.T) {
 					t.Errorf("resources.json[%d] is %s, want %s", i, records[i].URN, r.URN)
 				}
 			}
-			for secret, value := range infratest.SecretPlaceholders() {
+			for secret, value := range stackconfig.SecretPlaceholders() {
 				if bytes.Contains(data, []byte(value)) {
 					t.Errorf("resources.json contains the value of %s", secret)
 				}

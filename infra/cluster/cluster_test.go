@@ -20,6 +20,7 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/cluster"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -248,7 +249,7 @@ func TestAccessEntriesAsTheREADMEPromises(t *testing.T) {
 // each row promises (or, for the deploy role, the row's text).
 func readmeAccessTable(t *testing.T) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "README.md"))
+	data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -50,7 +51,7 @@ func TestConfigMap(t *testing.T) {
 	})
 	t.Run("no placeholder secret leaks into it", func(t *testing.T) {
 		for key, value := range o.configMap(t, name("configmap")).Data {
-			for _, secret := range infratest.SecretPlaceholders() {
+			for _, secret := range stackconfig.SecretPlaceholders() {
 				if value == secret {
 					t.Errorf("%s holds a secret", key)
 				}
@@ -62,7 +63,7 @@ func TestConfigMap(t *testing.T) {
 func TestSecret(t *testing.T) {
 	rec := run(t, "staging", nil)
 	o := layerObjects(t, rec)
-	placeholders := infratest.SecretPlaceholders()
+	placeholders := stackconfig.SecretPlaceholders()
 	secret := o.secret(t, name("secret"))
 	want := map[string]string{"DATALAD_GITHUB_EXPORTS_ENABLED": "true"}
 	for _, spec := range stacks.SecretSpecs {
@@ -129,7 +130,7 @@ func TestGithubExports(t *testing.T) {
 func TestSSHKeySecret(t *testing.T) {
 	o := layerObjects(t, run(t, "staging", nil))
 	key := o.secret(t, name("ssh-key")).StringData
-	equal(t, "datalad-key", key, map[string]string{"datalad-key": infratest.SecretPlaceholders()["DATALAD_SSH_KEY"]})
+	equal(t, "datalad-key", key, map[string]string{"datalad-key": stackconfig.SecretPlaceholders()["DATALAD_SSH_KEY"]})
 
 	t.Run("a key without its final newline gets one (OpenSSH requires it)", func(t *testing.T) {
 		pem := "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----"

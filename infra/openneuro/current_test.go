@@ -11,6 +11,7 @@ import (
 
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -222,7 +223,7 @@ func TestCurrentSettings(t *testing.T) {
 		"ORCID_URI":            "https://orcid.org",
 		"ORCID_REDIRECT_URI":   "https://openneuro.staging.sqm.io/crn/auth/orcid/callback",
 	})
-	placeholders := infratest.SecretPlaceholders()
+	placeholders := stackconfig.SecretPlaceholders()
 	want := map[string]string{"DATALAD_GITHUB_EXPORTS_ENABLED": "true"}
 	for _, spec := range stacks.SecretSpecs {
 		if spec.AppEnv && spec.For(stacks.GenCurrent) {

@@ -7,6 +7,7 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/kubecheck"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -52,7 +53,7 @@ func layerManifests(t *testing.T, rec *infratest.Recorder) []map[string]any {
 // secret in a ConfigMap or annotation) and the strict decode over every variant of the layer.
 func TestKubecheckRules(t *testing.T) {
 	var secrets []string
-	for _, v := range infratest.SecretPlaceholders() {
+	for _, v := range stackconfig.SecretPlaceholders() {
 		secrets = append(secrets, v)
 	}
 	for _, v := range variants {

@@ -10,55 +10,16 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/kubecheck"
-	"github.com/openneuro/openneuro-infra/stacks"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
-
-// TestLocalSecretsValidate runs scripts/local-secrets.sh and deploys the local stack (under mocks)
-// with exactly its secrets: the quick start's development secrets must pass the program's validation.
-func TestLocalSecretsValidate(t *testing.T) {
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("ssh-keygen is not installed")
-	}
-	out, err := exec.Command(filepath.Join(infratest.RepoRoot(), "scripts", "local-secrets.sh")).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var secrets map[string]string
-	if err := yaml.UnmarshalStrict(out, &secrets); err != nil {
-		t.Fatalf("local-secrets.sh prints no valid secrets file: %v", err)
-	}
-	var opts []infratest.Option
-	for _, spec := range stacks.SecretSpecs {
-		opts = append(opts, infratest.WithoutValue(spec.Key))
-	}
-	for key, value := range secrets {
-		opts = append(opts, infratest.WithSecret(key, value))
-	}
-	rec := infratest.Run(t, "local", opts...)
-	if len(rec.ByType("kubernetes:apps/v1:StatefulSet")) == 0 {
-		t.Error("the local stack deployed no workers")
-	}
-	again, err := exec.Command(filepath.Join(infratest.RepoRoot(), "scripts", "local-secrets.sh")).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range []string{"JWT_SECRET", "FLOWER_BASIC_AUTH", "DATALAD_SSH_KEY"} {
-		var second map[string]string
-		_ = yaml.Unmarshal(again, &second)
-		if second[key] == secrets[key] {
-			t.Errorf("%s is the same in two runs; it must be generated, not fixed", key)
-		}
-	}
-}
 
 // TestLocalUpScript checks what can be checked without Docker: the scripts parse, name files that
 // exist, deploy and remove the stack local through cmd/dev (whose secrets path the e2e tier runs
 // through the real engine), wait for the ingress-nginx admission jobs, and the dev manifests decode
 // strictly into Kubernetes types.
 func TestLocalUpScript(t *testing.T) {
-	root := infratest.RepoRoot()
+	root := stackconfig.RepoRoot()
 	for _, name := range []string{"local-up.sh", "local-down.sh"} {
 		if err := exec.Command("bash", "-n", filepath.Join(root, "scripts", name)).Run(); err != nil {
 			t.Fatalf("%s does not parse: %v", name, err)
@@ -104,7 +65,7 @@ func TestLocalUpScript(t *testing.T) {
 // TestLocalStackFileHoldsNoSecrets: the local stack's secrets and passphrase salt live outside
 // the repository (cmd/dev); the tracked file is plain config only.
 func TestLocalStackFileHoldsNoSecrets(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "Pulumi.local.yaml"))
+	data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "Pulumi.local.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +78,7 @@ func TestLocalStackFileHoldsNoSecrets(t *testing.T) {
 
 func scriptLines(t *testing.T, name string) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "scripts", name))
+	data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "scripts", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/openneuro/openneuro-infra/bootstrap/setup"
-	"github.com/openneuro/openneuro-infra/internal/deploygraph"
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // pulumiJobs are the jobs that run pulumi with AWS credentials, keyed as runnableJobs, with the
@@ -71,7 +70,7 @@ func TestOneConcurrencyGroupPerStack(t *testing.T) {
 // TestPulumiCLIPinned: every pulumi/actions step installs the CLI of .pulumi.version, which is the
 // version of the Pulumi SDK in go.mod (an older CLI rejects Pulumi.yaml's typed config).
 func TestPulumiCLIPinned(t *testing.T) {
-	root := infratest.RepoRoot()
+	root := stackconfig.RepoRoot()
 	version, err := os.ReadFile(filepath.Join(root, ".pulumi.version"))
 	if err != nil {
 		t.Fatal(err)
@@ -91,11 +90,10 @@ func TestPulumiCLIPinned(t *testing.T) {
 	}
 }
 
-// TestSessionsOutlastTheLongestWait: the deploy and destroy jobs ask for the deploy role's whole
-// session, and the job ends before the credentials do. That session covers the first up's critical
-// path plus the longest single wait of the program (a create that times out after it), for every
-// stack, with app.dns (whose certificate validation may wait 75 minutes).
-func TestSessionsOutlastTheLongestWait(t *testing.T) {
+// TestJobsUseTheWholeSession: the deploy and destroy jobs ask for the deploy role's whole session,
+// and the job ends before the credentials do. That the session covers the first up is
+// infra's TestFirstUpFitsTheDeploySession.
+func TestJobsUseTheWholeSession(t *testing.T) {
 	for key, pj := range pulumiJobs(t) {
 		if pj.step.With["command"] == "preview" {
 			continue
@@ -115,20 +113,6 @@ func TestSessionsOutlastTheLongestWait(t *testing.T) {
 		}
 		if pj.job.TimeoutMinutes == 0 || pj.job.TimeoutMinutes*60 > setup.DeploySessionSeconds {
 			t.Errorf("%s: timeout-minutes %d; the job must end before its %d s credentials do", key, pj.job.TimeoutMinutes, setup.DeploySessionSeconds)
-		}
-	}
-	for _, stack := range []string{"staging", "prod"} {
-		rec := infratest.Run(t, stack, infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "Z0MOCKZONE"),
-			infratest.WithHostedZone("Z0MOCKZONE", map[string]string{"staging": "sqm.io", "prod": "openneuro.org"}[stack], false))
-		est, err := deploygraph.FromResources(rec.Resources()).Estimate()
-		if err != nil {
-			t.Fatal(err)
-		}
-		longest, wait := deploygraph.LongestWait(rec.Resources())
-		if need := est.CriticalSeconds + wait; need > setup.DeploySessionSeconds {
-			t.Errorf("%s: critical path %d s + the longest wait %d s (%s %s) = %d s exceed the %d s session", stack, est.CriticalSeconds, wait, longest.Type, longest.Name, need, setup.DeploySessionSeconds)
-		} else {
-			t.Logf("%s: %d s critical path + %d s longest wait (%s %s) = %d s of %d s", stack, est.CriticalSeconds, wait, longest.Type, longest.Name, need, setup.DeploySessionSeconds)
 		}
 	}
 }
@@ -160,8 +144,8 @@ func TestBootstrapRolesMatchTheWorkflows(t *testing.T) {
 
 // TestStackRegionScript: the workflows' region of a stack is its stack file's aws:region.
 func TestStackRegionScript(t *testing.T) {
-	root := infratest.RepoRoot()
-	names, _ := infratest.Stacks()
+	root := stackconfig.RepoRoot()
+	names, _ := stackconfig.Stacks()
 	for _, stack := range names {
 		data, _ := os.ReadFile(filepath.Join(root, "Pulumi."+stack+".yaml"))
 		var f struct {
@@ -213,7 +197,7 @@ func TestPreviewRunsAsDocumented(t *testing.T) {
 	} {
 		outFile := filepath.Join(t.TempDir(), "out")
 		cmd := exec.Command("bash", "-e", "-c", script)
-		cmd.Dir = infratest.RepoRoot()
+		cmd.Dir = stackconfig.RepoRoot()
 		cmd.Env = append(os.Environ(), "STACK="+c.stack, "ROLE_STAGING="+c.staging, "ROLE_PROD="+c.prod, "GITHUB_OUTPUT="+outFile)
 		stdout, err := cmd.Output()
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // internalDocument matches a citation of a document users of this repository do not have: the
@@ -18,7 +18,7 @@ var internalDocument = regexp.MustCompile(`shared/|DESIGN\.md|STYLE\.md|STYLE pr
 // TestRepositoryStandsAlone: no file, output or document of the repository cites a document its
 // users do not have; sources are cited upstream. And it carries a licence, MIT as OpenNeuro's own.
 func TestRepositoryStandsAlone(t *testing.T) {
-	root := infratest.RepoRoot()
+	root := stackconfig.RepoRoot()
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // TestToolVersionCheckReadsWholeOutput runs scripts/tools.sh's version check against a fake binary
@@ -22,7 +22,7 @@ func TestToolVersionCheckReadsWholeOutput(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	tools := filepath.Join(infratest.RepoRoot(), "scripts", "tools.sh")
+	tools := filepath.Join(stackconfig.RepoRoot(), "scripts", "tools.sh")
 	check := fmt.Sprintf(`source %q; for i in $(seq 1 20); do reports %q --version 'etcd Version: 3.6.5' || { echo "run $i failed"; exit 1; }; done
 reports %q --version 'etcd Version: 9.9.9' && { echo "a wrong version passed"; exit 1; }; exit 0`, tools, fake, fake)
 	out, err := exec.Command("bash", "-c", check).CombinedOutput()
@@ -34,7 +34,7 @@ reports %q --version 'etcd Version: 9.9.9' && { echo "a wrong version passed"; e
 // TestToolsScriptParses checks that scripts/tools.sh parses, refuses an unknown group, and that
 // sourcing it runs nothing (the test above relies on that).
 func TestToolsScriptParses(t *testing.T) {
-	tools := filepath.Join(infratest.RepoRoot(), "scripts", "tools.sh")
+	tools := filepath.Join(stackconfig.RepoRoot(), "scripts", "tools.sh")
 	if out, err := exec.Command("bash", "-n", tools).CombinedOutput(); err != nil {
 		t.Fatalf("tools.sh does not parse: %v\n%s", err, out)
 	}

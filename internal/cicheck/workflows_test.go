@@ -13,7 +13,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 type workflow struct {
@@ -60,7 +60,7 @@ type step struct {
 // lint`; these tests check what is particular to this project.
 func loadWorkflows(t *testing.T) map[string]workflow {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(infratest.RepoRoot(), ".github", "workflows", "*.yml"))
+	files, err := filepath.Glob(filepath.Join(stackconfig.RepoRoot(), ".github", "workflows", "*.yml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no workflows: %v", err)
 	}
@@ -165,7 +165,7 @@ var pinnedAction = regexp.MustCompile(`^([\w.-]+/[\w.-]+)(/[\w./-]+)?@([0-9a-f]{
 // and every workflow uses the same commit of an action, so a bump is one consistent change.
 // Reusable workflows of this repository are called by path.
 func TestActionsArePinnedBySHA(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(infratest.RepoRoot(), ".github", "workflows", "*.yml"))
+	files, err := filepath.Glob(filepath.Join(stackconfig.RepoRoot(), ".github", "workflows", "*.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestActionsArePinnedBySHA(t *testing.T) {
 var makeCall = regexp.MustCompile(`\bmake\s+([a-z][\w-]*)`)
 
 func TestMakeTargetsExist(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(infratest.RepoRoot(), "Makefile"))
+	data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestMakeTargetsExist(t *testing.T) {
 }
 
 func TestStacksExist(t *testing.T) {
-	stacks, err := infratest.Stacks()
+	stacks, err := stackconfig.Stacks()
 	if err != nil {
 		t.Fatal(err)
 	}

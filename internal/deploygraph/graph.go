@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/recorded"
 )
 
 // Node is one resource in the graph.
@@ -35,7 +35,7 @@ type Graph struct {
 // FromResources builds the graph: an edge for every dependency the engine sees (explicit DependsOn
 // and every input that came from another resource's output), and one from each component to its
 // children (a child is registered after its parent).
-func FromResources(resources []infratest.Resource) Graph {
+func FromResources(resources []recorded.Resource) Graph {
 	var g Graph
 	known := map[string]bool{}
 	for _, r := range resources {

@@ -3,7 +3,7 @@ package deploygraph
 import (
 	"strconv"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/recorded"
 )
 
 // createTimeoutSeconds are how long a create can wait before the provider gives up, per type: the
@@ -42,7 +42,7 @@ const TimeoutAnnotation = "pulumi.com/timeoutSeconds"
 // CreateTimeoutSeconds is how long creating the resource can wait before it fails: its
 // pulumi.com/timeoutSeconds annotation, or the provider's default for its type (0 when it has no
 // wait worth counting).
-func CreateTimeoutSeconds(r infratest.Resource) int {
+func CreateTimeoutSeconds(r recorded.Resource) int {
 	if md, ok := r.Plain(false)["metadata"].(map[string]any); ok {
 		if annotations, ok := md["annotations"].(map[string]any); ok {
 			if s, ok := annotations[TimeoutAnnotation].(string); ok {
@@ -56,8 +56,8 @@ func CreateTimeoutSeconds(r infratest.Resource) int {
 }
 
 // LongestWait is the resource whose create can wait the longest, and that wait in seconds.
-func LongestWait(resources []infratest.Resource) (infratest.Resource, int) {
-	var longest infratest.Resource
+func LongestWait(resources []recorded.Resource) (recorded.Resource, int) {
+	var longest recorded.Resource
 	var seconds int
 	for _, r := range resources {
 		if s := CreateTimeoutSeconds(r); s > seconds {

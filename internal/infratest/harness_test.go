@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -87,35 +88,13 @@ func TestManifestsAndRedaction(t *testing.T) {
 		t.Errorf("redacted manifest shows %v", data["JWT_SECRET"])
 	}
 	plain := rec.Manifests(false)[1].Object["stringData"].(map[string]any)
-	if plain["JWT_SECRET"] != infratest.SecretPlaceholders()["JWT_SECRET"] {
+	if plain["JWT_SECRET"] != stackconfig.SecretPlaceholders()["JWT_SECRET"] {
 		t.Errorf("unredacted manifest shows %v, want the placeholder", plain["JWT_SECRET"])
 	}
 	for _, r := range rec.Records() {
 		if r.Type == "kubernetes:core/v1:Secret" && r.Inputs["stringData"].(map[string]any)["JWT_SECRET"] != infratest.Redacted {
 			t.Error("resources.json records must redact secrets")
 		}
-	}
-}
-
-func TestStackConfigMergesDefaultsStackFileAndPlaceholders(t *testing.T) {
-	cfg, secretKeys, err := infratest.StackConfig("prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg["aws:region"] != "us-west-2" {
-		t.Errorf("aws:region %q", cfg["aws:region"])
-	}
-	if !strings.Contains(cfg["openneuro:app"], `"hostname":"openneuro.org"`) {
-		t.Errorf("openneuro:app %s", cfg["openneuro:app"])
-	}
-	if cfg["openneuro:edgefs"] != "{}" {
-		t.Errorf("an unset layer key takes Pulumi.yaml's default {}, got %q", cfg["openneuro:edgefs"])
-	}
-	if cfg["pulumi:disable-default-providers"] != `["kubernetes"]` {
-		t.Errorf("project-wide value not applied: %q", cfg["pulumi:disable-default-providers"])
-	}
-	if len(secretKeys) == 0 || cfg["openneuro:MONGO_URL"] == "" {
-		t.Error("secrets have no placeholders")
 	}
 }
 

@@ -1,115 +1,14 @@
 package infratest
 
 import (
-	"math"
 	"sort"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/openneuro/openneuro-infra/internal/recorded"
 )
 
 // Redacted replaces every secret value in render output.
-const Redacted = "[secret]"
-
-// plain turns a property value into plain Go data (map[string]any, []any, string, float64/int64,
-// bool, nil). Secrets become Redacted when redact is set; resource references become their URN.
-func plain(v resource.PropertyValue, redact bool) any {
-	switch {
-	case v.IsSecret():
-		if redact {
-			return redactLeaves(plain(v.SecretValue().Element, false))
-		}
-		return plain(v.SecretValue().Element, redact)
-	case v.IsOutput():
-		o := v.OutputValue()
-		if !o.Known {
-			return nil
-		}
-		if o.Secret && redact {
-			return redactLeaves(plain(o.Element, false))
-		}
-		return plain(o.Element, redact)
-	case v.IsComputed():
-		return nil
-	case v.IsNull():
-		return nil
-	case v.IsBool():
-		return v.BoolValue()
-	case v.IsNumber():
-		n := v.NumberValue()
-		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
-			return int64(n)
-		}
-		return n
-	case v.IsString():
-		return v.StringValue()
-	case v.IsArray():
-		arr := v.ArrayValue()
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			out[i] = plain(e, redact)
-		}
-		return out
-	case v.IsObject():
-		return plainMap(v.ObjectValue(), redact)
-	case v.IsResourceReference():
-		return string(v.ResourceReferenceValue().URN)
-	case v.IsAsset(), v.IsArchive():
-		return "[asset]"
-	}
-	return nil
-}
-
-// redactLeaves keeps the shape of a secret value (map keys, list lengths) and replaces every leaf, so
-// a reviewer still sees which Secret keys exist and changed, never their values.
-func redactLeaves(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = redactLeaves(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = redactLeaves(e)
-		}
-		return out
-	case nil:
-		return nil
-	}
-	return Redacted
-}
-
-func plainMap(m resource.PropertyMap, redact bool) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, e := range m {
-		if e.IsNull() || e.IsComputed() {
-			continue
-		}
-		out[apiKey(string(k))] = plain(e, redact)
-	}
-	return out
-}
-
-// apiKey turns the Go SDK's x_kubernetes_* schema keys (Go names cannot hold dashes) into the
-// x-kubernetes-* names the provider sends to the API server (pulumi/pulumi-kubernetes#2128).
-func apiKey(k string) string {
-	if strings.HasPrefix(k, "x_kubernetes_") {
-		return strings.ReplaceAll(k, "_", "-")
-	}
-	return k
-}
-
-// Plain returns the inputs as plain Go data, secrets redacted or not.
-func (res Resource) Plain(redact bool) map[string]any { return plainMap(res.Inputs, redact) }
-
-// IsKubernetesObject reports whether the resource is a Kubernetes object the provider applies as a
-// manifest (not the provider itself, not a Helm release, not a component).
-func (res Resource) IsKubernetesObject() bool {
-	return res.Custom && strings.HasPrefix(res.Type, "kubernetes:") && !strings.HasPrefix(res.Type, "kubernetes:helm.sh/")
-}
+const Redacted = recorded.Redacted
 
 // Manifest is one Kubernetes object as the provider would apply it.
 type Manifest struct {

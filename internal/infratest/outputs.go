@@ -10,6 +10,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/internal/recorded"
 )
 
 // AccountID is the AWS account the mocks pretend to deploy into.
@@ -115,7 +117,7 @@ func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
 	case "kubernetes:core/v1:Service":
 		r.serviceOutputs(rec, out)
 	case "kubernetes:networking.k8s.io/v1:Ingress":
-		md, _ := plain(rec.Inputs["metadata"], false).(map[string]any)
+		md, _ := recorded.PlainValue(rec.Inputs["metadata"], false).(map[string]any)
 		ns, _ := md["namespace"].(string)
 		name, _ := md["name"].(string)
 		host := r.albDNSName(ns + "/" + name)
@@ -141,7 +143,7 @@ func (r *Recorder) outputs(rec Resource) resource.PropertyMap {
 func (r *Recorder) serviceOutputs(rec Resource, out resource.PropertyMap) {
 	spec := map[string]any{}
 	if v, ok := rec.Inputs["spec"]; ok && v.IsObject() {
-		spec = plain(v, false).(map[string]any)
+		spec = recorded.PlainValue(v, false).(map[string]any)
 	}
 	if ip, _ := spec["clusterIP"].(string); ip == "" {
 		sum := sha256.Sum256([]byte(rec.URN))
@@ -220,7 +222,7 @@ func (r *Recorder) eksClusterOutputs(rec Resource) map[string]any {
 // hostedZone answers a Route 53 zone lookup by id or name from the mock account's zones (WithHostedZone),
 // failing like the provider when none matches.
 func (r *Recorder) hostedZone(args resource.PropertyMap) (resource.PropertyMap, error) {
-	in := plainMap(args, false)
+	in := recorded.PlainMap(args, false)
 	id, _ := in["zoneId"].(string)
 	name, _ := in["name"].(string)
 	for _, z := range r.account.zones {
@@ -249,7 +251,7 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 	case "aws:route53/getZone:getZone":
 		return r.hostedZone(args.Args)
 	case "aws:lb/getLoadBalancer:getLoadBalancer":
-		tags, _ := plain(args.Args["tags"], false).(map[string]any)
+		tags, _ := recorded.PlainValue(args.Args["tags"], false).(map[string]any)
 		group, _ := tags["ingress.k8s.aws/stack"].(string)
 		if group == "" {
 			return nil, fmt.Errorf("infratest: no load balancer matches %v", tags)
@@ -262,7 +264,7 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 			"arnSuffix": suffix, "dnsName": dns, "zoneId": ALBZoneID, "tags": tags, "id": dns,
 		}), nil
 	case "aws:lb/getTargetGroup:getTargetGroup":
-		tags, _ := plain(args.Args["tags"], false).(map[string]any)
+		tags, _ := recorded.PlainValue(args.Args["tags"], false).(map[string]any)
 		res, _ := tags["ingress.k8s.aws/resource"].(string)
 		if res == "" || tags["ingress.k8s.aws/stack"] == nil {
 			return nil, fmt.Errorf("infratest: no target group matches %v", tags)

@@ -12,39 +12,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/internal/recorded"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // Resource is one registered resource as the engine would see it.
-type Resource struct {
-	Type   string
-	Name   string
-	URN    string
-	Parent string
-	// Provider is the provider reference ("<urn>::<id>") the resource was registered with, "" for the
-	// default provider.
-	Provider string
-	// Custom is false for component resources.
-	Custom bool
-	// DependsOn are the URNs of the explicit and implicit (input) dependencies.
-	DependsOn []string
-	// PropertyDependencies are, per input property, the URNs that property's value came from.
-	PropertyDependencies map[string][]string
-	Protect              bool
-	RetainOnDelete       bool
-	DeleteBeforeReplace  bool
-	IgnoreChanges        []string
-	Aliases              int
-	// Transforms are the resource's transforms. The mocks do not run them: a test applies them to
-	// the children a packaged component (pulumi-eks) would register, with ChildOptions.
-	Transforms []pulumi.ResourceTransform
-	// Inputs are the resource's inputs; secret values are marked secret.
-	Inputs resource.PropertyMap
-	// Outputs are what the mocks returned (inputs plus canned outputs).
-	Outputs resource.PropertyMap
-	// ID is the fake physical id the mocks gave the resource.
-	ID string
-}
+type Resource = recorded.Resource
 
 // Recorder implements pulumi.MockResourceMonitor and keeps every registration. Registrations arrive
 // concurrently, hence the mutex.

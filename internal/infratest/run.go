@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -16,11 +17,10 @@ import (
 type Option func(*runSettings) error
 
 type runSettings struct {
-	config     map[string]string
-	secretKeys []string
-	program    pulumi.RunFunc
-	account    mockAccount
-	preview    bool
+	stackconfig.Values
+	program pulumi.RunFunc
+	account mockAccount
+	preview bool
 }
 
 // WithCaller makes the run's AWS identity arn (e.g. an assumed-role session
@@ -68,70 +68,18 @@ func WithLiveNodeGroup(name string, desired, minSize, maxSize int) Option {
 	}
 }
 
-// WithValue sets one nested config value, e.g. WithValue("app.workers", 2) or
-// WithValue("aws:region", "eu-west-1"); the first path element is the config key.
-func WithValue(path string, value any) Option {
-	return func(s *runSettings) error {
-		key, rest, nested := strings.Cut(path, ".")
-		full := qualify(key)
-		if !nested {
-			v, err := encodeValue(value)
-			s.config[full] = v
-			return err
-		}
-		obj := map[string]any{}
-		if raw, ok := s.config[full]; ok {
-			if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-				return fmt.Errorf("%s: %w", full, err)
-			}
-		}
-		setPath(obj, strings.Split(rest, "."), value)
-		v, err := encodeValue(obj)
-		s.config[full] = v
-		return err
-	}
-}
+// WithValue sets one nested config value (stackconfig.WithValue).
+func WithValue(path string, value any) Option { return withConfig(stackconfig.WithValue(path, value)) }
 
-// WithoutValue removes a config value or secret, e.g. WithoutValue("JWT_SECRET") or
-// WithoutValue("app.hostname").
-func WithoutValue(path string) Option {
-	return func(s *runSettings) error {
-		key, rest, nested := strings.Cut(path, ".")
-		full := qualify(key)
-		if !nested {
-			delete(s.config, full)
-			return nil
-		}
-		obj := map[string]any{}
-		if raw, ok := s.config[full]; ok {
-			if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-				return err
-			}
-		}
-		parts := strings.Split(rest, ".")
-		parent := obj
-		for _, p := range parts[:len(parts)-1] {
-			next, _ := parent[p].(map[string]any)
-			if next == nil {
-				return nil
-			}
-			parent = next
-		}
-		delete(parent, parts[len(parts)-1])
-		v, err := encodeValue(obj)
-		s.config[full] = v
-		return err
-	}
-}
+// WithoutValue removes a config value or secret (stackconfig.WithoutValue).
+func WithoutValue(path string) Option { return withConfig(stackconfig.WithoutValue(path)) }
 
-// WithSecret sets a secret config value.
-func WithSecret(key, value string) Option {
-	return func(s *runSettings) error {
-		full := qualify(key)
-		s.config[full] = value
-		s.secretKeys = append(s.secretKeys, full)
-		return nil
-	}
+// WithSecret sets a secret config value (stackconfig.WithSecret).
+func WithSecret(key, value string) Option { return withConfig(stackconfig.WithSecret(key, value)) }
+
+// withConfig makes a config change an option of a run.
+func withConfig(change stackconfig.Option) Option {
+	return func(s *runSettings) error { return change(&s.Values) }
 }
 
 // WithProgram runs fn instead of the whole program (to test one layer with the stack's config).
@@ -139,38 +87,26 @@ func WithProgram(fn pulumi.RunFunc) Option {
 	return func(s *runSettings) error { s.program = fn; return nil }
 }
 
-func setPath(obj map[string]any, path []string, value any) {
-	for _, p := range path[:len(path)-1] {
-		next, _ := obj[p].(map[string]any)
-		if next == nil {
-			next = map[string]any{}
-			obj[p] = next
-		}
-		obj = next
-	}
-	obj[path[len(path)-1]] = value
-}
-
 // RunStack evaluates the program for the named stack under mocks, with the stack's real config and
 // placeholder secrets, and returns what it registered. The error is the program's (e.g. validation).
 func RunStack(stack string, opts ...Option) (*Recorder, error) {
-	cfg, secretKeys, err := StackConfig(stack)
+	values, err := stackconfig.Read(stack)
 	if err != nil {
 		return nil, err
 	}
-	s := &runSettings{config: cfg, secretKeys: secretKeys, program: infra.Run}
+	s := &runSettings{Values: values, program: infra.Run}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err
 		}
 	}
-	rec := newRecorder(stack, s.config["aws:region"])
-	rec.account = defaultAccount(s.account, s.config)
+	rec := newRecorder(stack, s.Config["aws:region"])
+	rec.account = defaultAccount(s.account, s.Config)
 	err = pulumi.RunErr(s.program,
 		pulumi.WithMocks(stacks.Project, stack, rec),
 		func(info *pulumi.RunInfo) {
-			info.Config = s.config
-			info.ConfigSecretKeys = s.secretKeys
+			info.Config = s.Config
+			info.ConfigSecretKeys = s.SecretKeys
 			info.DryRun = s.preview
 		})
 	return rec, err
@@ -215,8 +151,8 @@ func defaultAccount(a mockAccount, config map[string]string) mockAccount {
 	var network struct {
 		Zones []string `json:"availabilityZones"`
 	}
-	_ = json.Unmarshal([]byte(config[qualify("cluster")]), &cluster)
-	_ = json.Unmarshal([]byte(config[qualify("network")]), &network)
+	_ = json.Unmarshal([]byte(config[stacks.Project+":cluster"]), &cluster)
+	_ = json.Unmarshal([]byte(config[stacks.Project+":network"]), &network)
 	if a.callerARN == "" {
 		a.callerARN, a.callerAccount = "arn:aws:iam::"+AccountID+":user/ci", AccountID
 		if arn := cluster.DeployRoleARN; arn != "" {
@@ -254,4 +190,20 @@ func RunProgram(project, stack string, config map[string]string, fn pulumi.RunFu
 	rec.account = defaultAccount(mockAccount{}, config)
 	err := pulumi.RunErr(fn, pulumi.WithMocks(project, stack, rec), func(info *pulumi.RunInfo) { info.Config = config })
 	return rec, err
+}
+
+// CurrentStack is the stack the tests render for the current generation (stackconfig.CurrentStack).
+const CurrentStack = stackconfig.CurrentStack
+
+// CurrentWorkerZone is the workers' zone of the current-generation test stack.
+const CurrentWorkerZone = stackconfig.CurrentWorkerZone
+
+// Current returns the options that turn CurrentStack into the current generation
+// (stackconfig.Current), then opts.
+func Current(opts ...Option) []Option {
+	var out []Option
+	for _, change := range stackconfig.Current() {
+		out = append(out, withConfig(change))
+	}
+	return append(out, opts...)
 }

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // fieldManager owns the fields the tests apply.
@@ -142,7 +143,7 @@ func assetsDir() (string, error) {
 
 // pinnedVersion reads one KEY=value of scripts/tool-versions.env, the single place the version is set.
 func pinnedVersion(key string) (string, error) {
-	path := filepath.Join(infratest.RepoRoot(), "scripts", "tool-versions.env")
+	path := filepath.Join(stackconfig.RepoRoot(), "scripts", "tool-versions.env")
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("read pinned versions: %w", err)
@@ -299,7 +300,7 @@ func stackObjects(t *testing.T, stack string) []map[string]any {
 
 func allStacks(t *testing.T) []string {
 	t.Helper()
-	stacks, err := infratest.Stacks()
+	stacks, err := stackconfig.Stacks()
 	if err != nil || len(stacks) == 0 {
 		t.Fatalf("list stacks: %v (found %d)", err, len(stacks))
 	}
@@ -509,7 +510,7 @@ func TestCurrentGenerationAgainstAPIServer(t *testing.T) {
 			t.Errorf("%s: %v", objectID(&unstructured.Unstructured{Object: o}), err)
 		}
 	}
-	for _, v := range Check(objs, slices.Collect(maps.Values(infratest.SecretPlaceholders()))) {
+	for _, v := range Check(objs, slices.Collect(maps.Values(stackconfig.SecretPlaceholders()))) {
 		t.Error(v)
 	}
 	api := apiServerFor(t)

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
 // TestProjectRules enforces the project rules (rules.go) on every object of every stack.
 func TestProjectRules(t *testing.T) {
-	secrets := slices.Sorted(maps.Values(infratest.SecretPlaceholders()))
+	secrets := slices.Sorted(maps.Values(stackconfig.SecretPlaceholders()))
 	var all []map[string]any
 	for _, stack := range allStacks(t) {
 		t.Run(stack, func(t *testing.T) {

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openneuro/openneuro-infra/internal/infratest"
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 func TestExampleFileIsCurrent(t *testing.T) {
-	path := filepath.Join(infratest.RepoRoot(), "stacks", "secrets.example.yaml")
+	path := filepath.Join(stackconfig.RepoRoot(), "stacks", "secrets.example.yaml")
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

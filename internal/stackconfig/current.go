@@ -1,4 +1,4 @@
-package infratest
+package stackconfig
 
 // CurrentStack is the stack the tests render for the current generation: staging's real stack
 // file, moved to app.generation current the way an operator would: the generation set, every key of
@@ -13,7 +13,7 @@ const CurrentStack = "staging"
 // region (us-east-1).
 const CurrentWorkerZone = "us-east-1a"
 
-// Current returns the options that turn CurrentStack into the current generation, then opts.
+// Current returns the changes that turn CurrentStack into the current generation, then opts.
 func Current(opts ...Option) []Option {
 	return append([]Option{
 		WithValue("app.generation", "current"),
