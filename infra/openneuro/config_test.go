@@ -87,7 +87,7 @@ func TestSecret(t *testing.T) {
 		if !v.IsSecret() {
 			v = stringData.ObjectValue()[resource.PropertyKey(key)]
 		}
-		if !v.IsSecret() && !(v.IsOutput() && v.OutputValue().Secret) {
+		if !v.IsSecret() && (!v.IsOutput() || !v.OutputValue().Secret) {
 			t.Errorf("%s is not a Pulumi secret in the Secret's inputs", key)
 		}
 	}

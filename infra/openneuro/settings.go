@@ -218,7 +218,7 @@ func checksum(data map[string]string) string {
 // secretChecksum is checksum over secret values; it stays a Pulumi secret, so the preview and the
 // state never show a value derived from them in clear.
 func secretChecksum(data pulumi.StringMapOutput) pulumi.StringOutput {
-	sum := data.ApplyT(func(m map[string]string) string { return checksum(m) })
+	sum := data.ApplyT(checksum)
 	return pulumi.ToSecret(sum).(pulumi.StringOutput)
 }
 
