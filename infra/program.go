@@ -230,8 +230,8 @@ func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts
 // existingCluster connects to a cluster the program does not create: no AWS resource at all.
 func existingCluster(ctx *pulumi.Context, cfg *stacks.Config) (*platform, error) {
 	args := &existing.Args{KubeconfigPath: cfg.Cluster.Kubeconfig, Context: cfg.Cluster.Context, Name: cfg.Cluster.Name}
-	if cfg.Secrets.Has("CLUSTER_KUBECONFIG") {
-		args.Kubeconfig = cfg.Secrets.Get("CLUSTER_KUBECONFIG")
+	if cfg.Secrets.Has(stacks.SecretClusterKubeconfig) {
+		args.Kubeconfig = cfg.Secrets.Get(stacks.SecretClusterKubeconfig)
 	}
 	c, err := existing.New(ctx, "cluster", args)
 	if err != nil {

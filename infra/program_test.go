@@ -664,7 +664,7 @@ func TestLocalSecretsValidate(t *testing.T) {
 	}
 	var opts []infratest.Option
 	for _, spec := range stackcfg.SecretSpecs {
-		opts = append(opts, infratest.WithoutValue(spec.Key))
+		opts = append(opts, infratest.WithoutValue(string(spec.Key)))
 	}
 	for key, value := range secrets {
 		opts = append(opts, infratest.WithSecret(key, value))

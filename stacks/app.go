@@ -434,9 +434,9 @@ func (o OpenNeuro) validate2020Datasets(v *validator, c Cluster, e EdgeFS, s Sto
 // (datalad_service/tasks/publish.py) pushed as a user; the current workers create the repository
 // in DATALAD_GITHUB_ORG with DATALAD_GITHUB_TOKEN (services/datalad/datalad_service/common/github.py,
 // helm/openneuro/templates/secret.yaml at v5.5.1) and push with the SSH key.
-var githubExportSecrets = map[Generation][]string{
-	Gen2020:    {"DATALAD_GITHUB_LOGIN", "DATALAD_GITHUB_ORG", "DATALAD_GITHUB_PASS"},
-	GenCurrent: {"DATALAD_GITHUB_ORG", "DATALAD_GITHUB_TOKEN"},
+var githubExportSecrets = map[Generation][]SecretKey{
+	Gen2020:    {SecretDataladGithubLogin, SecretDataladGithubOrg, SecretDataladGithubPass},
+	GenCurrent: {SecretDataladGithubOrg, SecretDataladGithubToken},
 }
 
 // resolveGithubExports decides app.githubExportsEnabled once the secrets are known: on exactly when
@@ -446,7 +446,7 @@ func (o *OpenNeuro) resolveGithubExports(s Secrets) error {
 	var missing []string
 	for _, key := range githubExportSecrets[o.Generation] {
 		if !s.Has(key) {
-			missing = append(missing, key)
+			missing = append(missing, string(key))
 		}
 	}
 	if o.GithubExportsEnabled == nil {

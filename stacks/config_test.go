@@ -373,7 +373,7 @@ func TestPulumiYAMLDeclaresEveryKey(t *testing.T) {
 		}
 	}
 	for _, spec := range stacks.SecretSpecs {
-		decl, ok := project.Config[spec.Key]
+		decl, ok := project.Config[string(spec.Key)]
 		if !ok {
 			t.Errorf("Pulumi.yaml does not declare the secret %s", spec.Key)
 			continue
@@ -402,7 +402,7 @@ func TestPulumiYAMLDeclaresEveryKey(t *testing.T) {
 		}
 		known := slices.Contains(stacks.LayerKeys(), key)
 		for _, spec := range stacks.SecretSpecs {
-			known = known || spec.Key == key
+			known = known || string(spec.Key) == key
 		}
 		if !known {
 			t.Errorf("Pulumi.yaml declares %s, which the program does not read", key)
@@ -425,7 +425,7 @@ func TestStackFilesHoldNoSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, spec := range stacks.SecretSpecs {
-			if v, ok := f.Config[stacks.Project+":"+spec.Key]; ok {
+			if v, ok := f.Config[stacks.Project+":"+string(spec.Key)]; ok {
 				if m, isMap := v.(map[string]any); !isMap || m["secure"] == nil {
 					t.Errorf("Pulumi.%s.yaml holds %s in plain text; set it with pulumi config set --secret", stack, spec.Key)
 				}

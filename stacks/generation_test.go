@@ -178,7 +178,7 @@ func TestOtherGenerationSecretsAreIgnored(t *testing.T) {
 	var old []stackconfig.Option
 	for _, spec := range stacks.SecretSpecs {
 		if spec.Only == stacks.GenCurrent {
-			old = append(old, stackconfig.WithoutValue(spec.Key))
+			old = append(old, stackconfig.WithoutValue(string(spec.Key)))
 		}
 	}
 	if _, err := load("prod", old...); err != nil {

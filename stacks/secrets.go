@@ -15,7 +15,7 @@ import (
 // one to one.
 type SecretSpec struct {
 	// Key is the config key without the project namespace.
-	Key string
+	Key SecretKey
 	// Required secrets must be set; Load fails without them.
 	Required bool
 	// Group names an optional group emitted together (google, orcid, globus); "" for none.
@@ -43,63 +43,63 @@ func (s SecretSpec) For(g Generation) bool { return s.Only == "" || s.Only == g 
 // helm/openneuro/templates/secret.yaml, master of 2020-05-27, a6f39e8ec), the current chart's
 // new keys beside the 2020 keys they replace (helm/openneuro/templates/secret.yaml at v5.5.1).
 var SecretSpecs = []SecretSpec{
-	{Key: "JWT_SECRET", Required: true, AppEnv: true, Description: "unique, truly random string that signs the JWT session tokens"},
-	{Key: "GOOGLE_CLIENT_ID", Group: "google", AppEnv: true, Description: "Google OAuth client id"},
-	{Key: "GOOGLE_CLIENT_SECRET", Group: "google", Trigger: true, AppEnv: true, Description: "Google OAuth client secret; set it to offer Google login"},
-	{Key: "ORCID_CLIENT_ID", Group: "orcid", AppEnv: true, Description: "ORCID OAuth client id"},
-	{Key: "ORCID_CLIENT_SECRET", Group: "orcid", Trigger: true, AppEnv: true, Description: "ORCID OAuth client secret; set it to offer ORCID login"},
-	{Key: "ORCID_API_ENDPOINT", Group: "orcid", AppEnv: true, Description: "ORCID API endpoint; defaults to the ORCID sandbox, set https://pub.orcid.org/ for production"},
-	{Key: "GLOBUS_CLIENT_ID", Group: "globus", AppEnv: true, Description: "Globus OAuth client id"},
-	{Key: "GLOBUS_CLIENT_SECRET", Group: "globus", Trigger: true, AppEnv: true, Description: "Globus OAuth client secret; set it to offer Globus login"},
-	{Key: "GITHUB_CLIENT_ID", Group: "github", AppEnv: true, Only: GenCurrent, Description: "GitHub OAuth client id (generation current)"},
-	{Key: "GITHUB_CLIENT_SECRET", Group: "github", Trigger: true, AppEnv: true, Only: GenCurrent, Description: "GitHub OAuth client secret; set it to offer GitHub login (generation current)"},
-	{Key: "CRN_SERVER_MAIL_SERVICE", Required: true, AppEnv: true, Only: Gen2020, Description: "mail service name understood by nodemailer, e.g. mailgun (generation 2020)"},
-	{Key: "CRN_SERVER_MAIL_USER", Required: true, AppEnv: true, Only: Gen2020, Description: "mail service user (generation 2020)"},
-	{Key: "CRN_SERVER_MAIL_URL", Required: true, AppEnv: true, Only: Gen2020, Description: "source domain of outgoing mail (not a URL), e.g. mg.openneuro.org (generation 2020)"},
-	{Key: "CRN_SERVER_MAIL_PASS", Required: true, AppEnv: true, Only: Gen2020, Description: "mail service password (the chart filled it from the user by mistake) (generation 2020)"},
-	{Key: "CRN_SERVER_MAIL_API_KEY", Required: true, AppEnv: true, Only: GenCurrent, Description: "Mailjet API key (generation current)"},
-	{Key: "CRN_SERVER_MAIL_API_SECRET", Required: true, AppEnv: true, Only: GenCurrent, Description: "Mailjet API secret (generation current)"},
-	{Key: "CRN_SERVER_MAIL_FROM", Required: true, AppEnv: true, Only: GenCurrent, Description: "sender address of outgoing mail (generation current)"},
-	{Key: "AWS_REGION", Required: true, AppEnv: true, Description: "region of the dataset S3 buckets"},
-	{Key: "AWS_ACCOUNT_ID", Required: true, AppEnv: true, Description: "AWS account id of the dataset S3 buckets"},
-	{Key: "AWS_ACCESS_KEY_ID", Required: true, AppEnv: true, Description: "access key of the IAM user with write access to the dataset buckets"},
-	{Key: "AWS_SECRET_ACCESS_KEY", Required: true, AppEnv: true, Description: "secret key of that IAM user"},
-	{Key: "AWS_S3_PRIVATE_BUCKET", Required: true, AppEnv: true, Description: "bucket for private dataset exports"},
-	{Key: "AWS_S3_PUBLIC_BUCKET", Required: true, AppEnv: true, Description: "bucket for public dataset exports"},
-	{Key: "GCP_ACCESS_KEY_ID", Required: true, AppEnv: true, Only: GenCurrent, Description: "HMAC access key of the Google Cloud Storage backup bucket, git-annex remote s3-BACKUP (generation current)"},
-	{Key: "GCP_SECRET_ACCESS_KEY", Required: true, AppEnv: true, Only: GenCurrent, Description: "HMAC secret of that key (generation current)"},
-	{Key: "GCP_S3_BACKUP_BUCKET", Required: true, AppEnv: true, Only: GenCurrent, Description: "Google Cloud Storage bucket of the dataset backups (generation current)"},
-	{Key: "DATALAD_GITHUB_LOGIN", AppEnv: true, Only: Gen2020, Description: "GitHub user that pushes dataset exports (optional; generation 2020)"},
-	{Key: "DATALAD_GITHUB_ORG", AppEnv: true, Description: "GitHub organization of the exported datasets (optional)"},
-	{Key: "DATALAD_GITHUB_PASS", AppEnv: true, Only: Gen2020, Description: "GitHub password or token of DATALAD_GITHUB_LOGIN (optional; generation 2020)"},
-	{Key: "DATALAD_GITHUB_TOKEN", AppEnv: true, Only: GenCurrent, Description: "GitHub token the dataset workers create export repositories with (optional; generation current)"},
-	{Key: "DOI_USERNAME", Required: true, AppEnv: true, Description: "DataCite user that mints DOIs"},
-	{Key: "DOI_PASSWORD", Required: true, AppEnv: true, Description: "DataCite password"},
-	{Key: "DOI_PREFIX", Required: true, AppEnv: true, Description: "DataCite DOI prefix, e.g. 10.18112"},
-	{Key: "DOI_URL", Required: true, AppEnv: true, Description: "DataCite MDS API URL"},
-	{Key: "FLOWER_BASIC_AUTH", Required: true, AppEnv: true, Only: Gen2020, Description: "user:password protecting the flower Celery dashboard (generation 2020)"},
-	{Key: "MONGO_URL", Required: true, AppEnv: true, Description: "MongoDB connection string with credentials (MongoDB runs outside the cluster)"},
-	{Key: "ENGINE_API_KEY", AppEnv: true, Only: Gen2020, Description: "Apollo Engine API key (optional; generation 2020)"},
-	{Key: "ELASTICSEARCH_CONNECTION", AppEnv: true, Description: "Elasticsearch URL with credentials, used by the API and the indexer (optional; search is off without it)"},
-	{Key: "DATALAD_SSH_KEY", Required: true, Description: "private SSH deploy key the dataset workers push to GitHub with; mounted at /datalad-key (mode 0400)"},
-	{Key: "CLUSTER_KUBECONFIG", Description: "kubeconfig content for cluster.mode existing (optional; otherwise cluster.kubeconfig or the ambient kubeconfig)"},
+	{Key: SecretJWTSecret, Required: true, AppEnv: true, Description: "unique, truly random string that signs the JWT session tokens"},
+	{Key: SecretGoogleClientID, Group: "google", AppEnv: true, Description: "Google OAuth client id"},
+	{Key: SecretGoogleClientSecret, Group: "google", Trigger: true, AppEnv: true, Description: "Google OAuth client secret; set it to offer Google login"},
+	{Key: SecretOrcidClientID, Group: "orcid", AppEnv: true, Description: "ORCID OAuth client id"},
+	{Key: SecretOrcidClientSecret, Group: "orcid", Trigger: true, AppEnv: true, Description: "ORCID OAuth client secret; set it to offer ORCID login"},
+	{Key: SecretOrcidAPIEndpoint, Group: "orcid", AppEnv: true, Description: "ORCID API endpoint; defaults to the ORCID sandbox, set https://pub.orcid.org/ for production"},
+	{Key: SecretGlobusClientID, Group: "globus", AppEnv: true, Description: "Globus OAuth client id"},
+	{Key: SecretGlobusClientSecret, Group: "globus", Trigger: true, AppEnv: true, Description: "Globus OAuth client secret; set it to offer Globus login"},
+	{Key: SecretGithubClientID, Group: "github", AppEnv: true, Only: GenCurrent, Description: "GitHub OAuth client id (generation current)"},
+	{Key: SecretGithubClientSecret, Group: "github", Trigger: true, AppEnv: true, Only: GenCurrent, Description: "GitHub OAuth client secret; set it to offer GitHub login (generation current)"},
+	{Key: SecretCRNServerMailService, Required: true, AppEnv: true, Only: Gen2020, Description: "mail service name understood by nodemailer, e.g. mailgun (generation 2020)"},
+	{Key: SecretCRNServerMailUser, Required: true, AppEnv: true, Only: Gen2020, Description: "mail service user (generation 2020)"},
+	{Key: SecretCRNServerMailURL, Required: true, AppEnv: true, Only: Gen2020, Description: "source domain of outgoing mail (not a URL), e.g. mg.openneuro.org (generation 2020)"},
+	{Key: SecretCRNServerMailPass, Required: true, AppEnv: true, Only: Gen2020, Description: "mail service password (the chart filled it from the user by mistake) (generation 2020)"},
+	{Key: SecretCRNServerMailAPIKey, Required: true, AppEnv: true, Only: GenCurrent, Description: "Mailjet API key (generation current)"},
+	{Key: SecretCRNServerMailAPISecret, Required: true, AppEnv: true, Only: GenCurrent, Description: "Mailjet API secret (generation current)"},
+	{Key: SecretCRNServerMailFrom, Required: true, AppEnv: true, Only: GenCurrent, Description: "sender address of outgoing mail (generation current)"},
+	{Key: SecretAWSRegion, Required: true, AppEnv: true, Description: "region of the dataset S3 buckets"},
+	{Key: SecretAWSAccountID, Required: true, AppEnv: true, Description: "AWS account id of the dataset S3 buckets"},
+	{Key: SecretAWSAccessKeyID, Required: true, AppEnv: true, Description: "access key of the IAM user with write access to the dataset buckets"},
+	{Key: SecretAWSSecretAccessKey, Required: true, AppEnv: true, Description: "secret key of that IAM user"},
+	{Key: SecretAWSS3PrivateBucket, Required: true, AppEnv: true, Description: "bucket for private dataset exports"},
+	{Key: SecretAWSS3PublicBucket, Required: true, AppEnv: true, Description: "bucket for public dataset exports"},
+	{Key: SecretGCPAccessKeyID, Required: true, AppEnv: true, Only: GenCurrent, Description: "HMAC access key of the Google Cloud Storage backup bucket, git-annex remote s3-BACKUP (generation current)"},
+	{Key: SecretGCPSecretAccessKey, Required: true, AppEnv: true, Only: GenCurrent, Description: "HMAC secret of that key (generation current)"},
+	{Key: SecretGCPS3BackupBucket, Required: true, AppEnv: true, Only: GenCurrent, Description: "Google Cloud Storage bucket of the dataset backups (generation current)"},
+	{Key: SecretDataladGithubLogin, AppEnv: true, Only: Gen2020, Description: "GitHub user that pushes dataset exports (optional; generation 2020)"},
+	{Key: SecretDataladGithubOrg, AppEnv: true, Description: "GitHub organization of the exported datasets (optional)"},
+	{Key: SecretDataladGithubPass, AppEnv: true, Only: Gen2020, Description: "GitHub password or token of DATALAD_GITHUB_LOGIN (optional; generation 2020)"},
+	{Key: SecretDataladGithubToken, AppEnv: true, Only: GenCurrent, Description: "GitHub token the dataset workers create export repositories with (optional; generation current)"},
+	{Key: SecretDOIUsername, Required: true, AppEnv: true, Description: "DataCite user that mints DOIs"},
+	{Key: SecretDOIPassword, Required: true, AppEnv: true, Description: "DataCite password"},
+	{Key: SecretDOIPrefix, Required: true, AppEnv: true, Description: "DataCite DOI prefix, e.g. 10.18112"},
+	{Key: SecretDOIURL, Required: true, AppEnv: true, Description: "DataCite MDS API URL"},
+	{Key: SecretFlowerBasicAuth, Required: true, AppEnv: true, Only: Gen2020, Description: "user:password protecting the flower Celery dashboard (generation 2020)"},
+	{Key: SecretMongoURL, Required: true, AppEnv: true, Description: "MongoDB connection string with credentials (MongoDB runs outside the cluster)"},
+	{Key: SecretEngineAPIKey, AppEnv: true, Only: Gen2020, Description: "Apollo Engine API key (optional; generation 2020)"},
+	{Key: SecretElasticsearchConnection, AppEnv: true, Description: "Elasticsearch URL with credentials, used by the API and the indexer (optional; search is off without it)"},
+	{Key: SecretDataladSSHKey, Required: true, Description: "private SSH deploy key the dataset workers push to GitHub with; mounted at /datalad-key (mode 0400)"},
+	{Key: SecretClusterKubeconfig, Description: "kubeconfig content for cluster.mode existing (optional; otherwise cluster.kubeconfig or the ambient kubeconfig)"},
 }
 
 // Secrets holds the secret values that are set, each a Pulumi secret output.
 type Secrets struct {
-	values map[string]pulumi.StringOutput
+	values map[SecretKey]pulumi.StringOutput
 	// generation is app.generation: it decides which secrets go into the application Secret.
 	generation Generation
 }
 
 // Has reports whether the secret key is set.
-func (s Secrets) Has(key string) bool { _, ok := s.values[key]; return ok }
+func (s Secrets) Has(key SecretKey) bool { _, ok := s.values[key]; return ok }
 
 // Get returns the secret value of key; it panics on an unknown or unset key, a programming error.
-func (s Secrets) Get(key string) pulumi.StringOutput {
+func (s Secrets) Get(key SecretKey) pulumi.StringOutput {
 	v, ok := s.values[key]
 	if !ok {
-		panic("stacks: secret " + key + " is not set")
+		panic("stacks: secret " + string(key) + " is not set")
 	}
 	return v
 }
@@ -107,14 +107,14 @@ func (s Secrets) Get(key string) pulumi.StringOutput {
 // AppEnvKeys returns the keys of the application Secret, in spec order: every set AppEnv secret of
 // the stack's generation, except optional groups whose trigger (the client secret) is unset, which
 // the chart left out whole.
-func (s Secrets) AppEnvKeys() []string {
+func (s Secrets) AppEnvKeys() []SecretKey {
 	groupOn := map[string]bool{}
 	for _, spec := range SecretSpecs {
 		if spec.Trigger && s.Has(spec.Key) {
 			groupOn[spec.Group] = true
 		}
 	}
-	var keys []string
+	var keys []SecretKey
 	for _, spec := range SecretSpecs {
 		if !spec.AppEnv || !spec.For(s.gen()) || !s.Has(spec.Key) || (spec.Group != "" && !groupOn[spec.Group]) {
 			continue
@@ -138,10 +138,10 @@ func (s Secrets) Generation() Generation { return s.gen() }
 // loadSecrets reads every secret key. The plain values stay inside this function, for the checks
 // only; messages name keys, never values.
 func loadSecrets(ctx *pulumi.Context, mode ClusterMode, gen Generation) (Secrets, error) {
-	s := Secrets{values: map[string]pulumi.StringOutput{}, generation: gen}
-	plain := map[string]string{}
+	s := Secrets{values: map[SecretKey]pulumi.StringOutput{}, generation: gen}
+	plain := map[SecretKey]string{}
 	for _, spec := range SecretSpecs {
-		raw, err := config.Try(ctx, Project+":"+spec.Key)
+		raw, err := config.Try(ctx, Project+":"+string(spec.Key))
 		if err != nil || raw == "" {
 			continue
 		}
@@ -151,9 +151,9 @@ func loadSecrets(ctx *pulumi.Context, mode ClusterMode, gen Generation) (Secrets
 	return s, validateSecrets(plain, mode, gen)
 }
 
-func validateSecrets(plain map[string]string, mode ClusterMode, gen Generation) error {
+func validateSecrets(plain map[SecretKey]string, mode ClusterMode, gen Generation) error {
 	var errs []error
-	add := func(key, format string, args ...any) {
+	add := func(key SecretKey, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s:%s: %s", Project, key, fmt.Sprintf(format, args...)))
 	}
 	for _, spec := range SecretSpecs {
@@ -167,34 +167,34 @@ func validateSecrets(plain map[string]string, mode ClusterMode, gen Generation) 
 			continue
 		}
 		triggers++
-		id := strings.Replace(spec.Key, "_SECRET", "_ID", 1)
+		id := SecretKey(strings.Replace(string(spec.Key), "_SECRET", "_ID", 1))
 		if plain[id] == "" {
 			add(id, "is required because %s is set; set the OAuth client id of the same app", spec.Key)
 		}
 	}
 	if triggers == 0 && gen == Gen2020 {
-		add("GOOGLE_CLIENT_SECRET", "no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET or GLOBUS_CLIENT_SECRET (with its _CLIENT_ID)")
+		add(SecretGoogleClientSecret, "no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET or GLOBUS_CLIENT_SECRET (with its _CLIENT_ID)")
 	} else if triggers == 0 {
-		add("GOOGLE_CLIENT_SECRET", "no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET, GITHUB_CLIENT_SECRET or GLOBUS_CLIENT_SECRET (with its _CLIENT_ID)")
+		add(SecretGoogleClientSecret, "no login provider is configured; set at least one of GOOGLE_CLIENT_SECRET, ORCID_CLIENT_SECRET, GITHUB_CLIENT_SECRET or GLOBUS_CLIENT_SECRET (with its _CLIENT_ID)")
 	}
-	if v := plain["MONGO_URL"]; v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
-		add("MONGO_URL", "is not a MongoDB connection string; it must start with mongodb:// or mongodb+srv://")
+	if v := plain[SecretMongoURL]; v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
+		add(SecretMongoURL, "is not a MongoDB connection string; it must start with mongodb:// or mongodb+srv://")
 	}
-	if v := plain["FLOWER_BASIC_AUTH"]; v != "" && gen == Gen2020 && !strings.Contains(v, ":") {
-		add("FLOWER_BASIC_AUTH", "must be user:password")
+	if v := plain[SecretFlowerBasicAuth]; v != "" && gen == Gen2020 && !strings.Contains(v, ":") {
+		add(SecretFlowerBasicAuth, "must be user:password")
 	}
-	if v := plain["DATALAD_SSH_KEY"]; v != "" && !strings.Contains(v, "PRIVATE KEY-----") {
-		add("DATALAD_SSH_KEY", "is not a PEM/OpenSSH private key; load the key file's whole content (`make secrets` reads it from the secrets file)")
+	if v := plain[SecretDataladSSHKey]; v != "" && !strings.Contains(v, "PRIVATE KEY-----") {
+		add(SecretDataladSSHKey, "is not a PEM/OpenSSH private key; load the key file's whole content (`make secrets` reads it from the secrets file)")
 	}
-	for _, key := range []string{"DOI_URL", "ELASTICSEARCH_CONNECTION", "ORCID_API_ENDPOINT"} {
+	for _, key := range []SecretKey{SecretDOIURL, SecretElasticsearchConnection, SecretOrcidAPIEndpoint} {
 		if v := plain[key]; v != "" {
 			if u, err := url.Parse(v); err != nil || u.Scheme == "" || u.Host == "" {
 				add(key, "is not an absolute URL")
 			}
 		}
 	}
-	if mode != ModeExisting && plain["CLUSTER_KUBECONFIG"] != "" {
-		add("CLUSTER_KUBECONFIG", "is only used with cluster.mode existing; remove it with `pulumi config rm CLUSTER_KUBECONFIG`")
+	if mode != ModeExisting && plain[SecretClusterKubeconfig] != "" {
+		add(SecretClusterKubeconfig, "is only used with cluster.mode existing; remove it with `pulumi config rm CLUSTER_KUBECONFIG`")
 	}
 	return errors.Join(errs...)
 }

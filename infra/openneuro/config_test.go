@@ -68,7 +68,7 @@ func TestSecret(t *testing.T) {
 	want := map[string]string{"DATALAD_GITHUB_EXPORTS_ENABLED": "true"}
 	for _, spec := range stacks.SecretSpecs {
 		if spec.AppEnv && spec.For(stacks.Gen2020) {
-			want[spec.Key] = placeholders[spec.Key]
+			want[string(spec.Key)] = placeholders[string(spec.Key)]
 		}
 	}
 	equal(t, "stringData: every set application secret from its own key", secret.StringData, want)

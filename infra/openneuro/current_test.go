@@ -227,7 +227,7 @@ func TestCurrentSettings(t *testing.T) {
 	want := map[string]string{"DATALAD_GITHUB_EXPORTS_ENABLED": "true"}
 	for _, spec := range stacks.SecretSpecs {
 		if spec.AppEnv && spec.For(stacks.GenCurrent) {
-			want[spec.Key] = placeholders[spec.Key]
+			want[string(spec.Key)] = placeholders[string(spec.Key)]
 		}
 	}
 	secret := o.secret(t, name("secret")).StringData

@@ -5,6 +5,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // indexerContainer is the chart's literal container name.
@@ -29,7 +31,7 @@ func newCurrentIndexer(k *kit, s *settings) (part, error) {
 
 // newIndexerJob is the indexer CronJob with env beside the ConfigMap and Secret.
 func newIndexerJob(k *kit, s *settings, env corev1.EnvVarArray) error {
-	if !k.args.Secrets.Has("ELASTICSEARCH_CONNECTION") {
+	if !k.args.Secrets.Has(stacks.SecretElasticsearchConnection) {
 		return nil
 	}
 	image := k.cfg.Images.Indexer

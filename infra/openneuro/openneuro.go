@@ -111,7 +111,7 @@ func (a *Args) check() error {
 	if a.Config.Release == "" || a.Config.Namespace == "" || a.Config.Workers < 1 {
 		errs = append(errs, errors.New("openneuro: Config has no defaults applied; pass the stacks.Load result's OpenNeuro"))
 	}
-	if !a.Secrets.Has(sshKeySecretRef) {
+	if !a.Secrets.Has(stacks.SecretDataladSSHKey) {
 		errs = append(errs, errors.New("openneuro: Secrets has no DATALAD_SSH_KEY; the dataset workers need their GitHub deploy key"))
 	}
 	if a.Exposure.ClassName == "" {

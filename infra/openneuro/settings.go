@@ -10,6 +10,8 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // Keys and names of the configuration objects.
@@ -18,7 +20,6 @@ const (
 	githubExportsKey = "DATALAD_GITHUB_EXPORTS_ENABLED"
 	// sshKeySecretKey is the key of the SSH key Secret, and the file name in the workers.
 	sshKeySecretKey = "datalad-key"
-	sshKeySecretRef = "DATALAD_SSH_KEY"
 )
 
 // settings are the application's configuration objects: the ConfigMap and the Secret every
@@ -84,7 +85,7 @@ func configData2020(k *kit) map[string]string {
 	}
 	// ORCID token refresh (v3.14.2 src/libs/orcid.js) posts to <ORCID_URI>/oauth/token with the
 	// callback the login uses (src/libs/authentication/passport.js: <url>/crn/auth/orcid/callback).
-	if k.args.Secrets.Has("ORCID_CLIENT_SECRET") {
+	if k.args.Secrets.Has(stacks.SecretOrcidClientSecret) {
 		data["ORCID_URI"] = c.OrcidURI
 		data["ORCID_REDIRECT_URI"] = strings.TrimSuffix(c.URL, "/") + "/crn/auth/orcid/callback"
 	}
@@ -125,7 +126,7 @@ func configDataCurrent(k *kit) map[string]string {
 		"OPENNEURO_VERSION": strings.TrimPrefix(c.Version, "v"),
 		"SENTRY_DSN":        c.SentryDSN,
 	}
-	if k.args.Secrets.Has("ORCID_CLIENT_SECRET") {
+	if k.args.Secrets.Has(stacks.SecretOrcidClientSecret) {
 		data["ORCID_URI"] = c.OrcidURI
 		data["ORCID_REDIRECT_URI"] = strings.TrimSuffix(c.URL, "/") + "/crn/auth/orcid/callback"
 	}
@@ -159,7 +160,7 @@ func newSettings(k *kit, data map[string]string) (*settings, error) {
 	stringData := pulumi.StringMap{githubExportsKey: pulumi.String(exports)}
 	values := make([]any, len(keys))
 	for i, key := range keys {
-		stringData[key] = k.args.Secrets.Get(key)
+		stringData[string(key)] = k.args.Secrets.Get(key)
 		values[i] = k.args.Secrets.Get(key)
 	}
 	// stringData is safe with server-side apply here: the provider turns it into data before it
@@ -177,14 +178,14 @@ func newSettings(k *kit, data map[string]string) (*settings, error) {
 	s.secretSum = secretChecksum(pulumi.All(values...).ApplyT(func(vs []any) map[string]string {
 		plain := map[string]string{githubExportsKey: exports}
 		for i, key := range keys {
-			plain[key] = vs[i].(string)
+			plain[string(key)] = vs[i].(string)
 		}
 		return plain
 	}).(pulumi.StringMapOutput))
 
 	// The chart expected this Secret to be made by hand (kubectl create secret ... --from-file).
 	// OpenSSH rejects a private key file without its final newline, which config values often lose.
-	key := k.args.Secrets.Get(sshKeySecretRef).ApplyT(func(k string) string {
+	key := k.args.Secrets.Get(stacks.SecretDataladSSHKey).ApplyT(func(k string) string {
 		if strings.HasSuffix(k, "\n") {
 			return k
 		}

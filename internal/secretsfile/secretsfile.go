@@ -31,7 +31,7 @@ func Parse(data []byte) (map[string]string, error) {
 	}
 	known := map[string]bool{}
 	for _, spec := range stacks.SecretSpecs {
-		known[spec.Key] = true
+		known[string(spec.Key)] = true
 	}
 	values := map[string]string{}
 	var problems []string
@@ -62,7 +62,7 @@ func Parse(data []byte) (map[string]string, error) {
 func Commands(stack, configFile string, values map[string]string) []Command {
 	var out []Command
 	for _, spec := range stacks.SecretSpecs {
-		v, ok := values[spec.Key]
+		v, ok := values[string(spec.Key)]
 		if !ok {
 			continue
 		}
@@ -70,7 +70,7 @@ func Commands(stack, configFile string, values map[string]string) []Command {
 		if configFile != "" {
 			args = append(args, "--config-file", configFile)
 		}
-		out = append(out, Command{Args: append(args, stacks.Project+":"+spec.Key), Stdin: v})
+		out = append(out, Command{Args: append(args, stacks.Project+":"+string(spec.Key)), Stdin: v})
 	}
 	return out
 }
@@ -94,7 +94,7 @@ func Example() string {
 			need = "optional, " + spec.Group + " login (at least one login provider is required)"
 		}
 		fmt.Fprintf(&b, "\n# %s: %s.\n", need, spec.Description)
-		if spec.Key == "DATALAD_SSH_KEY" || spec.Key == "CLUSTER_KUBECONFIG" {
+		if spec.Key == stacks.SecretDataladSSHKey || spec.Key == stacks.SecretClusterKubeconfig {
 			fmt.Fprintf(&b, "%s: |\n  \n", spec.Key)
 			continue
 		}

@@ -27,7 +27,7 @@ func TestExampleFileIsCurrent(t *testing.T) {
 		t.Errorf("the example carries values: %v", values)
 	}
 	for _, spec := range stacks.SecretSpecs {
-		if !strings.Contains(string(got), "\n"+spec.Key+":") {
+		if !strings.Contains(string(got), "\n"+string(spec.Key)+":") {
 			t.Errorf("the example lacks %s", spec.Key)
 		}
 		mark := "# REQUIRED: "

@@ -45,20 +45,20 @@ func SecretPlaceholders() map[string]string {
 	p := map[string]string{}
 	for _, spec := range stacks.SecretSpecs {
 		switch spec.Key {
-		case "CLUSTER_KUBECONFIG":
+		case stacks.SecretClusterKubeconfig:
 			continue // only for existing-mode stacks that want it; the ambient kubeconfig is the default
-		case "MONGO_URL":
-			p[spec.Key] = "mongodb://openneuro:placeholder-mongo-password@mongo.example.invalid:27017/openneuro"
-		case "DATALAD_SSH_KEY":
-			p[spec.Key] = "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder-datalad-ssh-key\n-----END OPENSSH PRIVATE KEY-----\n"
-		case "FLOWER_BASIC_AUTH":
-			p[spec.Key] = "admin:placeholder-flower-password"
-		case "DOI_URL", "ORCID_API_ENDPOINT":
-			p[spec.Key] = "https://placeholder-" + strings.ToLower(strings.ReplaceAll(spec.Key, "_", "-")) + ".example.invalid/"
-		case "ELASTICSEARCH_CONNECTION":
-			p[spec.Key] = "https://elastic:placeholder-es-password@es.example.invalid:9243"
+		case stacks.SecretMongoURL:
+			p[string(spec.Key)] = "mongodb://openneuro:placeholder-mongo-password@mongo.example.invalid:27017/openneuro"
+		case stacks.SecretDataladSSHKey:
+			p[string(spec.Key)] = "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder-datalad-ssh-key\n-----END OPENSSH PRIVATE KEY-----\n"
+		case stacks.SecretFlowerBasicAuth:
+			p[string(spec.Key)] = "admin:placeholder-flower-password"
+		case stacks.SecretDOIURL, stacks.SecretOrcidAPIEndpoint:
+			p[string(spec.Key)] = "https://placeholder-" + strings.ToLower(strings.ReplaceAll(string(spec.Key), "_", "-")) + ".example.invalid/"
+		case stacks.SecretElasticsearchConnection:
+			p[string(spec.Key)] = "https://elastic:placeholder-es-password@es.example.invalid:9243"
 		default:
-			p[spec.Key] = "placeholder-" + strings.ToLower(strings.ReplaceAll(spec.Key, "_", "-"))
+			p[string(spec.Key)] = "placeholder-" + strings.ToLower(strings.ReplaceAll(string(spec.Key), "_", "-"))
 		}
 	}
 	return p
@@ -220,7 +220,7 @@ func WithValue(path string, value any) Option {
 	}
 }
 
-// WithoutValue removes a config value or secret, e.g. WithoutValue("JWT_SECRET") or
+// WithoutValue removes a config value or secret, e.g. WithoutValue(stacks.SecretJWTSecret) or
 // WithoutValue("app.hostname").
 func WithoutValue(path string) Option {
 	return func(vals *Values) error {
