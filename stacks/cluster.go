@@ -164,8 +164,9 @@ type Autoscaler struct {
 	ImageTag string `json:"imageTag,omitempty"`
 }
 
-// IsEnabled reports whether the cluster autoscaler is installed (nil means on).
-func (a Autoscaler) IsEnabled() bool { return a.Enabled == nil || *a.Enabled }
+// IsEnabled reports whether the cluster autoscaler is installed. Enabled is decided by the defaults
+// (on in eks mode); unset, outside eks mode, it is off.
+func (a Autoscaler) IsEnabled() bool { return a.Enabled != nil && *a.Enabled }
 
 // autoscalerImageTags are the cluster-autoscaler releases per Kubernetes minor version: the
 // autoscaler's minor version must match the cluster's (kubernetes/autoscaler releases
@@ -193,8 +194,9 @@ type StoragePool struct {
 
 func (n NodeGroup) isZero() bool { return reflect.DeepEqual(n, NodeGroup{}) }
 
-// IsEnabled reports whether the node group is on (nil means on).
-func (n NodeGroup) IsEnabled() bool { return n.Enabled == nil || *n.Enabled }
+// IsEnabled reports whether the node group is on. Enabled is decided by the defaults (the default
+// group on, the edgefs-target group off); unset, outside eks mode, it is off.
+func (n NodeGroup) IsEnabled() bool { return n.Enabled != nil && *n.Enabled }
 
 // HasStoragePool reports whether the stack has tainted storage nodes: the edgefs-target node group
 // in eks mode, cluster.storagePool in existing mode.
@@ -208,6 +210,9 @@ func (c Cluster) HasStoragePool() bool {
 func boolPtr(b bool) *bool { return &b }
 
 func (n *NodeGroup) applyDefaults(instanceType string, desired, maxSize int) {
+	if n.Enabled == nil {
+		n.Enabled = boolPtr(true)
+	}
 	if n.InstanceType == "" {
 		n.InstanceType = instanceType
 	}

@@ -45,7 +45,7 @@ func newFileSystem(ctx *pulumi.Context, name string, args *Args, parent pulumi.R
 	}
 
 	status := "DISABLED"
-	if cfg.Backups == nil || *cfg.Backups {
+	if *cfg.Backups { // decided in stacks: on unless the AWS Backup plan covers the file system
 		status = "ENABLED"
 	}
 	if _, err := efs.NewBackupPolicy(ctx, name+"-efs-backup", &efs.BackupPolicyArgs{

@@ -1,0 +1,81 @@
+package stacks_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/openneuro/openneuro-infra/internal/stackconfig"
+	"github.com/openneuro/openneuro-infra/stacks"
+)
+
+// TestDefaultsLeaveNoSwitchUnset: after Load, every on/off switch (*bool) of the layers the stack
+// builds is decided, so a layer reads it as it is and never restates a default for nil. Unset
+// switches are allowed only inside optional parts that are absent (a nil pointer), in existing mode
+// in the AWS-only layers, which nothing builds there, and for the keys of the other generation (left
+// unset so that validation can name one an operator set where it means nothing).
+func TestDefaultsLeaveNoSwitchUnset(t *testing.T) {
+	names, err := stackconfig.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type variant struct {
+		name  string
+		stack string
+		opts  []stackconfig.Option
+	}
+	var variants []variant
+	for _, stack := range names {
+		variants = append(variants, variant{stack, stack, nil})
+	}
+	variants = append(variants,
+		variant{"current", stackconfig.CurrentStack, stackconfig.Current()},
+		variant{"prod without backups", "prod", []stackconfig.Option{stackconfig.WithValue("operations.backup.enabled", false)}},
+		variant{"staging with public CIDRs", "staging", []stackconfig.Option{stackconfig.WithValue("cluster.publicAccessCidrs", []string{"192.0.2.0/24"}), stackconfig.WithoutValue("cluster.endpointPublicAccess")}},
+	)
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			cfg, err := stackconfig.Load(v.stack, v.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			awsOnly := map[string]bool{}
+			if !cfg.IsEKS() {
+				for _, layer := range []string{"network", "cluster", "storage", "ingress", "operations"} {
+					awsOnly[layer] = true
+				}
+			}
+			otherGeneration := map[string]bool{"app.s3PublicOnExport": cfg.OpenNeuro.Generation != stacks.Gen2020}
+			for _, path := range unsetSwitches(reflect.ValueOf(*cfg), "") {
+				if !awsOnly[strings.SplitN(path, ".", 2)[0]] && !otherGeneration[path] {
+					t.Errorf("%s is unset after the defaults; decide it in its layer's applyDefaults", path)
+				}
+			}
+		})
+	}
+}
+
+// unsetSwitches lists the config paths (JSON names) of the nil *bool fields under v, not descending
+// into nil pointers to structs (absent optional parts).
+func unsetSwitches(v reflect.Value, path string) []string {
+	var out []string
+	for i := range v.NumField() {
+		f, field := v.Type().Field(i), v.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		p := strings.TrimPrefix(path+"."+name, ".")
+		switch {
+		case f.Type == reflect.TypeFor[*bool]():
+			if field.IsNil() {
+				out = append(out, p)
+			}
+		case f.Type.Kind() == reflect.Struct:
+			out = append(out, unsetSwitches(field, p)...)
+		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !field.IsNil():
+			out = append(out, unsetSwitches(field.Elem(), p)...)
+		}
+	}
+	return out
+}
