@@ -110,10 +110,6 @@ func (v *validator) image(path, ref string) {
 	}
 }
 
-// ImageTag returns the tag of an image reference, or "" if it has none (imageref.Tag, for the layers
-// that take their images from the config).
-func ImageTag(ref string) string { return imageref.Tag(ref) }
-
 // semverish is a pinned version such as 1.2.3, v1.2.3 or v2.1.4-eksbuild.1.
 var semverish = regexp.MustCompile(`^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$`)
 

@@ -170,8 +170,7 @@ func writeCost(rec *infratest.Recorder, region string) string {
 	rootGiB := map[string]float64{} // launch template id -> root volume GiB
 	for _, lt := range rec.ByType("aws:ec2/launchTemplate:LaunchTemplate") {
 		for _, m := range asList(lt.Plain(false)["blockDeviceMappings"]) {
-			ebs, _ := asMap(m)["ebs"].(map[string]any)
-			if ebs["volumeType"] == "gp3" {
+			if ebs := asMap(asMap(m)["ebs"]); ebs["volumeType"] == "gp3" {
 				rootGiB[lt.ID] += asNumber(ebs["volumeSize"])
 			}
 		}

@@ -20,14 +20,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/infra/placement"
-	"github.com/openneuro/openneuro-infra/internal/imageref"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -172,18 +170,7 @@ func (a *Args) check() error {
 
 // labelSet is the recommended label set of one part; version is the image tag of what runs it.
 func labelSet(component, image string) labels.Set {
-	return labels.Set{Name: appName, Instance: appName, Component: component, Version: versionLabel(image)}
-}
-
-// versionLabel turns an image reference into a label value: its tag, or the start of its digest
-// (a label value allows neither ':' nor more than 63 characters).
-func versionLabel(image string) string {
-	v := imageref.Tag(image)
-	if _, digest, ok := strings.Cut(image, "@sha256:"); ok && v == "" {
-		v = "sha256-" + digest[:min(12, len(digest))]
-	}
-	v = v[:min(63, len(v))]
-	return strings.TrimRight(v, "-_.")
+	return labels.Set{Name: appName, Instance: appName, Component: component, Version: labels.Version(image)}
 }
 
 // withUpstream adds the labels Rook's operator.yaml puts on every object it defines.

@@ -1,7 +1,13 @@
 // Package labels builds the Kubernetes recommended labels every object of the program carries.
 package labels
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/internal/imageref"
+)
 
 // Fixed values of the recommended labels.
 const (
@@ -60,4 +66,26 @@ func (s Set) Selector() pulumi.StringMap {
 		InstanceKey:  pulumi.String(s.Instance),
 		ComponentKey: pulumi.String(s.Component),
 	}
+}
+
+// Value makes s a valid label value: at most 63 characters of [A-Za-z0-9._-], starting and ending
+// alphanumeric (an image tag may be 128 characters long).
+func Value(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '-'
+	}, s)
+	return strings.Trim(s[:min(63, len(s))], "-_.")
+}
+
+// Version is the version label of what runs image: its tag or, for an image pinned by its digest
+// alone, sha256- and the digest's first 12 hex digits; "" for an image with neither.
+func Version(image string) string {
+	v := imageref.Tag(image)
+	if _, digest, ok := strings.Cut(image, "@sha256:"); ok && v == "" {
+		v = "sha256-" + digest[:min(12, len(digest))]
+	}
+	return Value(v)
 }

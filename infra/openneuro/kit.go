@@ -1,8 +1,6 @@
 package openneuro
 
 import (
-	"strings"
-
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -55,9 +53,9 @@ func (k *kit) logical(role string) string { return k.name + "-" + role }
 // labelSet identifies a component; its version is the tag of the image it runs (the release for
 // objects that run no image).
 func (k *kit) labelSet(component, image string) labels.Set {
-	version := labelValue(stacks.ImageTag(image))
+	version := labels.Version(image)
 	if version == "" {
-		version = labelValue(k.cfg.Version)
+		version = labels.Value(k.cfg.Version)
 	}
 	return labels.Set{Name: appName, Instance: k.cfg.Release, Component: component, Version: version}
 }
@@ -72,19 +70,4 @@ func (k *kit) meta(name string, set labels.Set) *metav1.ObjectMetaArgs {
 // recommended label, the version of the image it runs included.
 func (k *kit) workloadMeta(name string, set labels.Set) *metav1.ObjectMetaArgs {
 	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Labels()}
-}
-
-// labelValue makes s a valid label value: at most 63 characters of [A-Za-z0-9._-], starting and
-// ending alphanumeric. Image tags may be up to 128 characters long.
-func labelValue(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
-			return r
-		}
-		return '-'
-	}, s)
-	if len(s) > 63 {
-		s = s[:63]
-	}
-	return strings.Trim(s, "-_.")
 }
