@@ -44,21 +44,22 @@ func Stacks() ([]string, error) {
 func SecretPlaceholders() map[string]string {
 	p := map[string]string{}
 	for _, spec := range stacks.SecretSpecs {
+		key := string(spec.Key)
 		switch spec.Key {
 		case stacks.SecretClusterKubeconfig:
 			continue // only for existing-mode stacks that want it; the ambient kubeconfig is the default
 		case stacks.SecretMongoURL:
-			p[string(spec.Key)] = "mongodb://openneuro:placeholder-mongo-password@mongo.example.invalid:27017/openneuro"
+			p[key] = "mongodb://openneuro:placeholder-mongo-password@mongo.example.invalid:27017/openneuro"
 		case stacks.SecretDataladSSHKey:
-			p[string(spec.Key)] = "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder-datalad-ssh-key\n-----END OPENSSH PRIVATE KEY-----\n"
+			p[key] = "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder-datalad-ssh-key\n-----END OPENSSH PRIVATE KEY-----\n"
 		case stacks.SecretFlowerBasicAuth:
-			p[string(spec.Key)] = "admin:placeholder-flower-password"
+			p[key] = "admin:placeholder-flower-password"
 		case stacks.SecretDOIURL, stacks.SecretOrcidAPIEndpoint:
-			p[string(spec.Key)] = "https://placeholder-" + strings.ToLower(strings.ReplaceAll(string(spec.Key), "_", "-")) + ".example.invalid/"
+			p[key] = "https://placeholder-" + strings.ToLower(strings.ReplaceAll(key, "_", "-")) + ".example.invalid/"
 		case stacks.SecretElasticsearchConnection:
-			p[string(spec.Key)] = "https://elastic:placeholder-es-password@es.example.invalid:9243"
+			p[key] = "https://elastic:placeholder-es-password@es.example.invalid:9243"
 		default:
-			p[string(spec.Key)] = "placeholder-" + strings.ToLower(strings.ReplaceAll(string(spec.Key), "_", "-"))
+			p[key] = "placeholder-" + strings.ToLower(strings.ReplaceAll(key, "_", "-"))
 		}
 	}
 	return p
