@@ -1,7 +1,6 @@
 package openneuro
 
 import (
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -42,9 +41,5 @@ func newBeat(k *kit, s *settings) error {
 		Resources:       resources(k.cfg.Resources.Beat),
 		SecurityContext: containerSecurity(),
 	}}
-	_, err = appsv1.NewDeployment(k.ctx, k.logical("beat-scheduler"), &appsv1.DeploymentArgs{
-		Metadata: k.workloadMeta(k.objectName(compBeat), set),
-		Spec:     deploymentSpec(1, set, &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}, s.checksums(), pod),
-	}, k.workloadOpts(s.deps()...)...)
-	return err
+	return k.singletonDeployment("beat-scheduler", set, s, pod)
 }

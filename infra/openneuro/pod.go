@@ -220,6 +220,17 @@ func surgeRollout() *appsv1.DeploymentStrategyArgs {
 	}
 }
 
+// singletonDeployment is the Deployment <release>-<component> of exactly one pod, replaced by
+// stopping the old pod before the new one starts (Recreate): the schedulers of both generations,
+// which have no leader election, so two would queue every periodic task twice.
+func (k *kit) singletonDeployment(role string, set labels.Set, s *settings, pod corev1.PodSpecArgs) error {
+	_, err := appsv1.NewDeployment(k.ctx, k.logical(role), &appsv1.DeploymentArgs{
+		Metadata: k.workloadMeta(k.objectName(set.Component), set),
+		Spec:     deploymentSpec(1, set, &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}, s.checksums(), pod),
+	}, k.workloadOpts(s.deps()...)...)
+	return err
+}
+
 // deploymentSpec is the spec every Deployment here shares: the selector (immutable after the first
 // deploy) from set's stable subset, the pod template labelled with set, and the revision history
 // limit. A nil strategy keeps the API's default (RollingUpdate, maxSurge and maxUnavailable 25%);

@@ -1,7 +1,6 @@
 package openneuro
 
 import (
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -32,9 +31,5 @@ func newScheduler(k *kit, s *settings) (part, error) {
 		Resources:       resources(k.cfg.Resources.Scheduler),
 		SecurityContext: containerSecurity(),
 	}}
-	_, err = appsv1.NewDeployment(k.ctx, k.logical("scheduler"), &appsv1.DeploymentArgs{
-		Metadata: k.workloadMeta(k.objectName(compScheduler), set),
-		Spec:     deploymentSpec(1, set, &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}, s.checksums(), pod),
-	}, k.workloadOpts(s.deps()...)...)
-	return part{}, err
+	return part{}, k.singletonDeployment("scheduler", set, s, pod)
 }
