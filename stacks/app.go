@@ -335,6 +335,11 @@ func (o OpenNeuro) validate(v *validator, env Env, n Network, c Cluster, e EdgeF
 	for _, path := range sortedKeys(imgs) {
 		v.image(path, imgs[path])
 	}
+	if o.Generation == Gen2020 {
+		v.notEmpty("app.contentVersion", o.ContentVersion)
+	}
+	v.notEmpty("app.environment", o.Environment)
+	v.httpURL("app.freshDeskUrl", o.FreshDeskURL)
 	if o.Version == "latest" || o.ContentVersion == "latest" {
 		v.addf("app.version", "the tag latest is not allowed; pin a release such as %s", map[bool]string{true: DefaultCurrentVersion, false: "v3.14.2"}[o.Generation == GenCurrent])
 	}

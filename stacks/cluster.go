@@ -266,8 +266,8 @@ func (c *Cluster) applyDefaults(env Env) {
 		// A storage cluster does not autoscale: EdgeFS places data on these exact nodes.
 		c.EdgeFSNodeGroup.applyDefaults(StoragePoolInstanceType, StoragePoolSize, StoragePoolSize)
 	}
-	if c.Dashboard.ChartVersion == "" {
-		c.Dashboard.ChartVersion = "7.13.0"
+	if c.Dashboard.Enabled {
+		setDefault(&c.Dashboard.ChartVersion, "7.13.0")
 	}
 	if c.DockerHubCache != nil {
 		c.DockerHubCache.applyDefaults()
@@ -309,7 +309,7 @@ func (c Cluster) validateEKS(v *validator, env Env) {
 	} else if !strings.HasPrefix(c.KubeProxyVersion, "v"+c.KubernetesVersion+".") {
 		v.addf("cluster.kubeProxyVersion", "%q does not match kubernetesVersion %s; use a v%s.x-eksbuild.N build (aws eks describe-addon-versions --addon-name kube-proxy)", c.KubeProxyVersion, c.KubernetesVersion, c.KubernetesVersion)
 	}
-	if c.VpcCniVersion != "" { // empty only with an unsupported kubernetesVersion, reported above
+	if _, ok := AddonBuildsFor(c.KubernetesVersion); ok { // else no default, and the version is reported above
 		v.version("cluster.vpcCniVersion", c.VpcCniVersion)
 	}
 	switch {
@@ -398,6 +398,7 @@ func (c Cluster) validateAccess(v *validator) {
 func RoleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func (c Cluster) validateExisting(v *validator) {
+	v.notEmpty("cluster.name", c.Name)
 	eksOnly := map[string]bool{
 		"kubernetesVersion":     c.KubernetesVersion != "",
 		"vpcCniVersion":         c.VpcCniVersion != "",
@@ -433,6 +434,7 @@ func (n NodeGroup) validate(v *validator, path, kubernetesVersion string, needsI
 	}
 	v.positive(path+".minSize", n.MinSize)
 	v.positive(path+".desiredSize", n.DesiredSize)
+	v.positive(path+".maxSize", n.MaxSize)
 	if n.MinSize > n.MaxSize {
 		v.addf(path+".minSize", "%d is greater than maxSize %d; raise maxSize or lower minSize", n.MinSize, n.MaxSize)
 	}

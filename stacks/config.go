@@ -78,11 +78,18 @@ func (c *Config) target(key string) any {
 	panic("stacks: unknown layer key " + key)
 }
 
-// Load reads every layer key strictly (unknown fields are errors), applies the defaults, reads the
+// Load reads every layer key strictly (unknown fields are errors), fills the defaults, reads the
 // secrets and validates. It returns every problem at once, before any resource is registered.
+//
+// The operator's values are decoded onto a config already filled with defaults, so a value they
+// set, even 0, "" or false, is what validation sees, and a count set to 0 is rejected rather than
+// read as "unset". Many defaults depend on what the operator chose (the cluster mode, the generation,
+// a node group's desiredSize), so a first decode reads those choices, the defaults are filled from
+// them, and the same values are decoded again on top.
 func Load(ctx *pulumi.Context) (*Config, error) {
 	cfg := &Config{Env: Env{Stack: ctx.Stack(), Region: config.Get(ctx, "aws:region")}}
-	var errs, zeroErrs []error
+	var errs []error
+	set := map[string]string{}
 	for _, key := range layerKeys {
 		raw, err := config.Try(ctx, Project+":"+key)
 		if errors.Is(err, config.ErrMissingVar) {
@@ -96,15 +103,24 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w; check the key names against Pulumi.yaml", key, err))
 			continue
 		}
-		zeroErrs = append(zeroErrs, explicitZeros(key, raw)...)
+		set[key] = raw
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	cfg.ApplyDefaults()
+	cfg.fillDefaults()
+	for _, key := range layerKeys {
+		if raw, ok := set[key]; ok {
+			// The same JSON decoded cleanly above; decoding it again cannot fail.
+			if err := DecodeStrict(raw, cfg.target(key)); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+	}
+	cfg.rewriteDockerHubImages()
 	secrets, secretErr := loadSecrets(ctx, cfg.Cluster.Mode, cfg.OpenNeuro.Generation)
 	exportsErr := cfg.OpenNeuro.resolveGithubExports(secrets)
-	if err := errors.Join(append(zeroErrs, cfg.Validate(), secretErr, exportsErr)...); err != nil {
+	if err := errors.Join(cfg.Validate(), secretErr, exportsErr); err != nil {
 		return nil, err
 	}
 	cfg.Secrets = secrets
@@ -125,9 +141,9 @@ func DecodeStrict(raw string, v any) error {
 	return nil
 }
 
-// ApplyDefaults fills every unset field. It is the only place defaults are decided; dependent defaults
-// come after the ones they depend on (cluster before edgefs before app).
-func (c *Config) ApplyDefaults() {
+// fillDefaults fills every field left at its zero value. It is the only place defaults are decided;
+// dependent defaults come after the ones they depend on (cluster before edgefs before app).
+func (c *Config) fillDefaults() {
 	c.Cluster.applyDefaults(c.Env)
 	c.Network.applyDefaults(c.Env, c.Cluster)
 	c.Operations.applyDefaults(c.Cluster)
@@ -135,8 +151,12 @@ func (c *Config) ApplyDefaults() {
 	c.Ingress.applyDefaults(c.Cluster)
 	c.EdgeFS.applyDefaults(c.Cluster)
 	c.OpenNeuro.applyDefaults(c.Env, c.Network, c.Cluster, c.Ingress, c.Operations)
+}
+
+// rewriteDockerHubImages sends every Docker Hub image, default or set, through the pull-through
+// cache when the stack has one.
+func (c *Config) rewriteDockerHubImages() {
 	if cache := c.Cluster.DockerHubCache; cache != nil && c.IsEKS() && cache.Account() != "" {
-		// Every Docker Hub image, default or set, goes through the cache.
 		for _, ref := range c.dockerHubImages() {
 			*ref = cache.Rewrite(*ref)
 		}
@@ -170,35 +190,3 @@ func (c *Config) UsesEFS() bool { return c.IsEKS() && c.OpenNeuro.Generation == 
 // IsEKS reports whether this stack creates its own AWS platform (network, EKS, EFS, load balancer
 // controller) rather than deploying onto an existing cluster.
 func (c *Config) IsEKS() bool { return c.Cluster.Mode == ModeEKS }
-
-// zeroAllowed are the numeric fields where 0 is a real value rather than "use the default".
-var zeroAllowed = map[string]bool{"storage.efs.provisionedThroughputMibps": true}
-
-// explicitZeros reports every number explicitly set to 0. In the typed structs 0 means "unset, use
-// the default", so `workers: 0` would silently become 4; every count and size must be at least 1.
-func explicitZeros(key, raw string) []error {
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		return nil // DecodeStrict already accepted it; nothing more to say
-	}
-	var errs []error
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			for _, k := range sortedKeys(t) {
-				walk(path+"."+k, t[k])
-			}
-		case []any:
-			for i, e := range t {
-				walk(fmt.Sprintf("%s[%d]", path, i), e)
-			}
-		case float64:
-			if t == 0 && !zeroAllowed[path] {
-				errs = append(errs, fmt.Errorf("%s: is 0; it must be at least 1 (remove the key to use the default)", path))
-			}
-		}
-	}
-	walk(key, v)
-	return errs
-}

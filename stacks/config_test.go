@@ -152,7 +152,7 @@ func TestBadInput(t *testing.T) {
 		{"HPA without metrics-server", []stackconfig.Option{stackconfig.WithValue("operations.metrics.metricsServer", false), stackconfig.WithValue("app.autoscaling.enabled", true)},
 			[]string{"app.autoscaling.enabled: the HorizontalPodAutoscalers read CPU use from the metrics API, but operations.metrics.metricsServer is false"}},
 		{"HPA CPU target above the requests", []stackconfig.Option{stackconfig.WithValue("app.autoscaling.targetCpuPercent", 150)},
-			[]string{"app.autoscaling.targetCpuPercent: is 150; the HPA scales out before the pods reach their requests, use at most 100"}},
+			[]string{"app.autoscaling.targetCpuPercent: is 150; use 1 to 100 (the HPA scales out before the pods reach their requests)"}},
 		{"ECR endpoints without the S3 gateway", []stackconfig.Option{stackconfig.WithValue("network.endpoints.ecr", true), stackconfig.WithValue("network.endpoints.s3", false)},
 			[]string{"network.endpoints.ecr: ECR serves image layers from S3"}},
 		{"flow logs of an unknown traffic type", []stackconfig.Option{stackconfig.WithValue("network.flowLogs.trafficType", "SOME")},
@@ -255,7 +255,7 @@ func TestModeMismatch(t *testing.T) {
 		{"kubeconfig secret in eks mode", "staging", []stackconfig.Option{stackconfig.WithSecret("CLUSTER_KUBECONFIG", "apiVersion: v1")},
 			"openneuro:CLUSTER_KUBECONFIG: is only used with cluster.mode existing"},
 		{"storage class in eks mode", "staging", []stackconfig.Option{stackconfig.WithValue("storage.datasetsStorageClass", "standard")},
-			`storage.datasetsStorageClass: in eks mode the program creates the classes "efs" and "gp3" itself`},
+			`storage.datasetsStorageClass: is "standard"; in eks mode the program creates the class "efs" for the datasets volume itself`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -101,6 +101,9 @@ func (n Network) FlowLogsEnabled() bool { return n.FlowLogs.Enabled != nil && *n
 const ZoneCount = 3
 
 func (n *Network) applyDefaults(env Env, c Cluster) {
+	if c.Mode != ModeEKS {
+		return // existing mode builds no network
+	}
 	if n.CIDR == "" {
 		n.CIDR = "10.0.0.0/16"
 	}
@@ -110,7 +113,7 @@ func (n *Network) applyDefaults(env Env, c Cluster) {
 	if n.NatGateways == "" {
 		n.NatGateways = NatSingle
 	}
-	if c.Mode != ModeEKS || n.UsesExistingVPC() {
+	if n.UsesExistingVPC() {
 		return
 	}
 	if n.Endpoints.S3 == nil {

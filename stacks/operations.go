@@ -181,13 +181,11 @@ func (o Operations) validate(v *validator, c Cluster, env Env) {
 	if len(a.Emails) > 0 && !*a.Enabled {
 		v.addf("operations.alarms.emails", "are set but operations.alarms.enabled is false; enable the alarms or remove the addresses")
 	}
-	if a.ALB5xxPercent > 100 {
-		v.addf("operations.alarms.alb5xxPercent", "is %d; a share of requests is at most 100", a.ALB5xxPercent)
-	}
-	if a.RedisMemoryPercent > 100 {
-		v.addf("operations.alarms.redisMemoryPercent", "is %d; a share of the memory limit is at most 100", a.RedisMemoryPercent)
-	}
+	v.percent("operations.alarms.alb5xxPercent", a.ALB5xxPercent, "a share of requests")
+	v.positive("operations.alarms.efsDailyGrowthGiB", a.EFSDailyGrowthGiB)
+	v.percent("operations.alarms.redisMemoryPercent", a.RedisMemoryPercent, "a share of the memory limit")
 	b := o.Backup
+	v.positive("operations.backup.retentionDays", b.RetentionDays)
 	if !backupCronRE.MatchString(b.Schedule) {
 		v.addf("operations.backup.schedule", "%q is not an AWS cron expression; write it like cron(0 5 * * ? *)", b.Schedule)
 	}
@@ -197,6 +195,7 @@ func (o Operations) validate(v *validator, c Cluster, env Env) {
 		} else if b.CopyRegion == env.Region {
 			v.addf("operations.backup.copyRegion", "%q is the stack's own region; a copy there survives nothing the original does not, pick another region", b.CopyRegion)
 		}
+		v.positive("operations.backup.copyRetentionDays", b.CopyRetentionDays)
 	} else if o.Backup.CopyRetentionDays != b.RetentionDays {
 		v.addf("operations.backup.copyRetentionDays", "is set without operations.backup.copyRegion; set the region or remove it")
 	}
@@ -207,6 +206,9 @@ func (a *AppAutoscaling) applyDefaults(c Cluster, ops Operations, r Replicas) {
 		// On where the program installs metrics-server, whose metrics API the HPAs read; an existing
 		// cluster may have none.
 		a.Enabled = boolPtr(c.Mode == ModeEKS && ops.MetricsServerEnabled())
+	}
+	if !*a.Enabled {
+		return
 	}
 	if a.APIMaxReplicas == 0 {
 		a.APIMaxReplicas = 2 * r.API
@@ -232,9 +234,7 @@ func (a AppAutoscaling) validate(v *validator, c Cluster, ops Operations, r Repl
 	if a.WebMaxReplicas < r.Web {
 		v.addf("app.autoscaling.webMaxReplicas", "%d is below app.replicas.web %d, the least the HPA keeps; raise it", a.WebMaxReplicas, r.Web)
 	}
-	if a.TargetCPUPercent > 100 {
-		v.addf("app.autoscaling.targetCpuPercent", "is %d; the HPA scales out before the pods reach their requests, use at most 100", a.TargetCPUPercent)
-	}
+	v.percent("app.autoscaling.targetCpuPercent", a.TargetCPUPercent, "the HPA scales out before the pods reach their requests")
 }
 
 func containsInt(s []int, x int) bool {

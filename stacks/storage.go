@@ -142,8 +142,11 @@ func (s Storage) validate(v *validator, c Cluster) {
 		}
 		return
 	}
-	if s.DatasetsStorageClass != EFSStorageClass || s.BlockStorageClass != GP3StorageClass {
-		v.addf("storage.datasetsStorageClass", "in eks mode the program creates the classes %q and %q itself; remove datasetsStorageClass and blockStorageClass", EFSStorageClass, GP3StorageClass)
+	if s.DatasetsStorageClass != EFSStorageClass {
+		v.addf("storage.datasetsStorageClass", "is %q; in eks mode the program creates the class %q for the datasets volume itself, remove the key", s.DatasetsStorageClass, EFSStorageClass)
+	}
+	if s.BlockStorageClass != GP3StorageClass {
+		v.addf("storage.blockStorageClass", "is %q; in eks mode the program creates the class %q for block volumes itself, remove the key", s.BlockStorageClass, GP3StorageClass)
 	}
 	if s.DatasetsAccessMode != "ReadWriteMany" {
 		v.addf("storage.datasetsAccessMode", "EFS volumes are shared by every worker; use ReadWriteMany in eks mode")
@@ -157,14 +160,13 @@ func (s Storage) validate(v *validator, c Cluster) {
 		v.addf("storage.efs.provisionedThroughputMibps", "is %d; set it (1-3414 MiB/s) exactly when throughputMode is provisioned", s.EFS.ProvisionedThroughputMibps)
 	}
 	v.oneOf("storage.efs.transitionToIa", s.EFS.TransitionToIA, transitionToIAValues...)
-	if s.EFS.Owner != "" && !validPOSIXOwner(s.EFS.Owner) {
+	if !validPOSIXOwner(s.EFS.Owner) {
 		v.addf("storage.efs.owner", "is %q; write uid:gid with two numbers 0-4294967295, e.g. %q (root, what the OpenNeuro images run as)", s.EFS.Owner, EFSOwnerRoot)
 	}
-	// Empty only when cluster.kubernetesVersion is unsupported, which the cluster layer reports.
-	if s.EFSCSIDriverVersion != "" {
+	// Without verified builds for cluster.kubernetesVersion (the cluster layer reports it) there is
+	// no default to check.
+	if _, ok := AddonBuildsFor(c.KubernetesVersion); ok {
 		v.version("storage.efsCsiDriverVersion", s.EFSCSIDriverVersion)
-	}
-	if s.EBSCSIDriverVersion != "" {
 		v.version("storage.ebsCsiDriverVersion", s.EBSCSIDriverVersion)
 	}
 }

@@ -28,6 +28,21 @@ func (v *validator) positive(path string, n int) {
 	}
 }
 
+// notEmpty rejects a string the operator set to "": Load decodes their values over the defaults, so
+// an explicit empty value stays empty instead of becoming the default.
+func (v *validator) notEmpty(path, value string) {
+	if value == "" {
+		v.addf(path, "is empty; remove the key to use the default, or set a value")
+	}
+}
+
+// percent checks a share in percent: 1 to 100; why says what it is a share of.
+func (v *validator) percent(path string, n int, why string) {
+	if n < 1 || n > 100 {
+		v.addf(path, "is %d; use 1 to 100 (%s)", n, why)
+	}
+}
+
 func (v *validator) oneOf(path, value string, allowed ...string) {
 	for _, a := range allowed {
 		if value == a {
