@@ -23,6 +23,7 @@ const (
 // Helm chart: the 2020 chart's values for app.generation "2020", the production values of the
 // chart 1.8.0 (OpenNeuro v5.5.1, helm/openneuro/values-production.yaml) for current.
 type OpenNeuro struct {
+	loadMark
 	// Generation is the application's topology: current (OpenNeuro v5.x, the default) or "2020"
 	// (OpenNeuro v3.14.x, the 2020 chart). See Generation; app.version must be one of its releases.
 	Generation Generation `json:"generation,omitempty"`

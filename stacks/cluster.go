@@ -32,6 +32,7 @@ const (
 // Cluster configures the EKS cluster and its node groups (openneuro:cluster), or the existing
 // cluster to deploy onto.
 type Cluster struct {
+	loadMark
 	// Mode is eks (default) or existing.
 	Mode ClusterMode `json:"mode,omitempty"`
 	// Name is the cluster's name. Default openneuro-<stack>. In eks mode it is the EKS cluster

@@ -124,7 +124,23 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		return nil, err
 	}
 	cfg.Secrets = secrets
+	cfg.markLoaded()
 	return cfg, nil
+}
+
+// loadMark is embedded in each layer's config and set only by Load, so a layer can tell the config
+// Load resolved (defaults filled, validated) from a struct literal or a zero value, which other
+// packages can build but cannot mark.
+type loadMark struct{ loaded bool }
+
+// FromLoad reports whether this config is (a copy of) one that Load returned.
+func (m loadMark) FromLoad() bool { return m.loaded }
+
+func (c *Config) markLoaded() {
+	for _, m := range []*loadMark{&c.Network.loadMark, &c.Cluster.loadMark, &c.Storage.loadMark,
+		&c.Ingress.loadMark, &c.EdgeFS.loadMark, &c.OpenNeuro.loadMark, &c.Operations.loadMark} {
+		m.loaded = true
+	}
 }
 
 // DecodeStrict decodes one JSON config value into v and rejects unknown fields, so that a misspelt key

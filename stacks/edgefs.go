@@ -23,6 +23,7 @@ const (
 // EdgeFS configures Rook's EdgeFS operator, the EdgeFS cluster on the edgefs-target nodes and its
 // NFS/S3 services (openneuro:edgefs).
 type EdgeFS struct {
+	loadMark
 	// Enabled deploys EdgeFS. Default: true when the edgefs-target node group exists, else false.
 	Enabled *bool `json:"enabled,omitempty"`
 	// DiscoveryImage runs the Job that holds the Cluster back until rook-discover runs on every

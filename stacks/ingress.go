@@ -5,6 +5,7 @@ import "strings"
 // Ingress configures how traffic reaches OpenNeuro (openneuro:ingress): in eks mode the AWS Load
 // Balancer Controller and the alb IngressClass; in existing mode the cluster's own ingress controller.
 type Ingress struct {
+	loadMark
 	// ClassName is the IngressClass of OpenNeuro's Ingress. eks mode: alb (created by the program).
 	// existing mode: the cluster's class, e.g. nginx or traefik; required there.
 	ClassName string `json:"className,omitempty"`

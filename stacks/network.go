@@ -43,6 +43,7 @@ const (
 // Network configures the VPC (openneuro:network). Either the program creates a VPC (the default) or
 // it uses an existing one when VpcID is set.
 type Network struct {
+	loadMark
 	// CIDR is the VPC's IPv4 block. Default 10.0.0.0/16; a /16 to /20 leaves room for the subnets.
 	CIDR string `json:"cidr,omitempty"`
 	// AvailabilityZones are the three zones the subnets span, by name (us-east-1a) or, better, by zone

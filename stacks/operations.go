@@ -9,6 +9,7 @@ import (
 // Operations configures what keeps the site observable and recoverable (openneuro:operations, eks
 // mode): metrics and logs, alarms to people, and backups. Every part is on by default.
 type Operations struct {
+	loadMark
 	// Metrics is metrics-server and CloudWatch Container Insights with Fluent Bit log shipping.
 	Metrics Metrics `json:"metrics,omitempty"`
 	// Alarms are CloudWatch alarms that e-mail people through an SNS topic.

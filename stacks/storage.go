@@ -8,6 +8,7 @@ import (
 
 // Storage configures EFS, the CSI drivers and the storage classes (openneuro:storage).
 type Storage struct {
+	loadMark
 	// Protect marks the stateful resources (EFS, the KMS key, the EdgeFS cluster, the datasets and
 	// redis volumes) with Pulumi's protect, so that no update or destroy can delete them until an
 	// operator unprotects them. Default false; prod sets true.

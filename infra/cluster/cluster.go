@@ -21,7 +21,7 @@ const Type = "openneuro:cluster:Cluster"
 
 // Args configures the cluster layer.
 type Args struct {
-	// Config is the stack's openneuro:cluster config (eks mode, defaults applied, validated).
+	// Config is the stack's openneuro:cluster config as stacks.Load returns it (eks mode, defaults filled, validated).
 	Config stacks.Cluster
 	// VpcID is the VPC the cluster runs in. Required.
 	VpcID pulumi.StringInput
@@ -79,8 +79,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, errors.New("cluster: VpcID, PublicSubnetIDs and PrivateSubnetIDs are required")
 	}
 	cfg := args.Config
-	if cfg.Mode != stacks.ModeEKS || cfg.Name == "" || cfg.KubernetesVersion == "" {
-		return nil, errors.New("cluster: Config must be an eks-mode cluster config with defaults applied (stacks.Load)")
+	if !cfg.FromLoad() || cfg.Mode != stacks.ModeEKS {
+		return nil, errors.New("cluster: Config must be an eks-mode cluster config from stacks.Load")
 	}
 	if cfg.Autoscaler.IsEnabled() && args.Region == "" {
 		return nil, errors.New("cluster: Region is required with the cluster autoscaler")

@@ -58,8 +58,8 @@ const appName = "rook-edgefs"
 
 // Args configures the EdgeFS layer.
 type Args struct {
-	// Config is the edgefs config (defaults applied, validated). Required; Config.IsEnabled() must be
-	// true: call New only for stacks that deploy EdgeFS.
+	// Config is the edgefs config as stacks.Load returns it (defaults filled, validated). Required;
+	// Config.IsEnabled() must be true: call New only for stacks that deploy EdgeFS.
 	Config stacks.EdgeFS
 	// Provider is the cluster's Kubernetes provider. Required.
 	Provider *kubernetes.Provider
@@ -162,8 +162,8 @@ func (a *Args) check() error {
 		return errors.New("edgefs: Provider is required")
 	case !a.Config.IsEnabled():
 		return errors.New("edgefs: Config.Enabled is false; call edgefs.New only when cfg.EdgeFS.IsEnabled()")
-	case a.Config.OperatorImage == "" || a.Config.Image == "" || a.Config.NFS.Name == "":
-		return errors.New("edgefs: Config has no defaults; pass the config stacks.Load returns")
+	case !a.Config.FromLoad():
+		return errors.New("edgefs: Config is not from stacks.Load, so it has no defaults; pass the config stacks.Load returns")
 	}
 	return nil
 }

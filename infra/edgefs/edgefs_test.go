@@ -591,7 +591,7 @@ func TestArgsAreChecked(t *testing.T) {
 		{"no defaults", func(_ stacks.EdgeFS, p *kubernetes.Provider) *edgefs.Args {
 			on := true
 			return &edgefs.Args{Config: stacks.EdgeFS{Enabled: &on}, Provider: p}
-		}, "Config has no defaults"},
+		}, "Config is not from stacks.Load"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := infratest.RunStack("staging", infratest.WithProgram(func(ctx *pulumi.Context) error {

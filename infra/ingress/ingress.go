@@ -16,7 +16,7 @@ const Type = "openneuro:ingress:Ingress"
 
 // Args configures the ingress layer.
 type Args struct {
-	// Config is the stack's openneuro:ingress config (eks mode, defaults applied, validated).
+	// Config is the stack's openneuro:ingress config as stacks.Load returns it (eks mode, defaults filled, validated).
 	Config stacks.Ingress
 	// Provider is the cluster's Kubernetes provider. Required.
 	Provider *kubernetes.Provider
@@ -56,8 +56,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if args.ClusterName == nil || args.VpcID == nil || args.OIDCProviderARN == nil || args.OIDCIssuer == nil || args.Region == "" {
 		return nil, errors.New("ingress: ClusterName, Region, VpcID, OIDCProviderARN and OIDCIssuer are required")
 	}
-	if args.Config.ClassName == "" || args.Config.ControllerChartVersion == "" || args.Config.ControllerReplicas < 1 {
-		return nil, errors.New("ingress: Config must be an eks-mode ingress config with defaults applied (stacks.Load)")
+	if !args.Config.FromLoad() {
+		return nil, errors.New("ingress: Config must be the ingress config from stacks.Load")
 	}
 
 	comp := &Ingress{ClassName: args.Config.ClassName}

@@ -17,7 +17,7 @@ const Type = "openneuro:network:Network"
 
 // Args configures the network layer.
 type Args struct {
-	// Config is the stack's openneuro:network config (defaults applied, validated).
+	// Config is the stack's openneuro:network config as stacks.Load returns it (defaults filled, validated).
 	Config stacks.Network
 	// ClusterName is the EKS cluster name; the subnets carry kubernetes.io/cluster/<name>=shared.
 	// Required.
@@ -53,6 +53,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, errors.New("network: ClusterName is required")
 	}
 	cfg := args.Config
+	if !cfg.FromLoad() {
+		return nil, errors.New("network: Config must be the network config from stacks.Load")
+	}
 	if cfg.UsesExistingVPC() {
 		if len(cfg.PublicSubnetIDs) == 0 || len(cfg.PrivateSubnetIDs) == 0 {
 			return nil, errors.New("network: vpcId is set but publicSubnetIds or privateSubnetIds is empty")

@@ -31,7 +31,7 @@ const Token = "openneuro:openneuro:OpenNeuro"
 
 // Args are the inputs of the application layer.
 type Args struct {
-	// Config is the application config with defaults applied (stacks.Load). Required.
+	// Config is the application config as stacks.Load returns it (defaults filled, validated). Required.
 	Config stacks.OpenNeuro
 	// Secrets are the stack's secrets; the application Secret holds Secrets.AppEnvKeys() and the
 	// dataset workers' SSH key comes from DATALAD_SSH_KEY (required).
@@ -108,17 +108,14 @@ func (a *Args) check() error {
 	if a.Provider == nil {
 		errs = append(errs, errors.New("openneuro: Provider is required"))
 	}
-	if a.Config.Release == "" || a.Config.Namespace == "" || a.Config.Workers < 1 {
-		errs = append(errs, errors.New("openneuro: Config has no defaults applied; pass the stacks.Load result's OpenNeuro"))
+	if !a.Config.FromLoad() {
+		errs = append(errs, errors.New("openneuro: Config is not from stacks.Load, so it has no defaults; pass the stacks.Load result's OpenNeuro"))
 	}
 	if !a.Secrets.Has(stacks.SecretDataladSSHKey) {
 		errs = append(errs, errors.New("openneuro: Secrets has no DATALAD_SSH_KEY; the dataset workers need their GitHub deploy key"))
 	}
 	if a.Exposure.ClassName == "" {
 		errs = append(errs, errors.New("openneuro: Exposure.ClassName is required"))
-	}
-	if a.Config.Generation == stacks.GenCurrent && a.Config.WorkerDiskSize == "" {
-		errs = append(errs, errors.New("openneuro: Config has no WorkerDiskSize; pass the stacks.Load result's OpenNeuro"))
 	}
 	if a.Config.Generation != stacks.GenCurrent && (a.Datasets.AccessMode == "" || a.Datasets.Size == "") {
 		errs = append(errs, errors.New("openneuro: Datasets.AccessMode and Datasets.Size are required"))

@@ -13,6 +13,7 @@ import (
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/kubecheck"
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // clusterScoped kinds take no namespace.
@@ -145,7 +146,7 @@ func TestArgsChecks(t *testing.T) {
 	}{
 		{"provider", func(a *openneuro.Args) { a.Provider = nil }, "openneuro: Provider is required"},
 		{"class", func(a *openneuro.Args) { a.Exposure.ClassName = "" }, "openneuro: Exposure.ClassName is required"},
-		{"defaults", func(a *openneuro.Args) { a.Config.Release = "" }, "Config has no defaults applied"},
+		{"defaults", func(a *openneuro.Args) { a.Config = stacks.OpenNeuro{Release: "openneuro-staging"} }, "Config is not from stacks.Load"},
 		{"nfs", func(a *openneuro.Args) { a.Datasets.NFS = &openneuro.NFSExport{} }, "Datasets.NFS needs both Server and Path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,7 +18,7 @@ const Type = "openneuro:operations:Operations"
 
 // Args are the inputs of the operations layer.
 type Args struct {
-	// Config is openneuro:operations (eks mode, defaults applied).
+	// Config is openneuro:operations as stacks.Load returns it (eks mode, defaults filled).
 	Config stacks.Operations
 	// ClusterName is the EKS cluster's name (cluster.name).
 	ClusterName string
@@ -76,6 +76,9 @@ type Operations struct {
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Operations, error) {
 	if args == nil || args.ClusterName == "" || args.Region == "" || (args.FileSystemID == nil) != (args.FileSystemARN == nil) {
 		return nil, errors.New("operations: ClusterName and Region are required, FileSystemID and FileSystemARN both or neither")
+	}
+	if !args.Config.FromLoad() {
+		return nil, errors.New("operations: Config must be the operations config from stacks.Load")
 	}
 	comp := &Operations{}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {

@@ -20,7 +20,7 @@ const Type = "openneuro:storage:Storage"
 
 // Args configures the storage layer.
 type Args struct {
-	// Config is the stack's openneuro:storage config (eks mode, defaults applied, validated).
+	// Config is the stack's openneuro:storage config as stacks.Load returns it (eks mode, defaults filled, validated).
 	Config stacks.Storage
 	// Provider is the cluster's Kubernetes provider. Required.
 	Provider *kubernetes.Provider
@@ -79,8 +79,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, errors.New("storage: Zones is required: one availability zone per private subnet")
 	}
 	cfg := args.Config
-	if cfg.EFSCSIDriverVersion == "" || cfg.EBSCSIDriverVersion == "" || cfg.EFS.PerformanceMode == "" {
-		return nil, errors.New("storage: Config must be an eks-mode storage config with defaults applied (stacks.Load)")
+	if !cfg.FromLoad() {
+		return nil, errors.New("storage: Config must be the storage config from stacks.Load")
 	}
 
 	comp := &Storage{}
