@@ -45,6 +45,7 @@ func TestExplicitEmptyValuesAreRejected(t *testing.T) {
 		}
 		for path, value := range leaves(t, cfg) {
 			t.Run(v.name+"/"+path, func(t *testing.T) {
+				t.Parallel()
 				var empty any = ""
 				if _, number := value.(float64); number {
 					empty = 0
