@@ -79,3 +79,31 @@ func unsetSwitches(v reflect.Value, path string) []string {
 	}
 	return out
 }
+
+// TestOnlyLoadMarksLayers: every layer's config Load returns carries the mark the layers check, and
+// a config built any other way (a zero value, a literal) does not.
+func TestOnlyLoadMarksLayers(t *testing.T) {
+	cfg, err := stackconfig.Load("staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type marked interface{ FromLoad() bool }
+	loaded, zero := reflect.ValueOf(*cfg), reflect.ValueOf(stacks.Config{})
+	layers := 0
+	for i := range loaded.NumField() {
+		f := loaded.Type().Field(i)
+		if _, ok := loaded.Field(i).Interface().(marked); !ok {
+			continue
+		}
+		layers++
+		if !loaded.Field(i).Interface().(marked).FromLoad() {
+			t.Errorf("Config.%s from Load is not marked", f.Name)
+		}
+		if zero.Field(i).Interface().(marked).FromLoad() {
+			t.Errorf("a zero Config.%s is marked", f.Name)
+		}
+	}
+	if want := len(stacks.LayerKeys()); layers != want {
+		t.Errorf("%d layer configs carry the mark, want one per layer key (%d)", layers, want)
+	}
+}
