@@ -18,7 +18,7 @@ import (
 // appear, every reader of DATALAD_WORKERS rolls, nothing else changes), and destroy.
 func TestCurrentStack(t *testing.T) {
 	requireCluster(t)
-	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "e2e", "testdata", "Pulumi.current.yaml"), nil)
+	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "e2e", "testdata", "Pulumi.current.yaml"), nil, inProcess)
 	const ns = "openneuro-current"
 	before := inventory(t)
 

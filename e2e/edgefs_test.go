@@ -22,7 +22,7 @@ import (
 // store is switched, and the destroy must leave nothing: no namespace, volume, CRD or finalizer.
 func TestEdgeFSStack(t *testing.T) {
 	requireCluster(t)
-	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "e2e", "testdata", "Pulumi.edgefs.yaml"), nil)
+	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "e2e", "testdata", "Pulumi.edgefs.yaml"), nil, inProcess)
 	const ns = "openneuro-edgefs"
 	before := inventory(t)
 

@@ -27,7 +27,7 @@ func TestLocalStack(t *testing.T) {
 		// v3.14.0 (2020-05-04, the EKS deployment's tag), so that the version bump below goes to the
 		// default v3.14.2.
 		"openneuro:app": map[string]any{"version": "v3.14.0"},
-	})
+	}, viaCLI)
 	before := inventory(t)
 
 	created := st.up("up from empty")

@@ -6,6 +6,7 @@
 package stackfile
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,6 +80,50 @@ func SecureKeys(path string) ([]string, error) {
 	}
 	sort.Strings(keys)
 	return keys, nil
+}
+
+// EncryptionSalt returns the passphrase provider's state the engine wrote into the stack file at
+// path (its encryptionsalt).
+func EncryptionSalt(path string) (string, error) {
+	m, err := read(path)
+	if err != nil {
+		return "", err
+	}
+	salt, _ := m["encryptionsalt"].(string)
+	if salt == "" {
+		return "", fmt.Errorf("%s has no encryptionsalt: the stack does not use the passphrase provider", path)
+	}
+	return salt, nil
+}
+
+// SetSecure writes values (full config key to ciphertext) into the stack file at path as secure
+// values, keeping everything else and the file's header comment.
+func SetSecure(path string, values map[string]string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	cfg := asMap(m["config"])
+	for key, ciphertext := range values {
+		cfg[key] = map[string]any{"secure": ciphertext}
+	}
+	m["config"] = cfg
+	out, err := yaml.Marshal(m)
+	if err != nil {
+		return err
+	}
+	var header []byte
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if !bytes.HasPrefix(line, []byte("#")) {
+			break
+		}
+		header = append(header, line...)
+	}
+	return os.WriteFile(path, append(header, out...), 0o600)
 }
 
 func read(path string) (map[string]any, error) {

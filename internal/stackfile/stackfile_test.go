@@ -81,3 +81,44 @@ func TestComposeRefusesATrackedSalt(t *testing.T) {
 		t.Fatalf("Compose accepted a source with a salt: %v", err)
 	}
 }
+
+// TestSetSecureKeepsTheRest: secure values are added or replaced; the plain config, the salt, other
+// secrets and the header comment stay, and the salt reads back.
+func TestSetSecureKeepsTheRest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Pulumi.e2e.yaml")
+	write(t, path, "# Written from Pulumi.local.yaml by the project's tools; edit that file instead.\n"+
+		"encryptionsalt: v1:c2FsdA==:v1:bm9uY2U=:Y2hlY2s=\nconfig:\n  openneuro:app:\n    workers: 1\n"+
+		"  openneuro:JWT_SECRET:\n    secure: v1:old\n  openneuro:MONGO_URL:\n    secure: v1:kept\n")
+	if err := SetSecure(path, map[string]string{"openneuro:JWT_SECRET": "v1:new", "openneuro:AWS_REGION": "v1:added"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "# Written from Pulumi.local.yaml") {
+		t.Errorf("header comment lost:\n%s", data)
+	}
+	var got struct {
+		Salt   string         `json:"encryptionsalt"`
+		Config map[string]any `json:"config"`
+	}
+	if err := yaml.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"openneuro:JWT_SECRET": "v1:new", "openneuro:AWS_REGION": "v1:added", "openneuro:MONGO_URL": "v1:kept"} {
+		if v, _ := got.Config[key].(map[string]any); v["secure"] != want {
+			t.Errorf("%s = %v, want secure %s", key, got.Config[key], want)
+		}
+	}
+	if app, _ := got.Config["openneuro:app"].(map[string]any); app["workers"] != float64(1) {
+		t.Errorf("plain config changed: %v", got.Config["openneuro:app"])
+	}
+	if salt, err := EncryptionSalt(path); err != nil || salt != "v1:c2FsdA==:v1:bm9uY2U=:Y2hlY2s=" {
+		t.Errorf("EncryptionSalt = %q, %v", salt, err)
+	}
+	write(t, path, "config: {}\n")
+	if _, err := EncryptionSalt(path); err == nil || !strings.Contains(err.Error(), "no encryptionsalt") {
+		t.Errorf("a file without a salt: got %v", err)
+	}
+}
