@@ -414,18 +414,9 @@ func TestPulumiYAMLDeclaresEveryKey(t *testing.T) {
 func TestStackFilesHoldNoSecret(t *testing.T) {
 	names, _ := stackconfig.Stacks()
 	for _, stack := range names {
-		data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "Pulumi."+stack+".yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var f struct {
-			Config map[string]any `json:"config"`
-		}
-		if err := yaml.Unmarshal(data, &f); err != nil {
-			t.Fatal(err)
-		}
+		config := stackFileConfig(t, stack)
 		for _, spec := range stacks.SecretSpecs {
-			if v, ok := f.Config[stacks.Project+":"+string(spec.Key)]; ok {
+			if v, ok := config[stacks.Project+":"+string(spec.Key)]; ok {
 				if m, isMap := v.(map[string]any); !isMap || m["secure"] == nil {
 					t.Errorf("Pulumi.%s.yaml holds %s in plain text; set it with pulumi config set --secret", stack, spec.Key)
 				}

@@ -25,20 +25,7 @@ var freeForm = map[string]bool{"ingress.annotations": true}
 // every string a stack ends up with (set or defaulted) is set to 0 or "" in turn, and Load must
 // name it in an error.
 func TestExplicitEmptyValuesAreRejected(t *testing.T) {
-	names, err := stackconfig.Stacks()
-	if err != nil {
-		t.Fatal(err)
-	}
-	type variant struct {
-		name, stack string
-		opts        []stackconfig.Option
-	}
-	var variants []variant
-	for _, stack := range names {
-		variants = append(variants, variant{stack, stack, nil})
-	}
-	variants = append(variants, variant{"current", stackconfig.CurrentStack, stackconfig.Current()})
-	for _, v := range variants {
+	for _, v := range stackVariants(t) {
 		cfg, err := stackconfig.Load(v.stack, v.opts...)
 		if err != nil {
 			t.Fatalf("%s: %v", v.name, err)

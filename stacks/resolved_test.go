@@ -15,25 +15,10 @@ import (
 // in the AWS-only layers, which nothing builds there, and for the keys of the other generation (left
 // unset so that validation can name one an operator set where it means nothing).
 func TestDefaultsLeaveNoSwitchUnset(t *testing.T) {
-	names, err := stackconfig.Stacks()
-	if err != nil {
-		t.Fatal(err)
-	}
-	type variant struct {
-		name  string
-		stack string
-		opts  []stackconfig.Option
-	}
-	var variants []variant
-	for _, stack := range names {
-		variants = append(variants, variant{stack, stack, nil})
-	}
-	variants = append(variants,
-		variant{"current", stackconfig.CurrentStack, stackconfig.Current()},
+	for _, v := range stackVariants(t,
 		variant{"prod without backups", "prod", []stackconfig.Option{stackconfig.WithValue("operations.backup.enabled", false)}},
 		variant{"staging with public CIDRs", "staging", []stackconfig.Option{stackconfig.WithValue("cluster.publicAccessCidrs", []string{"192.0.2.0/24"}), stackconfig.WithoutValue("cluster.endpointPublicAccess")}},
-	)
-	for _, v := range variants {
+	) {
 		t.Run(v.name, func(t *testing.T) {
 			cfg, err := stackconfig.Load(v.stack, v.opts...)
 			if err != nil {
@@ -53,6 +38,27 @@ func TestDefaultsLeaveNoSwitchUnset(t *testing.T) {
 			}
 		})
 	}
+}
+
+// variant is a stack's config with changes, as Load sees it.
+type variant struct {
+	name, stack string
+	opts        []stackconfig.Option
+}
+
+// stackVariants are every stack file, the current-generation test stack, then extra.
+func stackVariants(t *testing.T, extra ...variant) []variant {
+	t.Helper()
+	names, err := stackconfig.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []variant
+	for _, stack := range names {
+		out = append(out, variant{stack, stack, nil})
+	}
+	out = append(out, variant{"current", stackconfig.CurrentStack, stackconfig.Current()})
+	return append(out, extra...)
 }
 
 // unsetSwitches lists the config paths (JSON names) of the nil *bool fields under v, not descending

@@ -76,9 +76,9 @@ func loadedJSON(stack string, opts ...stackconfig.Option) (string, error) {
 	return string(b), err
 }
 
-// stackFileKeys returns the config paths a stack file sets in the layer keys (openneuro:network,
-// ...), down to values that are not objects, e.g. cluster.defaultNodeGroup.maxSize.
-func stackFileKeys(t *testing.T, stack string) []string {
+// stackFileConfig is the config section of Pulumi.<stack>.yaml as written (no defaults, secure
+// values as they are).
+func stackFileConfig(t *testing.T, stack string) map[string]any {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "Pulumi."+stack+".yaml"))
 	if err != nil {
@@ -90,6 +90,14 @@ func stackFileKeys(t *testing.T, stack string) []string {
 	if err := yaml.Unmarshal(data, &file); err != nil {
 		t.Fatal(err)
 	}
+	return file.Config
+}
+
+// stackFileKeys returns the config paths a stack file sets in the layer keys (openneuro:network,
+// ...), down to values that are not objects, e.g. cluster.defaultNodeGroup.maxSize.
+func stackFileKeys(t *testing.T, stack string) []string {
+	t.Helper()
+	config := stackFileConfig(t, stack)
 	var paths []string
 	var walk func(path string, v any)
 	walk = func(path string, v any) {
@@ -103,7 +111,7 @@ func stackFileKeys(t *testing.T, stack string) []string {
 		}
 	}
 	for _, layer := range stacks.LayerKeys() {
-		if v, ok := file.Config[stacks.Project+":"+layer]; ok {
+		if v, ok := config[stacks.Project+":"+layer]; ok {
 			walk(layer, v)
 		}
 	}
