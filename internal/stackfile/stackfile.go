@@ -103,9 +103,9 @@ func SetSecure(path string, values map[string]string) error {
 	if err != nil {
 		return err
 	}
-	m := map[string]any{}
-	if err := yaml.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	m, err := parse(path, data)
+	if err != nil {
+		return err
 	}
 	cfg := asMap(m["config"])
 	for key, ciphertext := range values {
@@ -131,6 +131,11 @@ func read(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parse(path, data)
+}
+
+// parse decodes the stack file at path, read as data.
+func parse(path string, data []byte) (map[string]any, error) {
 	m := map[string]any{}
 	if err := yaml.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
