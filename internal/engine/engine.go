@@ -144,14 +144,11 @@ func (s *Stack) Pulumi(ctx context.Context, stdin string, args ...string) (strin
 // `pulumi config set --secret` per value, the value on standard input, through the passphrase
 // provider, into the stack's own config file.
 func (s *Stack) LoadSecrets(ctx context.Context, file []byte) error {
-	values, err := secretsfile.Parse(file)
+	commands, err := s.secretCommands(file)
 	if err != nil {
 		return err
 	}
-	if len(values) == 0 {
-		return errors.New("engine: the secrets file sets nothing")
-	}
-	for _, c := range secretsfile.Commands(s.Name(), s.ConfigFile, values) {
+	for _, c := range commands {
 		if _, err := s.Pulumi(ctx, c.Stdin, c.Args[1:]...); err != nil {
 			return err
 		}
@@ -168,12 +165,9 @@ func (s *Stack) LoadSecrets(ctx context.Context, file []byte) error {
 // this derives it once. For throwaway stacks whose development secrets are loaded many times (the
 // e2e tier); the operators' path is LoadSecrets (make secrets, make local).
 func (s *Stack) EncryptSecrets(file []byte) error {
-	values, err := secretsfile.Parse(file)
+	commands, err := s.secretCommands(file)
 	if err != nil {
 		return err
-	}
-	if len(values) == 0 {
-		return errors.New("engine: the secrets file sets nothing")
 	}
 	phrase, err := s.passphrase()
 	if err != nil {
@@ -188,7 +182,7 @@ func (s *Stack) EncryptSecrets(file []byte) error {
 		return fmt.Errorf("engine: %s: %w", s.ConfigFile, err)
 	}
 	secure := map[string]string{}
-	for _, c := range secretsfile.Commands(s.Name(), s.ConfigFile, values) {
+	for _, c := range commands {
 		ciphertext, err := crypter.EncryptValue(context.Background(), cmdutil.RemoveTrailingNewline(c.Stdin))
 		if err != nil {
 			return err
@@ -196,6 +190,19 @@ func (s *Stack) EncryptSecrets(file []byte) error {
 		secure[c.Args[len(c.Args)-1]] = ciphertext
 	}
 	return stackfile.SetSecure(s.ConfigFile, secure)
+}
+
+// secretCommands are the `pulumi config set --secret` commands that load a secrets file into this
+// stack, one per value: what LoadSecrets runs and EncryptSecrets does in-process.
+func (s *Stack) secretCommands(file []byte) ([]secretsfile.Command, error) {
+	values, err := secretsfile.Parse(file)
+	if err != nil {
+		return nil, err
+	}
+	if len(values) == 0 {
+		return nil, errors.New("engine: the secrets file sets nothing")
+	}
+	return secretsfile.Commands(s.Name(), s.ConfigFile, values), nil
 }
 
 // passphrase is the stack's passphrase as the CLI reads it: the file this package made (or the
