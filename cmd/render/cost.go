@@ -264,11 +264,10 @@ func writeCost(rec *infratest.Recorder, region string) string {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "Monthly on-demand cost of the fixed resources, estimated (730 h a month).\n")
-	switch _, known := m5aLargeByRegion[region]; {
-	case region == "us-east-1":
-	case known:
+	switch {
+	case scaled:
 		fmt.Fprintf(&b, "Region %s: the node groups' instances are scaled by its EC2 price factor %.3f (m5a.large there against us-east-1); every other line is at us-east-1's list price.\n", region, factor)
-	default:
+	case region != "us-east-1":
 		fmt.Fprintf(&b, "PRICES ARE us-east-1's: this stack is in %s, and no sourced factor for %s was found, so the figures below are us-east-1 list prices, not %s's.\n", region, region, region)
 	}
 	b.WriteString("\n")
