@@ -63,6 +63,7 @@ func RunShared(t testing.TB, stack string) *Recorder {
 func copyResource(r Resource) Resource {
 	r.DependsOn = slices.Clone(r.DependsOn)
 	r.IgnoreChanges = slices.Clone(r.IgnoreChanges)
+	r.AliasURNs = slices.Clone(r.AliasURNs)
 	r.Transforms = slices.Clone(r.Transforms)
 	if r.PropertyDependencies != nil {
 		deps := make(map[string][]string, len(r.PropertyDependencies))

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/openneuro/openneuro-infra/internal/recorded"
 	"github.com/openneuro/openneuro-infra/stacks"
@@ -148,9 +149,15 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		rec.RetainOnDelete = req.GetRetainOnDelete()
 		rec.DeleteBeforeReplace = req.GetDeleteBeforeReplace()
 		rec.IgnoreChanges = req.GetIgnoreChanges()
-		rec.Aliases = len(req.GetAliases())
 	}
 	rec.URN = r.urn(rec.Parent, rec.Type, rec.Name)
+	if req := args.RegisterRPC; req != nil {
+		// The SDK sends alias specs or, to a monitor without that feature, the URNs it computed.
+		rec.AliasURNs = append(rec.AliasURNs, req.GetAliasURNs()...)
+		for _, a := range req.GetAliases() {
+			rec.AliasURNs = append(rec.AliasURNs, r.aliasURN(rec, a))
+		}
+	}
 	rec.ID = fakeID(rec.Type, rec.URN)
 	rec.Outputs = r.outputs(rec)
 	r.mu.Lock()
@@ -166,6 +173,29 @@ func (r *Recorder) urn(parent, typ, name string) string {
 		parentType = p.QualifiedType()
 	}
 	return string(resource.NewURN(tokens.QName(r.stack), tokens.PackageName(r.project), parentType, tokens.Type(typ), name))
+}
+
+// aliasURN is the URN an alias names: its URN, or its spec with every field it leaves out taken from
+// the resource itself (the engine's rule, sdk/go/pulumi/alias.go).
+func (r *Recorder) aliasURN(res Resource, a *pulumirpc.Alias) string {
+	if urn := a.GetUrn(); urn != "" {
+		return urn
+	}
+	spec := a.GetSpec()
+	name, typ, parent := res.Name, res.Type, res.Parent
+	if spec.GetName() != "" {
+		name = spec.GetName()
+	}
+	if spec.GetType() != "" {
+		typ = spec.GetType()
+	}
+	if spec.GetParentUrn() != "" {
+		parent = spec.GetParentUrn()
+	}
+	if spec.GetNoParent() {
+		parent = ""
+	}
+	return r.urn(parent, typ, name)
 }
 
 // Call records and answers the invokes the program uses.

@@ -134,7 +134,9 @@ type Resource struct {
 	RetainOnDelete       bool
 	DeleteBeforeReplace  bool
 	IgnoreChanges        []string
-	Aliases              int
+	// AliasURNs are the URNs the resource's aliases name: the identities it had before, which the
+	// engine matches against the state instead of creating it anew.
+	AliasURNs []string
 	// Transforms are the resource's transforms. The mocks do not run them: a test applies them to
 	// the children a packaged component (pulumi-eks) would register, with ChildOptions.
 	Transforms []pulumi.ResourceTransform
