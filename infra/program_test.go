@@ -2,6 +2,7 @@ package infra_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -106,7 +107,7 @@ func TestDestroyOrder(t *testing.T) {
 			if efsDriver == nil {
 				t.Fatal("no EFS CSI add-on")
 			}
-			claims := rec.ByType("kubernetes:core/v1:PersistentVolumeClaim")
+			claims := append(rec.ByType("kubernetes:core/v1:PersistentVolumeClaim"), rec.ByType("kubernetes:core/v1:PersistentVolumeClaimPatch")...)
 			if len(claims) == 0 {
 				t.Fatal("no volume claims")
 			}
@@ -176,13 +177,15 @@ var protectedInProd = []struct {
 	// Never retained: a CR outliving its operator blocks its namespace's deletion on its finalizer;
 	// its data stays on the nodes' disks.
 	{"kubernetes:edgefs.rook.io/v1:Cluster", "edgefs-cluster", false},
+	// The namespace holds the data claims, which Pulumi never deletes (TestDataClaimsAreNeverDeleted):
+	// retained, a destroy leaves them in it.
 	{"kubernetes:core/v1:Namespace", "openneuro-namespace", true},
-	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets", true},
-	{"kubernetes:core/v1:PersistentVolume", "openneuro-datasets-edgefs", true},
-	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets-edgefs", true},
-	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-redis-data", true}, // the broker's queued tasks
-	{"aws:backup/vault:Vault", "operations-backup", true},                      // the recovery points
-	{"aws:kms/key:Key", "operations-backup-key", true},                         // without it they cannot be read
+	// The EdgeFS volume and claim only point at the export: deleting them deletes no data, and
+	// enabling EdgeFS again creates them anew.
+	{"kubernetes:core/v1:PersistentVolume", "openneuro-datasets-edgefs", false},
+	{"kubernetes:core/v1:PersistentVolumeClaim", "openneuro-datasets-edgefs", false},
+	{"aws:backup/vault:Vault", "operations-backup", true}, // the recovery points
+	{"aws:kms/key:Key", "operations-backup-key", true},    // without it they cannot be read
 }
 
 // eksChildren are children pulumi-eks v3.9.1 registers for our arguments (nodejs/eks/cluster/
@@ -225,7 +228,7 @@ func TestProtectsExactlyDataAndControlPlane(t *testing.T) {
 				if r.Protect != want[r.Type+" "+r.Name] {
 					t.Errorf("%s %s protect=%v, want %v", r.Type, r.Name, r.Protect, !r.Protect)
 				}
-				if r.RetainOnDelete && !r.Protect {
+				if r.RetainOnDelete && !r.Protect && r.Type != dataClaimType {
 					t.Errorf("%s %s is retained on delete but not protected", r.Type, r.Name)
 				}
 			}
@@ -240,6 +243,49 @@ func TestProtectsExactlyDataAndControlPlane(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// dataClaimType is the type of the claims that hold data (infra/openneuro newDataClaim).
+const dataClaimType = "kubernetes:core/v1:PersistentVolumeClaimPatch"
+
+// TestDataClaimsAreNeverDeleted: in every stack and generation, the claims that hold data (the
+// datasets, redis's, each worker's disk) are Patch resources retained on delete, so that no update
+// and no destroy deletes one through Pulumi, and no plain claim is left but EdgeFS's, which holds
+// nothing itself.
+func TestDataClaimsAreNeverDeleted(t *testing.T) {
+	t.Parallel()
+	for variant, opts := range dataVariants(t) {
+		rec := infratest.Run(t, variantStack(variant), opts...)
+		claims := rec.ByType(dataClaimType)
+		if len(claims) == 0 {
+			t.Errorf("%s: no data claim", variant)
+		}
+		for _, c := range claims {
+			if !c.RetainOnDelete || c.Protect {
+				t.Errorf("%s: claim %s retainOnDelete=%v protect=%v, want retained and not protected (a Patch's protect guards nothing)",
+					variant, c.Name, c.RetainOnDelete, c.Protect)
+			}
+		}
+		for _, c := range rec.ByType("kubernetes:core/v1:PersistentVolumeClaim") {
+			if c.Name != "openneuro-datasets-edgefs" {
+				t.Errorf("%s: %s is a plain claim, which an update can replace and a destroy deletes", variant, c.Name)
+			}
+		}
+		want := map[string]bool{"openneuro-redis-data": true}
+		if variant == "current" {
+			for i := 0; i < 4; i++ {
+				want[fmt.Sprintf("openneuro-dataset-worker-disk-%d", i)] = true
+			}
+		} else {
+			want["openneuro-datasets"] = true
+		}
+		for _, c := range claims {
+			delete(want, c.Name)
+		}
+		for name := range want {
+			t.Errorf("%s: no data claim %s", variant, name)
+		}
 	}
 }
 
@@ -485,6 +531,9 @@ func TestDatasetsWiring(t *testing.T) {
 func claimOf(t *testing.T, rec *infratest.Recorder, name string) map[string]any {
 	t.Helper()
 	pvc := rec.Find("kubernetes:core/v1:PersistentVolumeClaim", name)
+	if pvc == nil {
+		pvc = rec.Find(dataClaimType, name)
+	}
 	if pvc == nil {
 		t.Fatalf("no claim %s", name)
 	}

@@ -9,9 +9,11 @@ import (
 // Storage configures EFS, the CSI drivers and the storage classes (openneuro:storage).
 type Storage struct {
 	loadMark
-	// Protect marks the stateful resources (EFS, the KMS key, the EdgeFS cluster, the datasets and
-	// redis volumes) with Pulumi's protect, so that no update or destroy can delete them until an
-	// operator unprotects them. Default false; prod sets true.
+	// Protect marks the stateful resources (EFS, the KMS key, the EdgeFS cluster and its export's
+	// volume, the app namespace) with Pulumi's protect, so that no update or destroy can delete
+	// them until an operator unprotects them, and retains the app namespace on a destroy: the data
+	// claims in it (the datasets, redis's, the workers' disks), which Pulumi never deletes, then
+	// stay with it. Default false; prod sets true.
 	Protect bool `json:"protect,omitempty"`
 	// ReclaimPolicy is the reclaim policy of the storage classes the program creates: Retain (default)
 	// keeps the EFS access point or EBS volume when its claim is deleted, Delete removes it.

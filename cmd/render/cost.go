@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,21 +102,22 @@ var unpriced = map[string]string{
 // Types not listed here cost nothing by themselves (VPC, subnets, routes, IAM, security groups,
 // gateway endpoints, Kubernetes objects other than those named).
 var billable = map[string][]string{
-	"eks:index:Cluster":                        {"eks-cluster-hour"},
-	"aws:eks/nodeGroup:NodeGroup":              {"ebs-gp3-gb-month"},
-	"aws:ec2/natGateway:NatGateway":            {"nat-gateway-hour", "nat-gateway-gb"},
-	"aws:ec2/eip:Eip":                          {"public-ipv4-hour"},
-	"aws:ec2/vpcEndpoint:VpcEndpoint":          {"interface-endpoint-hour"},
-	"aws:efs/fileSystem:FileSystem":            {"efs-standard-gb-month", "efs-ia-gb-month"},
-	"aws:backup/vault:Vault":                   {"backup-efs-warm-gb-month", "ebs-snapshot-gb-month"},
-	"aws:cloudwatch/logGroup:LogGroup":         {"cloudwatch-logs-ingest-gb", "cloudwatch-logs-storage-gb-month"},
-	"aws:cloudwatch/metricAlarm:MetricAlarm":   {"cloudwatch-alarm-metric-month"},
-	"aws:kms/key:Key":                          {"kms-key-month"},
-	"aws:ec2/flowLog:FlowLog":                  {"cloudwatch-logs-ingest-gb"},
-	"aws:sns/topic:Topic":                      {"sns-email-100k"},
-	"kubernetes:networking.k8s.io/v1:Ingress":  {"alb-hour", "alb-lcu-hour", "public-ipv4-hour"},
-	"kubernetes:core/v1:PersistentVolumeClaim": {"efs-standard-gb-month", "ebs-gp3-gb-month", "ebs-snapshot-gb-month"},
-	"kubernetes:apps/v1:StatefulSet":           {"ebs-gp3-gb-month", "ebs-snapshot-gb-month"},
+	"eks:index:Cluster":                             {"eks-cluster-hour"},
+	"aws:eks/nodeGroup:NodeGroup":                   {"ebs-gp3-gb-month"},
+	"aws:ec2/natGateway:NatGateway":                 {"nat-gateway-hour", "nat-gateway-gb"},
+	"aws:ec2/eip:Eip":                               {"public-ipv4-hour"},
+	"aws:ec2/vpcEndpoint:VpcEndpoint":               {"interface-endpoint-hour"},
+	"aws:efs/fileSystem:FileSystem":                 {"efs-standard-gb-month", "efs-ia-gb-month"},
+	"aws:backup/vault:Vault":                        {"backup-efs-warm-gb-month", "ebs-snapshot-gb-month"},
+	"aws:cloudwatch/logGroup:LogGroup":              {"cloudwatch-logs-ingest-gb", "cloudwatch-logs-storage-gb-month"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":        {"cloudwatch-alarm-metric-month"},
+	"aws:kms/key:Key":                               {"kms-key-month"},
+	"aws:ec2/flowLog:FlowLog":                       {"cloudwatch-logs-ingest-gb"},
+	"aws:sns/topic:Topic":                           {"sns-email-100k"},
+	"kubernetes:networking.k8s.io/v1:Ingress":       {"alb-hour", "alb-lcu-hour", "public-ipv4-hour"},
+	"kubernetes:core/v1:PersistentVolumeClaim":      {"efs-standard-gb-month", "ebs-gp3-gb-month", "ebs-snapshot-gb-month"},
+	"kubernetes:core/v1:PersistentVolumeClaimPatch": {"efs-standard-gb-month", "ebs-gp3-gb-month", "ebs-snapshot-gb-month"},
+	"kubernetes:apps/v1:StatefulSet":                {"ebs-gp3-gb-month", "ebs-snapshot-gb-month"},
 }
 
 // free are the types with no charge of their own: the VPC's plumbing (VPC, subnets, route tables,
@@ -140,7 +142,8 @@ func IsPricedOrFree(typ string) bool {
 		return true
 	}
 	return strings.HasPrefix(typ, "openneuro:") || strings.HasPrefix(typ, "pulumi:providers:") ||
-		(strings.HasPrefix(typ, "kubernetes:") && typ != "kubernetes:networking.k8s.io/v1:Ingress" && typ != "kubernetes:core/v1:PersistentVolumeClaim")
+		(strings.HasPrefix(typ, "kubernetes:") && typ != "kubernetes:networking.k8s.io/v1:Ingress" &&
+			typ != "kubernetes:core/v1:PersistentVolumeClaim" && typ != "kubernetes:core/v1:PersistentVolumeClaimPatch")
 }
 
 // assumedLogGBPerMonth is the log volume the CloudWatch line assumes: an assumption, not a
@@ -177,6 +180,14 @@ func writeCost(rec *infratest.Recorder, region string) string {
 	}
 	factor, scaled := regionFactor(region)
 	zones := 0
+	// The prefix of the claims each StatefulSet's templates name: <template>-<StatefulSet>-.
+	var templateClaims []string
+	for _, r := range rec.ByType("kubernetes:apps/v1:StatefulSet") {
+		in := r.Plain(false)
+		for _, tmpl := range asList(asMap(in["spec"])["volumeClaimTemplates"]) {
+			templateClaims = append(templateClaims, asString(asMap(asMap(tmpl)["metadata"])["name"])+"-"+asString(asMap(in["metadata"])["name"])+"-")
+		}
+	}
 	for _, r := range rec.Resources() {
 		for _, key := range billable[r.Type] {
 			if _, ok := prices[key]; !ok {
@@ -236,8 +247,11 @@ func writeCost(rec *infratest.Recorder, region string) string {
 			add(fmt.Sprintf("alarm %s: metrics in it %d", r.Name, metrics), float64(metrics), "cloudwatch-alarm-metric-month", fmt.Sprintf("%d", metrics))
 		case "aws:kms/key:Key":
 			add("KMS key "+r.Name, 1, "kms-key-month", "1 key")
-		case "kubernetes:core/v1:PersistentVolumeClaim":
-			volume(r.Name, asString(asMap(in["metadata"])["name"]), asMap(in["spec"]), 1, plan, add)
+		case "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaimPatch":
+			// A claim a StatefulSet's template names is priced with the StatefulSet, per replica.
+			if name := asString(asMap(in["metadata"])["name"]); !slices.ContainsFunc(templateClaims, func(p string) bool { return strings.HasPrefix(name, p) }) {
+				volume(r.Name, name, asMap(in["spec"]), 1, plan, add)
+			}
 		case "kubernetes:apps/v1:StatefulSet":
 			spec := asMap(in["spec"])
 			replicas := asNumber(spec["replicas"])

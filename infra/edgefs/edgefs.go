@@ -22,6 +22,7 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/labels"
@@ -142,7 +143,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	comp.SetupCommand = pulumi.String(setupCommand(args.Config)).ToStringOutput()
-	comp.NFSServer = service.Spec.ClusterIP().Elem()
+	comp.NFSServer = clusterIP(ctx, service)
 	comp.NFSPath = args.Config.NFS.ExportPath()
 	comp.NFSService = service
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
@@ -190,3 +191,17 @@ func podSecurityPrivileged(l pulumi.StringMap) pulumi.StringMap {
 }
 
 func wrap(role string, err error) error { return fmt.Errorf("edgefs: %s: %w", role, err) }
+
+// clusterIP is the Service's cluster IP. The API server assigns it when it creates the Service, and
+// its dry run (the preview of an up that creates the Service) assigns none, which the provider
+// reports as "", known; a volume that mounted "" would fail its own dry run ("spec.nfs.server:
+// Required value") and with it the preview of enabling EdgeFS. In a preview the IP is therefore
+// unknown until the Service has one, as Pulumi models any value that exists only after a create.
+func clusterIP(ctx *pulumi.Context, service *corev1.Service) pulumi.StringOutput {
+	return service.Spec.ClusterIP().Elem().ApplyT(func(ip string) pulumi.StringOutput {
+		if ip == "" && ctx.DryRun() {
+			return pulumi.UnsafeUnknownOutput([]pulumi.Resource{service}).(pulumi.AnyOutput).AsStringOutput()
+		}
+		return pulumi.String(ip).ToStringOutput()
+	}).(pulumi.StringOutput)
+}

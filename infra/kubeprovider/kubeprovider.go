@@ -18,6 +18,20 @@ import (
 //     object before it creates the new one: a pod starting in between fails on a missing Secret.
 //     The workloads that read them roll on the checksum annotations instead. Set explicitly, so the
 //     PULUMI_K8S_ENABLE_*_MUTABLE variables of whoever runs pulumi cannot change it.
+//   - Objects are created by server-side apply (upsertExistingObjects), as the provider did up to
+//     v4.28. Since v4.29 it creates them client-side, which leaves their fields owned by the
+//     create's manager, not by the apply manager of later updates; the provider moves them over on
+//     the first real update, but not in a preview, so the preview of a change that drops a field
+//     (a probe changing its handler, a volume its source, a PodDisruptionBudget minAvailable for
+//     maxUnavailable) sends both the old and the new field and the API server refuses it
+//     ("may not specify more than 1 handler type"). Created by apply, the fields are the apply
+//     manager's from the start. It also makes a create of an object that exists take it over
+//     instead of failing with AlreadyExists: a claim kept on purpose and created again, an object
+//     an interrupted up created but did not record. The price is that an object of the same name
+//     made outside this stack is taken over too (README, "Deploying onto an existing cluster"),
+//     and that a resource renamed without an alias would be taken over and then deleted under its
+//     old name: infra/dataholding_test.go fails a render that moves a Kubernetes object to another
+//     name without one.
 //
 // No deleteUnreachable: with it, any failure to reach the API (expired credentials, no aws CLI,
 // another identity) would let a destroy or refresh drop Ingresses and claims from the state
@@ -30,5 +44,6 @@ func Args(kubeconfig pulumi.StringInput, clusterIdentifier string) *kubernetes.P
 		EnableServerSideApply:  pulumi.Bool(true),
 		EnableConfigMapMutable: pulumi.Bool(true),
 		EnableSecretMutable:    pulumi.Bool(true),
+		UpsertExistingObjects:  pulumi.Bool(true),
 	}
 }

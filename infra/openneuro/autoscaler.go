@@ -68,7 +68,7 @@ func (k *kit) mostReplicas(replicas, max int) int {
 // what the pods read (the ConfigMap and Secret).
 func (k *kit) autoscaledDeployment(role string, set labels.Set, replicas, maxReplicas int, annotations pulumi.StringMap, pod corev1.PodSpecArgs, deps ...pulumi.Resource) error {
 	_, err := appsv1.NewDeployment(k.ctx, k.logical(role), &appsv1.DeploymentArgs{
-		Metadata: k.rolledMeta(k.objectName(set.Component), set, k.mostReplicas(replicas, maxReplicas)),
+		Metadata: k.rolledMeta(k.objectName(set.Component), set, k.mostReplicas(replicas, maxReplicas), nil),
 		Spec:     deploymentSpec(replicas, set, surgeRollout(), annotations, pod),
 	}, append(k.workloadOpts(deps...), k.autoscaledOpts()...)...)
 	return err

@@ -1,6 +1,7 @@
 package openneuro_test
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,9 +110,24 @@ func TestCurrentWorkers(t *testing.T) {
 	equal(t, "claim class: gp3", *claim.Spec.StorageClassName, stacks.GP3StorageClass)
 	equal(t, "claim mode", claim.Spec.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce})
 	equal(t, "claim size", claim.Spec.Resources.Requests[corev1.ResourceStorage], resource.MustParse("256Gi"))
-	equal(t, "staging lets a destroy take the disks", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted), "Delete")
+	// The StatefulSet never deletes a claim, and its template only names them: Pulumi creates
+	// them, and ignores the template after the StatefulSet's creation.
+	equal(t, "deleting the StatefulSet keeps the disks", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted), "Retain")
 	equal(t, "scaling down keeps a shard's disk", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled), "Retain")
 	equal(t, "claim of worker 2", openneuro.WorkerClaimName(rel, 2), "datasets-"+rel+"-dataset-worker-2")
+	sts := o.get(t, "StatefulSet", name("dataset-worker"))
+	equal(t, "the template's changes ignored", sts.IgnoreChanges, []string{"spec.volumeClaimTemplates"})
+	for i := 0; i < 4; i++ {
+		disk := o.claim(t, openneuro.WorkerClaimName(rel, i))
+		equal(t, "disk class: gp3", *disk.Spec.StorageClassName, stacks.GP3StorageClass)
+		equal(t, "disk mode", disk.Spec.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce})
+		equal(t, "disk size (app.workerDiskSize)", disk.Spec.Resources.Requests[corev1.ResourceStorage], resource.MustParse("256Gi"))
+		res := o.get(t, "PersistentVolumeClaim", openneuro.WorkerClaimName(rel, i))
+		assertDataClaim(t, res, "openneuro-dataset-worker-disk-"+strconv.Itoa(i))
+		if !slices.Contains(sts.DependsOn, res.URN) {
+			t.Errorf("the StatefulSet does not wait for worker %d's disk: its pod could start without it", i)
+		}
+	}
 	assertDisruptionBudget(t, o, "dataset-worker")
 
 	for i := 0; i < 4; i++ {
@@ -169,15 +185,6 @@ func TestCurrentIngressOrder(t *testing.T) {
 	}
 	equal(t, "paths", got, []string{"/graphql-subscriptions", "/crn/*", "/api/*", "/sitemap.xml", "/uploads/0/*", "/git/0/*", "/*"})
 	equal(t, "www redirect first", rules[0].Host, "www.openneuro.staging.sqm.io")
-}
-
-// TestCurrentProtect: in a protected stack the worker disks outlive the StatefulSet (a destroy or
-// a replacement); their volumes come from the gp3 class, which keeps them (storage.reclaimPolicy).
-func TestCurrentProtect(t *testing.T) {
-	o := runCurrent(t, nil, infratest.WithValue("storage.protect", true), infratest.WithValue("storage.reclaimPolicy", "Retain"))
-	ss := o.statefulSet(t, name("dataset-worker"))
-	equal(t, "whenDeleted", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenDeleted), "Retain")
-	equal(t, "whenScaled", string(ss.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled), "Retain")
 }
 
 func TestCurrentSchedulerAndIndexer(t *testing.T) {

@@ -48,7 +48,7 @@ func newDataladService(k *kit, s *settings, d *datasets) error {
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(k.ctx, k.logical("datalad-service"), &appsv1.DeploymentArgs{
-		Metadata: k.rolledMeta(k.objectName(compDatalad), set, k.cfg.Replicas.DataladService),
+		Metadata: k.rolledMeta(k.objectName(compDatalad), set, k.cfg.Replicas.DataladService, writerAnnotations(k.cfg.Replicas.DataladService)),
 		Spec:     deploymentSpec(k.cfg.Replicas.DataladService, set, surgeRollout(), s.checksums(), pod),
 	}, k.workloadOpts(s.deps()...)...); err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/labels"
 )
 
 // nfsMountOptions mount the EdgeFS export the way git-annex needs it: NFSv3 over TCP (the EdgeFS
@@ -29,6 +31,62 @@ func claimAnnotations() pulumi.StringMap {
 	return pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")}
 }
 
+// claimType is the type token of a plain claim: what the data claims were registered as up to
+// v0.1.0, which their alias names.
+const claimType = "kubernetes:core/v1:PersistentVolumeClaim"
+
+// dataClaim is a claim that holds data: the datasets, a worker's disk, redis's queue.
+type dataClaim struct {
+	// role names the Pulumi resource (<component>-<role>); name is the claim's own name.
+	role, name string
+	set        labels.Set
+	accessMode string
+	size       string
+	// storageClass is the class; "" leaves it to the cluster's default.
+	storageClass string
+	// wasClaim says it was a plain claim resource of that role up to v0.1.0.
+	wasClaim bool
+	deps     []pulumi.Resource
+}
+
+// newDataClaim creates a data claim as a Patch resource that is retained on delete, so that what
+// holds data is never replaced or deleted by an update:
+//   - it is created by server-side apply, which takes over a claim of that name that exists: one
+//     the StatefulSet controller made from its template (up to v0.1.0), or one kept when
+//     app.workers was lowered and needed again;
+//   - a larger size grows it in place (the class allows expansion: gp3 and efs do);
+//   - a Patch resource is replaced only when its name or namespace changes (pulumi-kubernetes
+//     provider.go, "Patch resources can be updated in place for all other properties"): a new
+//     class or access mode is sent as an update, which the API server refuses, in the preview
+//     already ("spec is immutable after creation except resources.requests"), where a plain claim
+//     would be deleted and made anew, empty;
+//   - Pulumi never deletes it (retainOnDelete: the provider's own advice for a Patch that manages
+//     required fields): lowering app.workers or switching the store keeps it, and pulumi destroy
+//     leaves it to its namespace, which deletes it with everything in it in a stack without
+//     storage.protect, and keeps it in one with (the namespace is retained there);
+//   - patchForce: its fields are taken over from whoever created the claim (the StatefulSet
+//     controller, or the provider's client-side create up to v0.1.0) instead of failing the update
+//     on a conflict.
+func (k *kit) newDataClaim(c dataClaim) (*corev1.PersistentVolumeClaimPatch, error) {
+	annotations := claimAnnotations()
+	annotations[patchForceAnnotation] = pulumi.String("true")
+	spec := &corev1.PersistentVolumeClaimSpecPatchArgs{
+		AccessModes: pulumi.ToStringArray([]string{c.accessMode}),
+		Resources:   &corev1.VolumeResourceRequirementsPatchArgs{Requests: pulumi.StringMap{"storage": pulumi.String(c.size)}},
+	}
+	if c.storageClass != "" {
+		spec.StorageClassName = pulumi.String(c.storageClass)
+	}
+	opts := []pulumi.ResourceOption{k.parent, pulumi.DependsOn(c.deps), pulumi.RetainOnDelete(true)}
+	if c.wasClaim {
+		opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(claimType)}}))
+	}
+	return corev1.NewPersistentVolumeClaimPatch(k.ctx, k.logical(c.role), &corev1.PersistentVolumeClaimPatchArgs{
+		Metadata: &metav1.ObjectMetaPatchArgs{Name: pulumi.String(c.name), Namespace: k.ns, Labels: c.set.Common(), Annotations: annotations},
+		Spec:     spec,
+	}, opts...)
+}
+
 // volume mounts the datasets claim.
 func (d *datasets) volume() corev1.VolumeArgs {
 	return corev1.VolumeArgs{
@@ -49,23 +107,18 @@ func (d *datasets) volume() corev1.VolumeArgs {
 func newDatasets(k *kit) (*datasets, error) {
 	d := k.args.Datasets
 	set := k.labelSet(compDatasets, "")
-	keep := []pulumi.ResourceOption{pulumi.Protect(k.args.Protect), pulumi.RetainOnDelete(k.args.Protect)}
-	spec := &corev1.PersistentVolumeClaimSpecArgs{
-		AccessModes: pulumi.ToStringArray([]string{d.AccessMode}),
-		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(d.Size)}},
-	}
-	if d.StorageClass != "" {
-		spec.StorageClassName = pulumi.String(d.StorageClass)
-	}
-	meta := k.meta(k.objectName("datasets"), set)
-	meta.Annotations = claimAnnotations()
-	provisioned, err := corev1.NewPersistentVolumeClaim(k.ctx, k.logical("datasets"), &corev1.PersistentVolumeClaimArgs{
-		Metadata: meta,
-		Spec:     spec,
-	}, append([]pulumi.ResourceOption{k.parent, pulumi.DependsOn(k.args.StorageDrivers)}, keep...)...)
+	provisioned, err := k.newDataClaim(dataClaim{
+		role: "datasets", name: k.objectName("datasets"), set: set, accessMode: d.AccessMode, size: d.Size,
+		storageClass: d.StorageClass, wasClaim: true, deps: k.args.StorageDrivers,
+	})
 	if err != nil {
 		return nil, err
 	}
+	// The EdgeFS volume and its claim are protected but not retained: they only point at the
+	// export, whose data stays in EdgeFS whatever happens to them (the volume's reclaim policy is
+	// Retain). Disabling EdgeFS deletes them, and enabling it again creates them anew, pointing at
+	// the new NFS Service; kept, they would stand in the way of that create.
+	keep := []pulumi.ResourceOption{pulumi.Protect(k.args.Protect)}
 	mounted := &datasets{claimName: provisioned.Metadata.Name(), shared: d.AccessMode == "ReadWriteMany"}
 	if d.NFS == nil {
 		return mounted, nil

@@ -143,34 +143,48 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 		},
 	}
 
-	claim := &corev1.PersistentVolumeClaimSpecArgs{
+	// Each worker's disk is a data claim of its own (newDataClaim), named as the StatefulSet's
+	// claim template names it, so that the pod mounts it: app.workerDiskSize grows it in place,
+	// lowering app.workers keeps the disks of the shards it stops, and raising it again takes them
+	// back. The template only gives the pods the volume's name: the StatefulSet controller uses a
+	// claim of the template's name that exists and creates none, and Pulumi ignores the template
+	// after creation, since a change of it would replace the StatefulSet (pulumi-kubernetes diff.go
+	// lists spec.volumeClaimTemplates as replace-on-change). Neither a deleted StatefulSet nor a
+	// lower count deletes a claim (retention policy Retain; KEP-1847 StatefulSetAutoDeletePVC, stable
+	// since Kubernetes 1.32, the program supports 1.33 and later).
+	diskSet := k.labelSet(compDatasets, "")
+	var disks []pulumi.Resource
+	for i := 0; i < workers; i++ {
+		disk, err := k.newDataClaim(dataClaim{
+			role: compWorker + "-disk-" + strconv.Itoa(i), name: WorkerClaimName(k.cfg.Release, i), set: diskSet,
+			accessMode: "ReadWriteOnce", size: k.cfg.WorkerDiskSize, storageClass: k.args.WorkerStorageClass,
+			deps: k.args.StorageDrivers,
+		})
+		if err != nil {
+			return part{}, fmt.Errorf("worker %d's disk: %w", i, err)
+		}
+		disks = append(disks, disk)
+	}
+	template := &corev1.PersistentVolumeClaimSpecArgs{
 		AccessModes: pulumi.ToStringArray([]string{"ReadWriteOnce"}),
 		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(k.cfg.WorkerDiskSize)}},
 	}
 	if k.args.WorkerStorageClass != "" {
-		claim.StorageClassName = pulumi.String(k.args.WorkerStorageClass)
+		template.StorageClassName = pulumi.String(k.args.WorkerStorageClass)
 	}
-	// A claim made from the template outlives the StatefulSet when it is deleted (a replacement, or
-	// a destroy in prod) and when app.workers is lowered: the disk of a shard holds its datasets. A
-	// stack that does not protect its data (storage.protect false) lets a destroy take them. (The
-	// retention policy, KEP-1847 StatefulSetAutoDeletePVC, is stable since Kubernetes 1.32; the
-	// program supports 1.33 and later.)
-	whenDeleted := "Delete"
-	if k.args.Protect {
-		whenDeleted = "Retain"
-	}
-	deps := append(append(s.deps(), s.sshKey), k.args.StorageDrivers...)
-	disks := func(spec *appsv1.StatefulSetSpecArgs) {
+	deps := append(append(s.deps(), s.sshKey), append(k.args.StorageDrivers, disks...)...)
+	withDisks := func(spec *appsv1.StatefulSetSpecArgs) []pulumi.ResourceOption {
 		spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
-			WhenDeleted: pulumi.String(whenDeleted),
+			WhenDeleted: pulumi.String("Retain"),
 			WhenScaled:  pulumi.String("Retain"),
 		}
 		spec.VolumeClaimTemplates = corev1.PersistentVolumeClaimTypeArray{corev1.PersistentVolumeClaimTypeArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(datasetsVolume), Labels: k.labelSet(compDatasets, "").Common()},
-			Spec:     claim,
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(datasetsVolume), Labels: diskSet.Common()},
+			Spec:     template,
 		}}
+		return []pulumi.ResourceOption{pulumi.IgnoreChanges([]string{"spec.volumeClaimTemplates"})}
 	}
-	err = k.workerStatefulSet(set, s, governing, pod, disks, deps...)
+	err = k.workerStatefulSet(set, s, governing, pod, withDisks, deps...)
 	if err != nil {
 		return part{}, err
 	}
@@ -180,8 +194,9 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 	return p, nil
 }
 
-// WorkerClaimName is the claim of worker n's disk, <template>-<statefulset>-<n>, made by the
-// StatefulSet controller from the claim template (the data migration copies into it).
+// WorkerClaimName is the claim of worker n's disk, <template>-<statefulset>-<n>: the name the
+// StatefulSet's claim template gives it, which the program creates (the data migration copies into
+// it).
 func WorkerClaimName(release string, n int) string {
 	return fmt.Sprintf("%s-%s-%s-%d", datasetsVolume, release, compWorker, n)
 }

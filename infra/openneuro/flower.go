@@ -32,7 +32,7 @@ func newFlower(k *kit, s *settings) error {
 		SecurityContext: containerSecurity(),
 	}}
 	if _, err := appsv1.NewDeployment(k.ctx, k.logical("flower"), &appsv1.DeploymentArgs{
-		Metadata: k.workloadMeta(k.objectName(compFlower), set),
+		Metadata: k.workloadMeta(k.objectName(compFlower), set, nil),
 		Spec:     deploymentSpec(1, set, nil, s.checksums(), pod),
 	}, k.workloadOpts(s.deps()...)...); err != nil {
 		return err

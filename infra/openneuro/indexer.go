@@ -51,7 +51,7 @@ func newIndexerJob(k *kit, s *settings, env corev1.EnvVarArray) error {
 		SecurityContext: containerSecurity(),
 	}}
 	_, err = batchv1.NewCronJob(k.ctx, k.logical("indexer"), &batchv1.CronJobArgs{
-		Metadata: k.workloadMeta(k.objectName(compIndexer), set),
+		Metadata: k.workloadMeta(k.objectName(compIndexer), set, nil),
 		Spec: &batchv1.CronJobSpecArgs{
 			Schedule: pulumi.String(k.cfg.IndexerSchedule),
 			// A run that overlaps the next would index the same data twice at once.

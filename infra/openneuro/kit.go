@@ -67,7 +67,14 @@ func (k *kit) meta(name string, set labels.Set) *metav1.ObjectMetaArgs {
 }
 
 // workloadMeta is the metadata of a workload (Deployment, StatefulSet, CronJob): every
-// recommended label, the version of the image it runs included.
-func (k *kit) workloadMeta(name string, set labels.Set) *metav1.ObjectMetaArgs {
-	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Labels()}
+// recommended label, the version of the image it runs included, and annotations (nil for none)
+// beside patchForce. patchForce: a workload's fields are the program's alone, so an up takes back
+// what a runbook changed with kubectl (`kubectl scale` owns spec.replicas from then on) instead of
+// failing on a server-side apply conflict with kubectl's field manager.
+func (k *kit) workloadMeta(name string, set labels.Set, annotations pulumi.StringMap) *metav1.ObjectMetaArgs {
+	all := pulumi.StringMap{patchForceAnnotation: pulumi.String("true")}
+	for key, v := range annotations {
+		all[key] = v
+	}
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Labels(), Annotations: all}
 }

@@ -225,7 +225,7 @@ func surgeRollout() *appsv1.DeploymentStrategyArgs {
 // which have no leader election, so two would queue every periodic task twice.
 func (k *kit) singletonDeployment(role string, set labels.Set, s *settings, pod corev1.PodSpecArgs) error {
 	_, err := appsv1.NewDeployment(k.ctx, k.logical(role), &appsv1.DeploymentArgs{
-		Metadata: k.workloadMeta(k.objectName(set.Component), set),
+		Metadata: k.workloadMeta(k.objectName(set.Component), set, nil),
 		Spec:     deploymentSpec(1, set, &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}, s.checksums(), pod),
 	}, k.workloadOpts(s.deps()...)...)
 	return err
@@ -260,8 +260,10 @@ const perPodRolloutSeconds = 120
 // rolledMeta is the metadata of a Deployment rolled one pod at a time: Pulumi waits for the whole
 // rollout (5 API replicas behind ALB readiness gates exceed its default 10 minutes) instead of
 // failing the update half-way.
-func (k *kit) rolledMeta(name string, set labels.Set, replicas int) *metav1.ObjectMetaArgs {
-	meta := k.workloadMeta(name, set)
-	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(300 + replicas*perPodRolloutSeconds))}
-	return meta
+func (k *kit) rolledMeta(name string, set labels.Set, replicas int, annotations pulumi.StringMap) *metav1.ObjectMetaArgs {
+	all := pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(300 + replicas*perPodRolloutSeconds))}
+	for key, v := range annotations {
+		all[key] = v
+	}
+	return k.workloadMeta(name, set, all)
 }

@@ -111,7 +111,7 @@ func newRedisBroker(k *kit) error {
 		}}
 	}
 	_, err = appsv1.NewStatefulSet(k.ctx, k.logical("redis"), &appsv1.StatefulSetArgs{
-		Metadata: k.workloadMeta(k.objectName(redisMasterSuffix), set),
+		Metadata: k.workloadMeta(k.objectName(redisMasterSuffix), set, nil),
 		Spec: &appsv1.StatefulSetSpecArgs{
 			Replicas:             pulumi.Int(1),
 			ServiceName:          headless.Metadata.Name().Elem(),
@@ -129,24 +129,15 @@ func newRedisBroker(k *kit) error {
 // RedisClaimName is the name of the broker's data claim (the backup plan leaves its volume out).
 func RedisClaimName(release string) string { return release + "-redis-data" }
 
-// newRedisClaim is the broker's data volume <release>-redis-data: a claim of its own rather than a
-// StatefulSet claim template, so that app.redis.size grows it in place (templates cannot change,
-// and never resize the claims they made). Protected and kept in prod like the other data.
-func newRedisClaim(k *kit) (*corev1.PersistentVolumeClaim, error) {
-	set := k.labelSet(compRedis, "")
-	spec := &corev1.PersistentVolumeClaimSpecArgs{
-		AccessModes: pulumi.ToStringArray([]string{"ReadWriteOnce"}),
-		Resources:   &corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(k.cfg.Redis.Size)}},
-	}
-	if k.args.RedisStorageClass != "" {
-		spec.StorageClassName = pulumi.String(k.args.RedisStorageClass)
-	}
-	meta := k.meta(RedisClaimName(k.cfg.Release), set)
-	meta.Annotations = claimAnnotations()
-	return corev1.NewPersistentVolumeClaim(k.ctx, k.logical("redis-data"), &corev1.PersistentVolumeClaimArgs{
-		Metadata: meta,
-		Spec:     spec,
-	}, k.parent, pulumi.DependsOn(k.args.StorageDrivers), pulumi.Protect(k.args.Protect), pulumi.RetainOnDelete(k.args.Protect))
+// newRedisClaim is the broker's data volume <release>-redis-data: a data claim of its own rather
+// than a StatefulSet claim template, so that app.redis.size grows it in place (templates cannot
+// change, and never resize the claims they made).
+func newRedisClaim(k *kit) (*corev1.PersistentVolumeClaimPatch, error) {
+	return k.newDataClaim(dataClaim{
+		role: "redis-data", name: RedisClaimName(k.cfg.Release), set: k.labelSet(compRedis, ""),
+		accessMode: "ReadWriteOnce", size: k.cfg.Redis.Size, storageClass: k.args.RedisStorageClass,
+		wasClaim: true, deps: k.args.StorageDrivers,
+	})
 }
 
 // newRedisCache is the API's cache: a Deployment (it keeps nothing) and its Service.
@@ -174,7 +165,7 @@ func newRedisCache(k *kit) error {
 	pod.Containers = corev1.ContainerArray{redisContainer(redisCacheSuffix, image, k.cfg.Resources.RedisCache,
 		"--appendonly", "no", "--save", "", "--maxmemory", maxmemory, "--maxmemory-policy", "allkeys-lru")}
 	_, err = appsv1.NewDeployment(k.ctx, k.logical("redis-cache"), &appsv1.DeploymentArgs{
-		Metadata: k.workloadMeta(k.objectName(redisCacheSuffix), set),
+		Metadata: k.workloadMeta(k.objectName(redisCacheSuffix), set, nil),
 		// One cache; a rollout replaces it (an empty cache fills again from MongoDB and DataLad).
 		Spec: deploymentSpec(1, set, &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")}, nil, pod),
 	}, k.workloadOpts()...)

@@ -2,6 +2,7 @@ package openneuro_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,10 +24,7 @@ func urnOf(t *testing.T, rec *infratest.Recorder, typ, logical string) string {
 func dependsOn(res infratest.Resource, urn string) bool { return slices.Contains(res.DependsOn, urn) }
 
 func TestDatasetsClaim(t *testing.T) {
-	for _, tc := range []struct {
-		stack   string
-		protect bool
-	}{{"staging", false}, {"prod", true}} {
+	for _, tc := range []struct{ stack string }{{"staging"}, {"prod"}} {
 		t.Run(tc.stack, func(t *testing.T) {
 			rec := run(t, tc.stack, nil)
 			o := layerObjects(t, rec)
@@ -37,8 +35,7 @@ func TestDatasetsClaim(t *testing.T) {
 			equal(t, "size", pvc.Spec.Resources.Requests[corev1.ResourceStorage], resource.MustParse("100Gi"))
 			equal(t, "namespace", pvc.Namespace, "openneuro")
 			res := o.get(t, "PersistentVolumeClaim", claimName)
-			equal(t, "protect (storage.protect)", res.Protect, tc.protect)
-			equal(t, "retainOnDelete", res.RetainOnDelete, tc.protect)
+			assertDataClaim(t, res, "openneuro-datasets")
 			for _, driver := range []string{efsDriverName, ebsDriverName} {
 				if !dependsOn(res, urnOf(t, rec, "aws:eks/addon:Addon", driver)) {
 					t.Errorf("the claim does not depend on %s: destroy would remove the driver first", driver)
@@ -75,7 +72,29 @@ func TestDatasetsEdgeFSExport(t *testing.T) {
 	if !pvRes.Protect || !pvcRes.Protect {
 		t.Error("prod's datasets volume and claim are not protected")
 	}
+	if pvRes.RetainOnDelete || pvcRes.RetainOnDelete {
+		t.Error("the EdgeFS volume and claim are retained on delete: enabling EdgeFS again after disabling it would find them in the way")
+	}
 	if !dependsOn(pvRes, nfsService.URN) {
 		t.Error("the volume does not depend on the NFS Service whose address it mounts")
 	}
+}
+
+// assertDataClaim checks that a claim is a data claim: a Patch resource of its name, retained on
+// delete and not protected (Pulumi never deletes it; a Patch's protect would guard nothing), whose
+// annotations skip the await and force its fields over their creator's, and, when it existed as a
+// plain claim up to v0.1.0, aliased to that resource.
+func assertDataClaim(t *testing.T, res infratest.Resource, logical string) {
+	t.Helper()
+	equal(t, logical+" type", res.Type, "kubernetes:core/v1:PersistentVolumeClaimPatch")
+	equal(t, logical+" name", res.Name, logical)
+	equal(t, logical+" retainOnDelete", res.RetainOnDelete, true)
+	equal(t, logical+" protect", res.Protect, false)
+	md, _ := res.Plain(false)["metadata"].(map[string]any)
+	equal[any](t, logical+" annotations", md["annotations"], map[string]any{"pulumi.com/skipAwait": "true", "pulumi.com/patchForce": "true"})
+	if strings.Contains(logical, "-disk-") {
+		equal(t, logical+" aliases", res.AliasURNs, []string(nil))
+		return
+	}
+	equal(t, logical+" alias: the plain claim it was", res.AliasURNs, []string{strings.Replace(res.URN, res.Type, "kubernetes:core/v1:PersistentVolumeClaim", 1)})
 }

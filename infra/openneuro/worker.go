@@ -18,6 +18,13 @@ const (
 	podNameLabel = k8sapps.StatefulSetPodNameLabel
 	// timeoutAnnotation overrides how long Pulumi waits for a rollout (default 10 minutes).
 	timeoutAnnotation = "pulumi.com/timeoutSeconds"
+	// patchForceAnnotation makes the provider's server-side apply of the object force its fields
+	// over any other field manager's.
+	patchForceAnnotation = "pulumi.com/patchForce"
+	// ReplicasAnnotation records, on each workload that writes datasets, the count it runs with
+	// when it runs: scripts/dataset-writers.sh scales it back to that count after a runbook
+	// stopped it, whatever the stack's config leaves at its default.
+	ReplicasAnnotation = "openneuro.org/replicas"
 	// celeryApp is the Celery application of the datalad-service image.
 	celeryApp = "datalad_service.worker"
 )
@@ -107,6 +114,11 @@ func newCeleryWorkers(k *kit, s *settings, d *datasets) error {
 	return k.disruptionBudget("dataset-worker", set)
 }
 
+// writerAnnotations are the annotations of a workload that writes datasets and runs replicas pods.
+func writerAnnotations(replicas int) pulumi.StringMap {
+	return pulumi.StringMap{ReplicasAnnotation: pulumi.String(strconv.Itoa(replicas))}
+}
+
 // governingService is the headless Service <release>-dataset-worker that gives the worker pods
 // their DNS names (both charts' serviceName named a Service they never created).
 func (k *kit) governingService(set labels.Set) (*corev1.Service, error) {
@@ -120,16 +132,18 @@ func (k *kit) governingService(set labels.Set) (*corev1.Service, error) {
 // shards (the count DATALAD_WORKERS and the worker Services come from too), started together,
 // rolled one at a time within the workers' grace period, and restarted on a change of the ConfigMap,
 // the Secret or the SSH key (a subPath mount never sees a Secret update). withStorage adds what a
-// generation keeps per pod (the current one's disks); nil for nothing. deps are what the pods read.
+// generation keeps per pod (the current one's disks) and returns the options that go with it; nil
+// for nothing. deps are what the pods read.
 func (k *kit) workerStatefulSet(set labels.Set, s *settings, governing *corev1.Service, pod corev1.PodSpecArgs,
-	withStorage func(*appsv1.StatefulSetSpecArgs), deps ...pulumi.Resource) error {
+	withStorage func(*appsv1.StatefulSetSpecArgs) []pulumi.ResourceOption, deps ...pulumi.Resource) error {
 	workers := k.cfg.Workers
 	annotations := s.checksums()
 	annotations[sshKeyChecksumKey] = s.sshKeySum
-	meta := k.workloadMeta(k.objectName(compWorker), set)
 	// A rollout replaces the workers one at a time and each may take the whole grace period to
 	// finish its task: wait for that instead of Pulumi's default 10 minutes.
-	meta.Annotations = pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(workers * (k.cfg.WorkerTerminationGracePeriodSeconds + 300)))}
+	metaAnnotations := writerAnnotations(workers)
+	metaAnnotations[timeoutAnnotation] = pulumi.String(strconv.Itoa(workers * (k.cfg.WorkerTerminationGracePeriodSeconds + 300)))
+	meta := k.workloadMeta(k.objectName(compWorker), set, metaAnnotations)
 	spec := &appsv1.StatefulSetSpecArgs{
 		Replicas:    pulumi.Int(workers),
 		ServiceName: governing.Metadata.Name().Elem(),
@@ -143,10 +157,10 @@ func (k *kit) workerStatefulSet(set labels.Set, s *settings, governing *corev1.S
 			Spec:     pod,
 		},
 	}
+	opts := k.workloadOpts(deps...)
 	if withStorage != nil {
-		withStorage(spec)
+		opts = append(opts, withStorage(spec)...)
 	}
-	_, err := appsv1.NewStatefulSet(k.ctx, k.logical("dataset-worker"), &appsv1.StatefulSetArgs{Metadata: meta, Spec: spec},
-		k.workloadOpts(deps...)...)
+	_, err := appsv1.NewStatefulSet(k.ctx, k.logical("dataset-worker"), &appsv1.StatefulSetArgs{Metadata: meta, Spec: spec}, opts...)
 	return err
 }

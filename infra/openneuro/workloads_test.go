@@ -379,8 +379,8 @@ func TestIndexer(t *testing.T) {
 
 func TestRedis(t *testing.T) {
 	for _, tc := range []struct {
-		stack, size, whenDeleted string
-	}{{"staging", "8Gi", "Delete"}, {"prod", "40Gi", "Retain"}} {
+		stack, size string
+	}{{"staging", "8Gi"}, {"prod", "40Gi"}} {
 		t.Run(tc.stack, func(t *testing.T) {
 			rec := run(t, tc.stack, nil)
 			o := layerObjects(t, rec)
@@ -411,7 +411,7 @@ func TestRedis(t *testing.T) {
 				labels.NameKey: "openneuro", labels.InstanceKey: "openneuro-" + tc.stack, labels.ComponentKey: "redis",
 				labels.PartOfKey: "openneuro", labels.ManagedByKey: "pulumi"})
 			res := o.get(t, "PersistentVolumeClaim", claimName)
-			equal(t, "claim protected and kept in prod", res.Protect && res.RetainOnDelete, tc.whenDeleted == "Retain")
+			assertDataClaim(t, res, "openneuro-redis-data")
 			if !dependsOn(res, urnOf(t, rec, "aws:eks/addon:Addon", ebsDriverName)) {
 				t.Error("redis's claim needs the EBS CSI driver")
 			}

@@ -52,6 +52,7 @@ var createSeconds = map[string]int{
 	"kubernetes:batch/v1:Job":                                     45, // the EdgeFS discovery gate: a DaemonSet rollout
 	"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 5,
 	"kubernetes:core/v1:PersistentVolumeClaim":                    15,
+	"kubernetes:core/v1:PersistentVolumeClaimPatch":               15,
 }
 
 // CreateSeconds returns the typical creation time of a resource type: a table value (remote
