@@ -8,7 +8,9 @@
 #
 #   envtest  etcd and kube-apiserver (the API server of tier 3)
 #   sim      envtest, plus kube-controller-manager, kube-scheduler, kwok and its stages (the
-#            simulated cluster), the pulumi CLI and the Kubernetes provider plugin
+#            simulated cluster), kubectl (the runbooks' scripts), the pulumi CLI and the
+#            Kubernetes provider plugin (the module proxy's build of v4.25.0 unless a provider is
+#            on PATH, such as the v4.32.0 release built from the pulumi-kubernetes repository)
 #   lint     golangci-lint, actionlint and kube-score (built from the Go module proxy) and shellcheck (installed
 #            from Debian's packages with apt-get when the pinned version is not on PATH): make lint
 #
@@ -172,15 +174,22 @@ ensure_envtest() {
   have_kube kube-apiserver || { log "kube-apiserver in $kube_dir does not report v$KUBERNETES_VERSION"; return 1; }
 }
 
+# have_kubectl: kubectl has no --version; its client version line is the check.
+have_kubectl() { reports "$kube_dir/kubectl" version --client "Client Version: v$KUBERNETES_VERSION"; }
+
+# ensure_kube_controllers builds the simulated cluster's controllers and kubectl, which the
+# runbooks tier 4 runs call (scripts/dataset-writers.sh, scripts/copy-datasets.sh).
 ensure_kube_controllers() {
   local missing=() name
   for name in kube-controller-manager kube-scheduler; do
     have_kube "$name" || missing+=("$name")
   done
+  have_kubectl || missing+=(kubectl)
   if [[ ${#missing[@]} -gt 0 ]]; then build_kube "${missing[@]}"; fi
   for name in kube-controller-manager kube-scheduler; do
     have_kube "$name" || { log "$name in $kube_dir does not report v$KUBERNETES_VERSION"; return 1; }
   done
+  have_kubectl || { log "kubectl in $kube_dir does not report v$KUBERNETES_VERSION"; return 1; }
 }
 
 # --- kwok and its stages ------------------------------------------------------------------------------
@@ -310,17 +319,36 @@ EOF
   echo "$provider_stamp" >"$provider_dir/$provider_bin.stamp"
 }
 
+# describe_provider names the build of a provider plugin from its Go build information: the
+# module proxy's pseudo-version (labelled with the SDK's version, so the engine accepts it), or a
+# build from the provider's own source at the version its linker flags set
+# (the pulumi-kubernetes repository at a release tag: what users install).
+describe_provider() {
+  local info proxy label
+  info="$(go version -m "$1" 2>/dev/null)" || { echo "a build without Go build information"; return 0; }
+  label="$(sed -n -E 's/.*(main\.version|pkg\/version\.Version)=([^ "]*).*/\2/p' <<<"$info")"
+  proxy="$(awk '$1 == "dep" && $2 == "github.com/pulumi/pulumi-kubernetes/provider/v4" {print $3}' <<<"$info")"
+  if [[ "$proxy" == "$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION" ]]; then
+    # build_provider labels it with go.mod's SDK version (-trimpath keeps -ldflags out of the
+    # build information).
+    echo "the module proxy's $proxy (commit ${proxy##*-}, $PULUMI_KUBERNETES_PROVIDER_MODULE_RELEASE), labelled ${label:-${kubernetes_sdk_version#v}}; users run $PULUMI_KUBERNETES_PROVIDER_USERS_RELEASE"
+  elif [[ -n "$proxy" ]]; then
+    echo "a build of provider module $proxy, labelled ${label:-unknown}"
+  else
+    echo "built from pulumi-kubernetes source, version ${label:-unknown}"
+  fi
+}
+
 # ensure_provider prints the path of the provider plugin to use.
 ensure_provider() {
   local p
-  if p="$(find_provider)"; then
-    log "using the installed Kubernetes provider: $p"
-    echo "$p"
-    return 0
+  if ! p="$(find_provider)"; then
+    mkdir -p "$provider_dir"
+    if ! stamped "$provider_dir/$provider_bin" "$provider_stamp"; then build_provider; fi
+    p="$provider_dir/$provider_bin"
   fi
-  mkdir -p "$provider_dir"
-  if ! stamped "$provider_dir/$provider_bin" "$provider_stamp"; then build_provider; fi
-  echo "$provider_dir/$provider_bin"
+  log "Kubernetes provider: $p: $(describe_provider "$p")"
+  echo "$p"
 }
 
 # --- linters: golangci-lint, actionlint, shellcheck ---------------------------------------------
@@ -440,7 +468,7 @@ main() {
   provider_path="$(ensure_provider)"
 
   # One folder with every tool of the group, for PATH: links to the versioned binaries above.
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler; do link "$kube_dir/$name" "$name"; done
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do link "$kube_dir/$name" "$name"; done
   link "$kwok_dir/kwok" kwok
   link "$kwok_dir/stages.yaml" kwok-stages.yaml
   link "$pulumi_path" pulumi
