@@ -5,9 +5,10 @@
 # stopped (scripts/dataset-writers.sh stop): a dataset written during the copy is copied half.
 # README, "Switch the dataset store".
 #
-# A Job, not a bare pod: it is retried when its node goes away, and `kubectl wait` can tell its
-# success from its failure. It may run for hours (EFS or NFS at their throughput); the wait gives
-# up after COPY_TIMEOUT (default 24h) and leaves the Job to look at.
+# A Job, not a bare pod: it is retried when its node goes away, and its conditions tell its success
+# (Complete) from its failure (Failed). It may run for hours (EFS or NFS at their throughput); the
+# wait gives up after COPY_TIMEOUT seconds (default 86400, a day) and leaves the Job to look at, as
+# it does a failed one. A Job left from an earlier run is refused, not reused.
 set -euo pipefail
 
 if [[ $# -ne 4 ]]; then
@@ -19,6 +20,11 @@ job=dataset-copy
 for claim in "$from" "$to"; do
   kubectl -n "$ns" get "pvc/$claim" >/dev/null
 done
+if kubectl -n "$ns" get "job/$job" >/dev/null 2>&1; then
+  echo "copy-datasets: job/$job exists from an earlier run; look at it (kubectl -n $ns logs job/$job)," >&2
+  echo "then delete it (kubectl -n $ns delete job/$job) and run this again" >&2
+  exit 1
+fi
 image=$(kubectl -n "$ns" get "statefulset/$rel-dataset-worker" -o jsonpath='{.spec.template.spec.containers[0].image}')
 
 kubectl -n "$ns" apply -f - <<EOF
@@ -41,6 +47,21 @@ spec:
       - {name: from, persistentVolumeClaim: {claimName: $from}}
       - {name: to, persistentVolumeClaim: {claimName: $to}}
 EOF
-kubectl -n "$ns" wait --for=condition=complete "job/$job" --timeout="${COPY_TIMEOUT:-24h}"
+deadline=$((SECONDS + ${COPY_TIMEOUT:-86400}))
+while :; do
+  state=$(kubectl -n "$ns" get "job/$job" -o jsonpath='{.status.conditions[?(@.status=="True")].type}')
+  case " $state " in
+  *" Complete "*) break ;;
+  *" Failed "*)
+    echo "copy-datasets: job/$job failed; its logs: kubectl -n $ns logs job/$job" >&2
+    exit 1
+    ;;
+  esac
+  if ((SECONDS > deadline)); then
+    echo "copy-datasets: job/$job has not finished after ${COPY_TIMEOUT:-86400}s; it is left running" >&2
+    exit 1
+  fi
+  sleep 5
+done
 kubectl -n "$ns" delete "job/$job" --wait=true
 echo "copy-datasets: $from copied to $to"

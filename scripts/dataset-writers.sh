@@ -10,9 +10,9 @@
 #   start  scales each writer to the count the program runs it with, its openneuro.org/replicas
 #          annotation, and waits for the rollout.
 #
-# Needs kubectl pointed at the cluster. Between the two the program stays in charge: the next
-# `pulumi up` sets the configured counts again (the program's workloads force their fields over
-# kubectl's), so an up after `stop` also starts the writers.
+# Needs kubectl pointed at the cluster. `start` is what brings the writers back: a `pulumi up` sets
+# the configured counts only when it updates the workload (the program's workloads force their
+# fields over kubectl's), which a diff against its state does not see; `pulumi up --refresh` does.
 set -euo pipefail
 
 usage() {
@@ -36,7 +36,9 @@ for w in "${writers[@]}"; do
     grace=$(kubectl -n "$ns" get "$w" -o jsonpath='{.spec.template.spec.terminationGracePeriodSeconds}')
     kubectl -n "$ns" scale "$w" --replicas=0
     deadline=$((SECONDS + ${grace:-30} + 120))
-    while [[ -n "$(kubectl -n "$ns" get pods -l "$pods" -o name)" ]]; do
+    # Pods that have ended (Failed, Succeeded) write nothing; a kubectl error aborts (set -e).
+    while live=$(kubectl -n "$ns" get pods -l "$pods" -o name \
+      --field-selector=status.phase!=Failed,status.phase!=Succeeded) && [[ -n $live ]]; do
       if ((SECONDS > deadline)); then
         echo "dataset-writers: the pods of $w are still there after $((${grace:-30} + 120))s:" >&2
         kubectl -n "$ns" get pods -l "$pods" >&2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # unprotect-edgefs.sh STACK removes Pulumi's protect from what disabling EdgeFS deletes in a stack
-# with storage.protect (prod): every resource of the EdgeFS component (its namespaces, CRDs and
-# Cluster among them) and the datasets claim and volume of its NFS export. Nothing else: the
-# storage node group, the datasets claims of the other stores and the app namespace stay protected.
+# with storage.protect (prod): every resource of the EdgeFS component (the protected ones are its
+# cluster namespace, the clusters CRD and the Cluster) and the datasets claim and volume of its NFS
+# export. Nothing else: the storage node group and the app namespace stay protected (the other
+# data claims are not protected but retained on delete: Pulumi never deletes them).
 # README, "EdgeFS: discovery, recovery and its nodes", step 2. Run it where `pulumi` reaches the
 # stack (its project folder, logged in to its backend).
 set -euo pipefail

@@ -54,7 +54,8 @@ type dataClaim struct {
 //   - it is created by server-side apply, which takes over a claim of that name that exists: one
 //     the StatefulSet controller made from its template (up to v0.1.0), or one kept when
 //     app.workers was lowered and needed again;
-//   - a larger size grows it in place (the class allows expansion: gp3 and efs do);
+//   - a larger size grows it in place where the class allows expansion (gp3 does; the EFS claim's
+//     size is nominal and fixed, and an existing cluster's class is the operator's to choose);
 //   - a Patch resource is replaced only when its name or namespace changes (pulumi-kubernetes
 //     provider.go, "Patch resources can be updated in place for all other properties"): a new
 //     class or access mode is sent as an update, which the API server refuses, in the preview

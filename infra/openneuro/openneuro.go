@@ -54,9 +54,9 @@ type Args struct {
 	// syntax and what it admits (an ALB in eks mode, the cluster's own controller otherwise).
 	// ClassName is required.
 	Exposure exposure.Exposure
-	// Protect protects the namespace and the datasets volume (claim and NFS volume) with Pulumi's
-	// protect and keeps them on delete, and keeps the current generation's worker disks when their
-	// StatefulSet is deleted. Default false; prod sets true (storage.protect).
+	// Protect protects the namespace with Pulumi's protect and keeps it on delete, and protects the
+	// EdgeFS export's volume and claim. The data claims need neither: they are retained on delete
+	// in every stack (newDataClaim). Default false; prod sets true (storage.protect).
 	Protect bool
 	// DependsOn are the node groups: every object waits for them and is deleted before them.
 	DependsOn []pulumi.Resource
