@@ -4,41 +4,75 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
-// TestEdgeFSStack runs the second stack: an existing cluster with a storage pool, EdgeFS on it and
-// the datasets on its NFS export. Its first up is interrupted half-way; a refresh and a second up
-// must converge with nothing duplicated and nothing orphaned. Then a worker is added, the dataset
-// store is switched, and the destroy must leave nothing: no namespace, volume, CRD or finalizer.
-func TestEdgeFSStack(t *testing.T) {
-	requireCluster(t)
+// testEdgeFSStack runs the second stack: an existing cluster with a storage pool, EdgeFS on it and
+// the datasets on its NFS export, through the procedures of the README: a first up interrupted at
+// several points (Ctrl-C, and the runner lost with everything it ran) that a refresh and an up make
+// converge, with nothing duplicated and nothing orphaned; the restore runbooks' stop and start of
+// the dataset writers, then a worker added; the dataset store switched as "Switch the dataset store"
+// does it (writers stopped, datasets copied, the store set); EdgeFS disabled and enabled again in a
+// protected stack, as the EdgeFS node renewal does it; and a destroy that leaves nothing: no
+// namespace, volume, CRD or finalizer.
+func testEdgeFSStack(t *testing.T) {
 	st := newStack(t, filepath.Join(stackconfig.RepoRoot(), "e2e", "testdata", "Pulumi.edgefs.yaml"), nil, inProcess)
-	const ns = "openneuro-edgefs"
+	const ns, release = edgefsNamespace, "openneuro-edgefs"
 	before := inventory(t)
 
-	t.Run("interrupted up converges", func(t *testing.T) {
-		interruptedUp(t, st, 20)
+	// Each interruption at another point of the first up; after the lost runner, the README's
+	// recovery (Operations, "An interrupted up"): pulumi cancel to drop the lock it left, a refresh
+	// that forgets what it was creating, then the next up creates that again, taking over what the
+	// lost one had made.
+	st.run("interrupted up converges", func(t *testing.T) {
+		interruptedUp(t, st, 8, ctrlC)
+		interruptedUp(t, st, 25, runnerLost)
+		removeTornAttrs(t, st)
+		// The lost CLI left its lock on the stack.
+		st.step("pulumi cancel (the lost runner's lock)", func() error {
+			_, err := st.s.Pulumi(context.Background(), "", "cancel", "--yes", "--stack", st.s.Name())
+			return err
+		})
 		st.refresh()
-		st.up("up again after the interruption")
+		interruptedUp(t, st, 20, ctrlC)
+		st.refresh()
+		st.up("up again after the interruptions")
 		assertStateIsCluster(t, st, before)
 		assertWorkloadsAvailable(t, ns)
 		st.previewNoChanges()
 	})
 
-	t.Run("worker added", func(t *testing.T) {
-		st.configure(map[string]any{"openneuro:app": map[string]any{"workers": 3}})
-		got := st.up("update: app.workers 2 -> 3")
-		want := map[string]string{
+	writers := map[string]int{"statefulset/" + release + "-dataset-worker": 2, "deployment/" + release + "-datalad-service": 1}
+	st.run("writers stopped and started, as the restore runbooks do", func(t *testing.T) {
+		data := dataObjects(t, ns)
+		runScript(t, "dataset-writers.sh", "stop", ns, release)
+		assertReplicas(t, map[string]int{"statefulset/" + release + "-dataset-worker": 0, "deployment/" + release + "-datalad-service": 0})
+		runScript(t, "dataset-writers.sh", "start", ns, release)
+		assertReplicas(t, writers)
+		assertWorkloadsAvailable(t, ns)
+		st.previewNoChanges()
+		assertKept(t, "a stop and start of the writers", data, dataObjects(t, ns), nil)
+	})
+
+	st.run("worker added", func(t *testing.T) {
+		// The up after the runbook: kubectl's scale owns spec.replicas of both writers now.
+		st.change("app.workers 2 -> 3", map[string]any{"openneuro:app": map[string]any{"workers": 3}}, map[string]string{
 			"StatefulSet openneuro-dataset-worker": "update",
 			"Service openneuro-dataset-worker-2":   "create",
 			// DATALAD_WORKERS, and every consumer of the ConfigMap rolls.
@@ -47,26 +81,101 @@ func TestEdgeFSStack(t *testing.T) {
 			"Deployment openneuro-datalad-service": "update",
 			"Deployment openneuro-beat-scheduler":  "update",
 			"Deployment openneuro-flower":          "update",
-		}
-		assertChanges(t, "a worker added", got, want)
+		}, ns)
+		writers["statefulset/"+release+"-dataset-worker"] = 3
+		assertReplicas(t, writers)
 		assertWorkloadsAvailable(t, ns)
 	})
 
-	t.Run("dataset store switched", func(t *testing.T) {
-		st.configure(map[string]any{"openneuro:app": map[string]any{"datasetStore": "storageClass"}})
-		got := st.up("update: app.datasetStore edgefs -> storageClass")
-		assertNoDataReplaced(t, got)
+	st.run("dataset store switched, as the README does it", func(t *testing.T) {
+		runScript(t, "dataset-writers.sh", "stop", ns, release)
+		runScript(t, "copy-datasets.sh", ns, release, release+"-datasets-edgefs", release+"-datasets")
+		st.change("app.datasetStore edgefs -> storageClass", map[string]any{"openneuro:app": map[string]any{"datasetStore": "storageClass"}},
+			map[string]string{
+				"StatefulSet openneuro-dataset-worker": "update",
+				"Deployment openneuro-datalad-service": "update",
+			}, ns)
+		// The up brought the writers back at their configured counts, over kubectl's 0.
+		assertReplicas(t, writers)
 		assertWorkloadsAvailable(t, ns)
+	})
+
+	st.run("EdgeFS disabled and enabled again, protected", func(t *testing.T) {
+		st.change("storage.protect true", map[string]any{"openneuro:storage": map[string]any{"protect": true}}, nil, ns)
+		data := dataObjects(t, ns)
+		st.configure(map[string]any{"openneuro:edgefs": map[string]any{"enabled": false}})
+		if refused := st.previewErr("preview: edgefs.enabled false, protected"); !strings.Contains(refused, "because it is protected") {
+			t.Errorf("the preview does not refuse to delete what is protected:\n%s", refused)
+		}
+		// The README's step 2: unprotect EdgeFS's resources, then up.
+		runScriptIn(t, st.s.WorkDir, st.s.Env, "unprotect-edgefs.sh", st.s.Name())
+		disabled := st.up("update: edgefs.enabled false")
+		assertNoDataReplaced(t, onlyOutside(disabled, "edgefs-", "openneuro-datasets-edgefs"))
 		st.previewNoChanges()
+		assertKept(t, "EdgeFS disabled", data, dataObjects(t, ns), func(key string) bool {
+			return strings.Contains(key, "-datasets-edgefs") || strings.HasPrefix(key, "Cluster ")
+		})
+		st.change("edgefs.enabled true again", map[string]any{"openneuro:edgefs": map[string]any{"enabled": true}}, nil, ns)
+		assertWorkloadsAvailable(t, ns)
+		st.change("storage.protect false", map[string]any{"openneuro:storage": map[string]any{"protect": false}}, nil, ns)
 	})
 
 	st.destroy()
 	assertNothingLeft(t, before, inventory(t))
 }
 
-// interruptedUp starts an up from empty and cancels it (SIGINT to the CLI, as Ctrl-C does) once
-// `after` resources have been created; the up must then fail.
-func interruptedUp(t *testing.T, st *stack, after int) {
+// edgefsNamespace is the EdgeFS stack's app.namespace (e2e/testdata/Pulumi.edgefs.yaml).
+const edgefsNamespace = "openneuro-edgefs"
+
+// assertReplicas checks the replicas of the EdgeFS stack's workloads ("statefulset/<name>" or
+// "deployment/<name>").
+func assertReplicas(t *testing.T, want map[string]int) {
+	const ns = edgefsNamespace
+	t.Helper()
+	client := kubernetes.NewForConfigOrDie(clusterOf(t).Config)
+	ctx := context.Background()
+	for w, n := range want {
+		kind, name, _ := strings.Cut(w, "/")
+		var got *int32
+		switch kind {
+		case "statefulset":
+			s, err := client.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = s.Spec.Replicas
+		case "deployment":
+			d, err := client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = d.Spec.Replicas
+		}
+		switch {
+		case got == nil:
+			t.Errorf("%s sets no replicas, want %d", w, n)
+		case int(*got) != n:
+			t.Errorf("%s runs %d replicas, want %d", w, *got, n)
+		}
+	}
+}
+
+// interruption is how an up is stopped half-way.
+type interruption int
+
+const (
+	// ctrlC is a SIGINT to the CLI (what Ctrl-C or a cancelled job sends): it stops starting
+	// steps, finishes those in flight and records them.
+	ctrlC interruption = iota
+	// runnerLost kills the CLI and everything it started (SIGKILL to its process group), as a lost
+	// CI runner does: steps in flight are neither finished nor recorded, and the state keeps them as
+	// pending creates.
+	runnerLost
+)
+
+// interruptedUp starts an up and interrupts it once `after` resources have been created by it; the
+// up must then fail.
+func interruptedUp(t *testing.T, st *stack, after int, how interruption) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -74,26 +183,81 @@ func interruptedUp(t *testing.T, st *stack, after int) {
 	var once sync.Once
 	done := make(chan struct{})
 	created := 0
+	var killErr error
 	go func() {
 		defer close(done)
 		for e := range ch {
 			if e.ResOutputsEvent != nil && e.ResOutputsEvent.Metadata.Op == "create" {
 				created++
 				if created == after {
-					once.Do(cancel)
+					once.Do(func() {
+						if how == runnerLost {
+							if killErr = killCLI(st.s.Name(), "up"); killErr == nil {
+								return
+							}
+						}
+						cancel()
+					})
 				}
 			}
 		}
 	}()
-	st.step("up from empty, interrupted", func() error {
+	what := map[interruption]string{ctrlC: "Ctrl-C", runnerLost: "runner lost"}[how]
+	st.step(fmt.Sprintf("up, interrupted (%s) after %d creates", what, after), func() error {
 		_, err := st.s.Up(ctx, optup.EventStreams(ch))
-		<-done
 		if err == nil {
-			t.Fatalf("the up finished (%d resources created) before it could be interrupted after %d", created, after)
+			return fmt.Errorf("the up finished before it could be interrupted after %d creates", after)
+		}
+		// The events end when the CLI closes their stream; one that failed before it opened it
+		// never does.
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("the up failed before it was interrupted: %w", err)
+		}
+		if killErr != nil {
+			return fmt.Errorf("kill the CLI: %w", killErr)
+		}
+		if created < after {
+			return fmt.Errorf("the up failed after %d creates, before it was interrupted: %w", created, err)
 		}
 		t.Logf("interrupted after %d creates: %v", created, firstLine(err.Error()))
 		return nil
 	})
+}
+
+// removeTornAttrs follows the README's advice for a file backend after a lost runner: the blob
+// library writes a state file's metadata (<file>.attrs) in place, not through a temporary file as
+// the state itself, so a kill in that moment leaves it empty and every command fails with "failed
+// to load checkpoint: EOF". An empty one is deleted (the library reads a missing one as none).
+func removeTornAttrs(t *testing.T, st *stack) {
+	t.Helper()
+	root := filepath.Join(strings.TrimPrefix(st.s.Env["PULUMI_BACKEND_URL"], "file://"), ".pulumi")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".attrs") {
+			return err
+		}
+		if info, err := d.Info(); err != nil || info.Size() > 0 {
+			return err
+		}
+		t.Logf("the lost runner left %s empty: deleted, as the README says", filepath.Base(path))
+		return os.Remove(path)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// onlyOutside drops the operations on resources whose logical name starts with one of prefixes.
+func onlyOutside(ops map[string]string, prefixes ...string) map[string]string {
+	out := map[string]string{}
+	for k, op := range ops {
+		_, name, _ := strings.Cut(k, " ")
+		if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			out[k] = op
+		}
+	}
+	return out
 }
 
 func firstLine(s string) string {

@@ -33,10 +33,12 @@ import (
 
 // stack is one stack of the program on the simulated cluster.
 type stack struct {
-	t         *testing.T
-	s         *engine.Stack
-	file      string
-	overrides map[string]any
+	t *testing.T
+	s *engine.Stack
+	// name is the stack's name; project and file are the Pulumi.yaml and the stack file its plain
+	// config comes from (the working tree's, or a release's for the upgrade).
+	name, project, file string
+	overrides           map[string]any
 }
 
 // secretsLoad is how a test stack gets the quick start's development secrets.
@@ -57,10 +59,17 @@ const (
 // take the in-process path, which saves about 12 s each.
 func newStack(t *testing.T, file string, overrides map[string]any, how secretsLoad) *stack {
 	t.Helper()
+	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "Pulumi."), ".yaml")
+	return newNamedStack(t, name, filepath.Join(stackconfig.RepoRoot(), "Pulumi.yaml"), file, overrides, how)
+}
+
+// newNamedStack is newStack with the stack's name and project file given.
+func newNamedStack(t *testing.T, name, project, file string, overrides map[string]any, how secretsLoad) *stack {
+	t.Helper()
 	if overrides == nil {
 		overrides = map[string]any{}
 	}
-	st := &stack{t: t, file: file, overrides: overrides}
+	st := &stack{t: t, name: name, project: project, file: file, overrides: overrides}
 	st.configure(nil)
 	secrets, err := exec.Command(filepath.Join(stackconfig.RepoRoot(), "scripts", "local-secrets.sh")).Output()
 	if err != nil {
@@ -108,20 +117,18 @@ func (st *stack) configure(changes map[string]any) {
 		st.overrides[k] = stackfile.Merge(st.overrides[k], v)
 	}
 	all := map[string]any{
-		"openneuro:cluster": map[string]any{"kubeconfig": cluster.Kubeconfig, "context": sim.ContextName},
+		"openneuro:cluster": map[string]any{"kubeconfig": clusterOf(st.t).Kubeconfig, "context": sim.ContextName},
 	}
 	for k, v := range st.overrides {
 		all[k] = stackfile.Merge(all[k], v)
 	}
-	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(st.file), "Pulumi."), ".yaml")
-	if st.s != nil {
-		name = st.s.Name()
-	}
+	// One engine folder and Pulumi home per cluster: the clusters' stacks run at the same time,
+	// and the folder's passphrase and project file are written when a stack opens.
+	top, _, _ := strings.Cut(st.t.Name(), "/")
 	s, err := engine.Open(context.Background(), engine.Options{
-		Dir: filepath.Join(workDir, "pulumi"), Stack: name, OwnBackend: true,
-		ProjectFile: filepath.Join(stackconfig.RepoRoot(), "Pulumi.yaml"),
-		StackFile:   st.file, Overrides: all, Program: infra.Run,
-		PulumiHome: filepath.Join(workDir, "pulumi-home"),
+		Dir: filepath.Join(workDir, "pulumi-"+top), Stack: st.name, OwnBackend: true,
+		ProjectFile: st.project, StackFile: st.file, Overrides: all, Program: infra.Run,
+		PulumiHome: filepath.Join(workDir, "pulumi-home-"+top),
 	})
 	if err != nil {
 		st.t.Fatal(err)
@@ -154,7 +161,8 @@ func (st *stack) step(what string, fn func() error) {
 
 // changes collects the operation on every resource that is not left as it is, keyed
 // "<Kind> <logical name>" (e.g. "Deployment openneuro-api"); replacements of any kind read
-// "replace".
+// "replace", and a delete of a resource retained on delete reads "retain" (Pulumi forgets it, the
+// object stays).
 type changes struct {
 	mu  sync.Mutex
 	ops map[string]string
@@ -175,6 +183,10 @@ func (c *changes) collect() chan<- events.EngineEvent {
 				continue
 			case "create-replacement", "delete-replaced", "replace", "discard-replaced":
 				op = "replace"
+			case "delete":
+				if md.Old != nil && md.Old.RetainOnDelete {
+					op = "retain"
+				}
 			}
 			c.mu.Lock()
 			c.ops[resKey(md.URN)] = op
@@ -227,17 +239,80 @@ func (st *stack) upErr(what string) string {
 	return out
 }
 
-// previewNoChanges asserts that a preview right after an up finds nothing to do.
-func (st *stack) previewNoChanges() {
+// preview runs pulumi preview, which must succeed, and returns the operations it plans.
+func (st *stack) preview(what string) map[string]string {
 	st.t.Helper()
 	var c changes
-	st.step("preview: no changes", func() error {
-		_, err := st.s.Preview(context.Background(), optpreview.ExpectNoChanges(), optpreview.EventStreams(c.collect()))
-		if err != nil {
-			return fmt.Errorf("%w\nchanged: %v", err, c.get())
+	st.step(what, func() error {
+		_, err := st.s.Preview(context.Background(), optpreview.EventStreams(c.collect()))
+		return err
+	})
+	return c.get()
+}
+
+// previewErr runs pulumi preview that is expected to fail, and returns its error output.
+func (st *stack) previewErr(what string) string {
+	st.t.Helper()
+	var out string
+	st.step(what, func() error {
+		_, err := st.s.Preview(context.Background())
+		if err == nil {
+			return fmt.Errorf("pulumi preview succeeded; it should have been refused")
 		}
+		out = err.Error()
 		return nil
 	})
+	return out
+}
+
+// previewNoChanges asserts that a preview right after an up finds nothing to do.
+//
+// One known exception, of the module proxy's provider build only (v4.25.0): its StatefulSet await
+// can finish on the StatefulSet as it was before the update (fixed in v4.26.0,
+// pulumi/pulumi-kubernetes#4094), and the state then records those stale outputs, which the next
+// preview shows as a change of that StatefulSet. When that is all the preview shows, and the
+// provider is that build, a refresh records the live object and the preview must then be empty.
+func (st *stack) previewNoChanges() {
+	st.t.Helper()
+	changed, err := st.tryPreviewNoChanges()
+	if err != nil && staleStatefulSets(changed) {
+		st.t.Logf("the preview shows %v, a StatefulSet's outputs the %s recorded before the update; refresh, then preview again",
+			changed, providerBuild)
+		st.step("refresh (the provider's stale StatefulSet)", func() error {
+			_, err := st.s.Refresh(context.Background())
+			return err
+		})
+		_, err = st.tryPreviewNoChanges()
+	}
+	if err != nil {
+		st.t.Fatalf("preview: no changes: %v", err)
+	}
+}
+
+func (st *stack) tryPreviewNoChanges() (map[string]string, error) {
+	st.t.Helper()
+	var c changes
+	start := time.Now()
+	_, err := st.s.Preview(context.Background(), optpreview.ExpectNoChanges(), optpreview.Diff(), optpreview.EventStreams(c.collect()))
+	st.t.Logf("%-58s %6.1fs", st.s.Name()+": preview: no changes", time.Since(start).Seconds())
+	if err != nil {
+		return c.get(), fmt.Errorf("%w\nchanged: %v", err, c.get())
+	}
+	return nil, nil
+}
+
+// staleStatefulSets reports whether the provider is the module proxy's v4.25.0 build and every
+// change is an update of a StatefulSet: the one artifact of that build's await race.
+func staleStatefulSets(changed map[string]string) bool {
+	if !proxyProvider || len(changed) == 0 {
+		return false
+	}
+	for k, op := range changed {
+		if !strings.HasPrefix(k, "StatefulSet ") || op != "update" {
+			return false
+		}
+	}
+	return true
 }
 
 func (st *stack) refresh() {
@@ -331,4 +406,14 @@ func assertChanges(t *testing.T, what string, got, want map[string]string) {
 	if len(diffs) > 0 {
 		t.Errorf("%s changed other resources than expected:\n%s", what, strings.Join(diffs, "\n"))
 	}
+}
+
+// run runs a subtest with the stack reporting to it (its steps fail the subtest, not the parent).
+func (st *stack) run(name string, fn func(t *testing.T)) {
+	parent := st.t
+	parent.Run(name, func(t *testing.T) {
+		st.t = t
+		defer func() { st.t = parent }()
+		fn(t)
+	})
 }

@@ -38,11 +38,11 @@ func (o object) key() string { return fmt.Sprintf("%s %s/%s", o.Kind, o.Namespac
 func inventory(t *testing.T) map[string]object {
 	t.Helper()
 	ctx := context.Background()
-	disc, err := discovery.NewDiscoveryClientForConfig(cluster.Config)
+	disc, err := discovery.NewDiscoveryClientForConfig(clusterOf(t).Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dyn, err := dynamic.NewForConfig(cluster.Config)
+	dyn, err := dynamic.NewForConfig(clusterOf(t).Config)
 	if err != nil {
 		t.Fatal(err)
 	}
