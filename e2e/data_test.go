@@ -144,6 +144,20 @@ func waitFor(t *testing.T, what string, check func() error) {
 	t.Errorf("%s: %v", what, err)
 }
 
+// kubectl runs kubectl on the test's simulated cluster, as a runbook's step, and fails the test
+// with its output when it fails.
+func kubectl(t *testing.T, args ...string) {
+	t.Helper()
+	start := time.Now()
+	cmd := exec.Command("kubectl", args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+clusterOf(t).Kubeconfig)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%-58s %6.1fs", "kubectl "+strings.Join(args, " "), time.Since(start).Seconds())
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
 // runScript runs one of the repository's scripts (the runbooks' steps) with the simulated
 // cluster's kubeconfig, and fails the test with its output when it fails.
 func runScript(t *testing.T, name string, args ...string) {

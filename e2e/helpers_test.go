@@ -224,6 +224,17 @@ func (st *stack) up(what string) map[string]string {
 	return c.get()
 }
 
+// upRefresh runs pulumi up --refresh and returns the operations of its up.
+func (st *stack) upRefresh(what string) map[string]string {
+	st.t.Helper()
+	var c changes
+	st.step(what, func() error {
+		_, err := st.s.Up(context.Background(), optup.Refresh(), optup.EventStreams(c.collect()))
+		return err
+	})
+	return c.get()
+}
+
 // upErr runs pulumi up that is expected to fail, and returns its error output.
 func (st *stack) upErr(what string) string {
 	st.t.Helper()

@@ -122,6 +122,30 @@ func testLocalStack(t *testing.T) {
 		assertWorkloadsAvailable(t, "openneuro")
 	})
 
+	// The end of README "Restore from a backup" when the file system is gone: the datasets claim
+	// points at what is lost, so the operator stops the writers, deletes the claim with kubectl
+	// (Pulumi never deletes a data claim), and pulumi up --refresh makes it anew and brings the
+	// writers back at their counts over kubectl's 0.
+	st.run("datasets claim made anew, as a restore onto a new file system does", func(t *testing.T) {
+		const ns, release = "openneuro", "openneuro-local"
+		key := "PersistentVolumeClaim " + ns + "/" + release + "-datasets"
+		old := dataObjects(t, ns)[key]
+		runScript(t, "dataset-writers.sh", "stop", ns, release)
+		kubectl(t, "-n", ns, "delete", "pvc", release+"-datasets", "--wait=true", "--timeout=60s")
+		done := st.upRefresh("up --refresh: the datasets claim made anew")
+		assertNoDataReplaced(t, done)
+		assertChanges(t, "the claim made anew", done, map[string]string{
+			"PersistentVolumeClaimPatch openneuro-datasets": "create",
+			"StatefulSet openneuro-dataset-worker":          "update",
+			"Deployment openneuro-datalad-service":          "update",
+		})
+		if now := dataObjects(t, ns)[key]; now == "" || now == old {
+			t.Errorf("the datasets claim is %q after the up, want a new one (the old was %q)", now, old)
+		}
+		assertWorkloadsAvailable(t, ns)
+		st.previewNoChanges()
+	})
+
 	t.Run("bad input", func(t *testing.T) {
 		before := inventory(t)
 		st.tryConfig(map[string]any{"openneuro:app": map[string]any{"workers": 0, "hostname": "not a hostname", "redis": map[string]any{"size": "lots"}}})
