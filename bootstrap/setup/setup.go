@@ -178,7 +178,10 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		deploy[s.Name], preview[s.Name] = d.Arn, p.Arn
 	}
 	return pulumi.Map{
-		"backendUrl":            pulumi.Sprintf("s3://%s", bucket.Bucket),
+		// The bucket's region in the URL: the DIY backend's S3 driver otherwise takes the region of
+		// the environment (AWS_REGION, the stack's own in the workflows), and S3 answers a request
+		// for the bucket on another region's endpoint with a redirect the AWS SDK does not follow.
+		"backendUrl":            pulumi.Sprintf("s3://%s?region=%s", bucket.Bucket, region.Name),
 		"secretsProvider":       pulumi.String("awskms://" + SecretsKeyAlias + "?region=" + region.Name),
 		"githubOidcProviderArn": provider,
 		"deployRoleArns":        deploy,
