@@ -254,6 +254,8 @@ func TestModeMismatch(t *testing.T) {
 			"ingress.annotations: annotations and tlsSecretName are for existing mode"},
 		{"kubeconfig secret in eks mode", "staging", []stackconfig.Option{stackconfig.WithSecret("CLUSTER_KUBECONFIG", "apiVersion: v1")},
 			"openneuro:CLUSTER_KUBECONFIG: is only used with cluster.mode existing"},
+		{"a secret set without --secret", "local", []stackconfig.Option{stackconfig.WithValue("CLUSTER_KUBECONFIG", "apiVersion: v1")},
+			"openneuro:CLUSTER_KUBECONFIG: is stored in plain text in Pulumi.local.yaml; set it again with `pulumi config set --secret CLUSTER_KUBECONFIG`"},
 		{"storage class in eks mode", "staging", []stackconfig.Option{stackconfig.WithValue("storage.datasetsStorageClass", "standard")},
 			`storage.datasetsStorageClass: is "standard"; in eks mode the program creates the class "efs" for the datasets volume itself`},
 	}

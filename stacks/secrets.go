@@ -136,17 +136,28 @@ func (s Secrets) gen() Generation {
 func (s Secrets) Generation() Generation { return s.gen() }
 
 // loadSecrets reads every secret key. The plain values stay inside this function, for the checks
-// only; messages name keys, never values.
+// only; messages name keys, never values. A key set without --secret is refused: its value is in
+// the stack file in plain text (and in git once committed), whatever the program does with it.
 func loadSecrets(ctx *pulumi.Context, mode ClusterMode, gen Generation) (Secrets, error) {
 	s := Secrets{values: map[SecretKey]pulumi.StringOutput{}, generation: gen}
 	plain := map[SecretKey]string{}
+	var errs []error
 	for _, spec := range SecretSpecs {
-		raw, err := config.Try(ctx, Project+":"+string(spec.Key))
+		full := Project + ":" + string(spec.Key)
+		raw, err := config.Try(ctx, full)
 		if err != nil || raw == "" {
+			continue
+		}
+		if !ctx.IsConfigSecret(full) {
+			errs = append(errs, fmt.Errorf("%s: is stored in plain text in Pulumi.%s.yaml; set it again with "+
+				"`pulumi config set --secret %s` (and change the value if the file was committed)", full, ctx.Stack(), spec.Key))
 			continue
 		}
 		plain[spec.Key] = raw
 		s.values[spec.Key] = pulumi.ToSecret(pulumi.String(raw)).(pulumi.StringOutput)
+	}
+	if len(errs) > 0 {
+		return s, errors.Join(errs...)
 	}
 	return s, validateSecrets(plain, mode, gen)
 }
