@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -99,6 +100,12 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", key, err))
 			continue
 		}
+		if nulls := nullPaths(key, raw); len(nulls) > 0 {
+			for _, path := range nulls {
+				errs = append(errs, fmt.Errorf("%s: is null (a key with no value in the stack file); give it a value, or remove the key for the default", path))
+			}
+			continue
+		}
 		if err := DecodeStrict(raw, cfg.target(key)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w; check the key names against Pulumi.yaml", key, err))
 			continue
@@ -155,6 +162,36 @@ func DecodeStrict(raw string, v any) error {
 		return errors.New("trailing data after the value")
 	}
 	return nil
+}
+
+// nullPaths lists the config paths (app.replicas.api, app.ingress.hosts[0]) whose value is JSON
+// null in raw, the value of the layer key: YAML writes one for a key left without a value. A null
+// would decode as "not set" in one field and as an empty list or object in another, so it is an
+// error wherever it is, rather than a default or a panic further on.
+func nullPaths(key, raw string) []string {
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil // DecodeStrict reports it
+	}
+	var out []string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case nil:
+			out = append(out, path)
+		case map[string]any:
+			for k, child := range x {
+				walk(path+"."+k, child)
+			}
+		case []any:
+			for i, child := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), child)
+			}
+		}
+	}
+	walk(key, v)
+	sort.Strings(out)
+	return out
 }
 
 // fillDefaults fills every field left at its zero value. It is the only place defaults are decided;

@@ -95,3 +95,58 @@ func leaves(t *testing.T, cfg *stacks.Config) map[string]any {
 	}
 	return out
 }
+
+// TestNullValuesAreRejected: a key left without a value in a stack file is a YAML null, which
+// decoded as "not set" in some fields (the default, silently) and panicked in others. Every key a
+// stack ends up with (an object, a list, a number, a string or a boolean, set or defaulted) is set
+// to null in turn, and Load must name it in an error.
+func TestNullValuesAreRejected(t *testing.T) {
+	for _, v := range stackVariants(t) {
+		cfg, err := stackconfig.Load(v.stack, v.opts...)
+		if err != nil {
+			t.Fatalf("%s: %v", v.name, err)
+		}
+		for _, path := range keyPaths(t, cfg) {
+			t.Run(v.name+"/"+path, func(t *testing.T) {
+				t.Parallel()
+				_, err := stackconfig.Load(v.stack, append(append([]stackconfig.Option(nil), v.opts...), stackconfig.WithValue(path, nil))...)
+				if err == nil || !strings.Contains(err.Error(), path+": is null") {
+					t.Errorf("%s set to null: want an error naming it, got %v", path, err)
+				}
+			})
+		}
+	}
+}
+
+// keyPaths returns the config path of every key below the layers' top-level keys (app.replicas,
+// app.replicas.api, ...), whatever its value; not the keys inside free-form maps.
+func keyPaths(t *testing.T, cfg *stacks.Config) []string {
+	t.Helper()
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root map[string]any
+	if err := json.Unmarshal(b, &root); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		out = append(out, path)
+		if x, ok := v.(map[string]any); ok && !freeForm[path] {
+			for k, child := range x {
+				walk(path+"."+k, child)
+			}
+		}
+	}
+	for layer, v := range root {
+		if x, ok := v.(map[string]any); ok {
+			for k, child := range x {
+				walk(layer+"."+k, child)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
