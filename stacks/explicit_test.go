@@ -56,14 +56,7 @@ func TestExplicitEmptyValuesAreRejected(t *testing.T) {
 // app.replicas.api. Lists are left out: the config paths here address object keys only.
 func leaves(t *testing.T, cfg *stacks.Config) map[string]any {
 	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root map[string]any
-	if err := json.Unmarshal(b, &root); err != nil {
-		t.Fatal(err)
-	}
+	root := configTree(t, cfg)
 	out := map[string]any{}
 	var walk func(path string, v any)
 	walk = func(path string, v any) {
@@ -122,14 +115,7 @@ func TestNullValuesAreRejected(t *testing.T) {
 // app.replicas.api, ...), whatever its value; not the keys inside free-form maps.
 func keyPaths(t *testing.T, cfg *stacks.Config) []string {
 	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var root map[string]any
-	if err := json.Unmarshal(b, &root); err != nil {
-		t.Fatal(err)
-	}
+	root := configTree(t, cfg)
 	var out []string
 	var walk func(path string, v any)
 	walk = func(path string, v any) {
@@ -149,4 +135,18 @@ func keyPaths(t *testing.T, cfg *stacks.Config) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// configTree is the layers' config as JSON objects, keyed as the stack files write them.
+func configTree(t *testing.T, cfg *stacks.Config) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root map[string]any
+	if err := json.Unmarshal(b, &root); err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
