@@ -33,7 +33,7 @@ var BackupServicePolicies = []string{
 func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) (vaultName, roleARN pulumi.StringOutput, err error) {
 	cfg := args.Config.Backup
 	keep := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect), pulumi.RetainOnDelete(args.Protect)}
-	vault, err := newVault(ctx, name+"-backup", args.ClusterName+"-backup", nil, keep)
+	vault, err := newVault(ctx, name+"-backup", args.ClusterName+"-backup", nil, args.Protect, keep)
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
@@ -52,7 +52,7 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 		if err != nil {
 			return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 		}
-		copyVault, err := newVault(ctx, name+"-backup-copy", args.ClusterName+"-backup-copy", provider, keep)
+		copyVault, err := newVault(ctx, name+"-backup-copy", args.ClusterName+"-backup-copy", provider, args.Protect, keep)
 		if err != nil {
 			return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 		}
@@ -120,7 +120,10 @@ func newBackup(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 
 // newVault is a vault encrypted with its own customer-managed key (rotation on, 30-day deletion
 // window), so recovery points can be shared, copied and audited independently of AWS's default key.
-func newVault(ctx *pulumi.Context, name, vaultName string, provider *aws.Provider, keep []pulumi.ResourceOption) (*backup.Vault, error) {
+// An unprotected vault is force-destroyed: AWS Backup deletes a vault only once it holds no
+// recovery point, so after the first daily run a destroy would stop there, with the cluster or the
+// network half deleted. A protected one (prod) is retained, with its recovery points.
+func newVault(ctx *pulumi.Context, name, vaultName string, provider *aws.Provider, protect bool, keep []pulumi.ResourceOption) (*backup.Vault, error) {
 	opts := append([]pulumi.ResourceOption{}, keep...)
 	if provider != nil {
 		opts = append(opts, pulumi.Provider(provider))
@@ -134,8 +137,9 @@ func newVault(ctx *pulumi.Context, name, vaultName string, provider *aws.Provide
 		return nil, fmt.Errorf("%s key: %w", name, err)
 	}
 	vault, err := backup.NewVault(ctx, name, &backup.VaultArgs{
-		Name:      pulumi.String(vaultName),
-		KmsKeyArn: key.Arn,
+		Name:         pulumi.String(vaultName),
+		KmsKeyArn:    key.Arn,
+		ForceDestroy: pulumi.Bool(!protect),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s vault: %w", name, err)

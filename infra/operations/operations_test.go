@@ -121,6 +121,24 @@ func TestBackupPlan(t *testing.T) {
 	if copyVault == nil || !strings.Contains(copyVault.Provider, "operations-backup-copy-region") {
 		t.Errorf("copy vault not in the copy region's provider: %+v", copyVault)
 	}
+	// A retained vault keeps its recovery points; an unprotected one (staging) must not stop a
+	// destroy once it holds some.
+	staging := infratest.Run(t, "staging", infratest.WithValue("operations.backup.copyRegion", "us-east-2"))
+	for _, c := range []struct {
+		rec   *infratest.Recorder
+		stack string
+		force bool
+	}{{rec, "prod", false}, {staging, "staging", true}} {
+		for _, name := range []string{"operations-backup", "operations-backup-copy"} {
+			v := c.rec.Find("aws:backup/vault:Vault", name)
+			if v == nil {
+				t.Fatalf("%s: no vault %s", c.stack, name)
+			}
+			if got := v.Plain(false)["forceDestroy"]; got != c.force {
+				t.Errorf("%s: vault %s forceDestroy %v, want %v", c.stack, name, got, c.force)
+			}
+		}
+	}
 	if efs := rec.Find("aws:efs/backupPolicy:BackupPolicy", "storage-efs-backup").Plain(false); efs["backupPolicy"].(map[string]any)["status"] != "DISABLED" {
 		t.Errorf("EFS automatic backups still on next to the plan: %v", efs)
 	}
