@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/openneuro/openneuro-infra/internal/stackconfig"
@@ -71,7 +72,11 @@ func testEdgeFSStack(t *testing.T) {
 	})
 
 	st.run("worker added", func(t *testing.T) {
-		// The up after the runbook: kubectl's scale owns spec.replicas of both writers now.
+		// The up after the runbook: kubectl's scale owns spec.replicas of both writers now. And the
+		// field this change sets is shared with another apply manager, as one a lost up leaves on
+		// what it created before it could record it (the next up creates it under a manager of
+		// its own): whether the lost runner above hit the ConfigMap or not, the up must take it.
+		shareWithLostManager(t, ns, "openneuro-edgefs-configmap", "DATALAD_WORKERS")
 		st.change("app.workers 2 -> 3", map[string]any{"openneuro:app": map[string]any{"workers": 3}}, map[string]string{
 			"StatefulSet openneuro-dataset-worker": "update",
 			"Service openneuro-dataset-worker-2":   "create",
@@ -122,6 +127,26 @@ func testEdgeFSStack(t *testing.T) {
 
 	st.destroy()
 	assertNothingLeft(t, before, inventory(t))
+}
+
+// shareWithLostManager applies one key of a ConfigMap, at the value it has, under a field manager
+// no later up uses, as a lost up's manager holds the fields of what it created.
+func shareWithLostManager(t *testing.T, ns, name, key string) {
+	t.Helper()
+	client := kubernetes.NewForConfigOrDie(clusterOf(t).Config)
+	ctx := context.Background()
+	cm, err := client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, ok := cm.Data[key]
+	if !ok {
+		t.Fatalf("ConfigMap %s/%s has no %s", ns, name, key)
+	}
+	apply := corev1apply.ConfigMap(name, ns).WithData(map[string]string{key: value})
+	if _, err := client.CoreV1().ConfigMaps(ns).Apply(ctx, apply, metav1.ApplyOptions{FieldManager: "pulumi-kubernetes-lost"}); err != nil {
+		t.Fatalf("apply %s of ConfigMap %s/%s as another manager: %v", key, ns, name, err)
+	}
 }
 
 // edgefsNamespace is the EdgeFS stack's app.namespace (e2e/testdata/Pulumi.edgefs.yaml).

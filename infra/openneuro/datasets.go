@@ -65,9 +65,9 @@ type dataClaim struct {
 //     required fields): lowering app.workers or switching the store keeps it, and pulumi destroy
 //     leaves it to its namespace, which deletes it with everything in it in a stack without
 //     storage.protect, and keeps it in one with (the namespace is retained there);
-//   - patchForce: its fields are taken over from whoever created the claim (the StatefulSet
-//     controller, or the provider's client-side create up to v0.1.0) instead of failing the update
-//     on a conflict.
+//   - patchForce (the provider's setting too, infra/kubeprovider): its fields are taken over from
+//     whoever created the claim (the StatefulSet controller, or the provider's client-side create
+//     up to v0.1.0) instead of failing the update on a conflict.
 func (k *kit) newDataClaim(c dataClaim) (*corev1.PersistentVolumeClaimPatch, error) {
 	annotations := claimAnnotations()
 	annotations[patchForceAnnotation] = pulumi.String("true")

@@ -68,9 +68,11 @@ func (k *kit) meta(name string, set labels.Set) *metav1.ObjectMetaArgs {
 
 // workloadMeta is the metadata of a workload (Deployment, StatefulSet, CronJob): every
 // recommended label, the version of the image it runs included, and annotations (nil for none)
-// beside patchForce. patchForce: a workload's fields are the program's alone, so an up takes back
-// what a runbook changed with kubectl (`kubectl scale` owns spec.replicas from then on) instead of
-// failing on a server-side apply conflict with kubectl's field manager.
+// beside patchForce. The provider forces every apply already (infra/kubeprovider); the annotation
+// also says so on the object, and adding it made the upgrade from v0.1.0 apply every workload once,
+// which moved the fields of v0.1.0's client-side create to the apply manager (CHANGELOG,
+// v0.2.0): without that, the preview of a later change that drops a field (a probe's handler, a
+// volume's source) fails on the old field kept beside the new one.
 func (k *kit) workloadMeta(name string, set labels.Set, annotations pulumi.StringMap) *metav1.ObjectMetaArgs {
 	all := pulumi.StringMap{patchForceAnnotation: pulumi.String("true")}
 	for key, v := range annotations {
