@@ -70,8 +70,15 @@ type Cluster struct {
 	// so the first `pulumi up` must run as this role, and it is not listed in adminRoleArns.
 	DeployRoleARN string `json:"deployRoleArn,omitempty"`
 	// AdminRoleARNs are IAM roles given cluster-admin (AmazonEKSClusterAdminPolicy, cluster scope)
-	// through EKS access entries: the operators' roles. Default none: only deployRoleArn is admin.
+	// through EKS access entries: the operators' roles (the bootstrap project's adminRoleArns
+	// output). At least one is required in eks mode: the deploy role trusts only CI, so without one
+	// no person can reach the cluster (a stuck rollout, a restore, a break-glass fix) unless
+	// noAdminRoles says so on purpose.
 	AdminRoleARNs []string `json:"adminRoleArns,omitempty"`
+	// NoAdminRoles says that no role but deployRoleArn is to be the cluster's admin (access granted
+	// some other way, or the deploy role's operators are enough). Default false; only with no
+	// adminRoleArns.
+	NoAdminRoles bool `json:"noAdminRoles,omitempty"`
 	// ViewerRoleARNs are IAM roles given read-only access (AmazonEKSViewPolicy, cluster scope: no
 	// Secrets) through EKS access entries: the pull-request preview role. A preview's server-side
 	// dry-runs are forbidden to them, and pulumi-kubernetes then previews client-side. Default none.
@@ -369,6 +376,12 @@ func (c Cluster) validateAccess(v *validator) {
 	} else if !iamRoleRE.MatchString(c.DeployRoleARN) {
 		v.addf("cluster.deployRoleArn", "%q is not an IAM role ARN; write it like arn:aws:iam::123456789012:role/openneuro-deploy-staging", c.DeployRoleARN)
 	}
+	switch {
+	case len(c.AdminRoleARNs) == 0 && !c.NoAdminRoles:
+		v.addf("cluster.adminRoleArns", "is empty, so no person can reach the cluster (the deploy role trusts only CI); list your operators' role, e.g. the bootstrap project's adminRoleArns output (arn:aws:iam::123456789012:role/openneuro-admin-staging), or set cluster.noAdminRoles: true on purpose")
+	case len(c.AdminRoleARNs) > 0 && c.NoAdminRoles:
+		v.addf("cluster.noAdminRoles", "is true but cluster.adminRoleArns lists roles; remove one of the two")
+	}
 	seen := map[string]string{}
 	if c.DeployRoleARN != "" {
 		seen[RoleName(c.DeployRoleARN)] = "cluster.deployRoleArn"
@@ -409,6 +422,7 @@ func (c Cluster) validateExisting(v *validator) {
 		"publicAccessCidrs":     len(c.PublicAccessCIDRs) > 0,
 		"deployRoleArn":         c.DeployRoleARN != "",
 		"adminRoleArns":         len(c.AdminRoleARNs) > 0,
+		"noAdminRoles":          c.NoAdminRoles,
 		"viewerRoleArns":        len(c.ViewerRoleARNs) > 0,
 		"defaultNodeGroup":      !c.DefaultNodeGroup.isZero(),
 		"edgefsNodeGroup":       !c.EdgeFSNodeGroup.isZero(),

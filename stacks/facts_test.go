@@ -23,7 +23,7 @@ var sourcedFacts = map[string]string{
 // account of the sourced facts: the README's first step creates it there.
 func bootstrapRole(arn, stack string, accounts map[string]bool) bool {
 	for account := range accounts {
-		for _, name := range []string{setup.DeployRoleName(stack), setup.PreviewRoleName(stack)} {
+		for _, name := range []string{setup.DeployRoleName(stack), setup.PreviewRoleName(stack), setup.AdminRoleName(stack)} {
 			if arn == "arn:aws:iam::"+account+":role/"+name {
 				return true
 			}

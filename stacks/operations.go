@@ -43,8 +43,13 @@ type Alarms struct {
 	// Enabled creates the SNS topic and the alarms. Default true.
 	Enabled *bool `json:"enabled,omitempty"`
 	// Emails subscribe to the alarm topic; each address gets a confirmation e-mail from AWS first.
-	// Default none (the alarms still show in the CloudWatch console).
+	// At least one is required with the alarms on, unless noSubscribers says so on purpose: an
+	// alarm nobody hears only shows in the CloudWatch console.
 	Emails []string `json:"emails,omitempty"`
+	// NoSubscribers says that the stack subscribes no one to the alarm topic (its subscribers are
+	// managed outside the stack, such as a chat or paging integration, or the alarms are read in the
+	// console). Default false; only with no emails.
+	NoSubscribers bool `json:"noSubscribers,omitempty"`
 	// ALB5xxPercent is the share of requests answered with a 5xx by the site that raises the
 	// alarm (5-minute periods). Default 5.
 	ALB5xxPercent int `json:"alb5xxPercent,omitempty"`
@@ -157,7 +162,7 @@ func (o *Operations) applyDefaults(c Cluster) {
 
 func (o Operations) validate(v *validator, c Cluster, env Env) {
 	if c.Mode != ModeEKS {
-		if o.Metrics != (Metrics{}) || o.Backup != (Backup{}) || o.Alarms.Enabled != nil || len(o.Alarms.Emails) > 0 ||
+		if o.Metrics != (Metrics{}) || o.Backup != (Backup{}) || o.Alarms.Enabled != nil || len(o.Alarms.Emails) > 0 || o.Alarms.NoSubscribers ||
 			o.Alarms.ALB5xxPercent+o.Alarms.EFSDailyGrowthGiB+o.Alarms.RedisMemoryPercent > 0 {
 			v.addf("operations", "metrics, alarms and backups are AWS services of eks mode but cluster.mode is existing; remove openneuro:operations")
 		}
@@ -179,8 +184,13 @@ func (o Operations) validate(v *validator, c Cluster, env Env) {
 			v.addf(fmt.Sprintf("operations.alarms.emails[%d]", i), "%q is not an e-mail address; write it like ops@example.org", e)
 		}
 	}
-	if len(a.Emails) > 0 && !*a.Enabled {
+	switch {
+	case len(a.Emails) > 0 && !*a.Enabled:
 		v.addf("operations.alarms.emails", "are set but operations.alarms.enabled is false; enable the alarms or remove the addresses")
+	case len(a.Emails) > 0 && a.NoSubscribers:
+		v.addf("operations.alarms.noSubscribers", "is true but operations.alarms.emails lists addresses; remove one of the two")
+	case len(a.Emails) == 0 && *a.Enabled && !a.NoSubscribers:
+		v.addf("operations.alarms.emails", "is empty, so no one hears the alarms; list at least one address (ops@example.org), or set operations.alarms.noSubscribers: true when the topic's subscribers are managed outside the stack")
 	}
 	v.percent("operations.alarms.alb5xxPercent", a.ALB5xxPercent, "a share of requests")
 	v.positive("operations.alarms.efsDailyGrowthGiB", a.EFSDailyGrowthGiB)

@@ -6,10 +6,13 @@
 //   - GitHub's OIDC identity provider, unless the account has it already;
 //   - per stack, the deploy role the deploy and destroy workflows assume (only from the stack's
 //     GitHub environment), which creates the cluster and runs every `pulumi up`;
-//   - per stack, the read-only preview role of the pull-request workflow.
+//   - per stack, the read-only preview role of the pull-request workflow;
+//   - per stack, the operators' admin role: cluster-admin through the stack's
+//     cluster.adminRoleArns, assumable by whom the account's own IAM policies allow.
 //
 // Its outputs are what the README's next steps set: the backend URL, the secrets provider, and the
-// role ARNs for cluster.deployRoleArn, cluster.viewerRoleArns and the GitHub variables.
+// role ARNs for cluster.deployRoleArn, cluster.adminRoleArns, cluster.viewerRoleArns and the GitHub
+// variables.
 package setup
 
 import (
@@ -46,6 +49,9 @@ func DeployRoleName(stack string) string { return "openneuro-deploy-" + stack }
 
 // PreviewRoleName is the name of a stack's preview role; the stack files refer to it.
 func PreviewRoleName(stack string) string { return "openneuro-preview-" + stack }
+
+// AdminRoleName is the name of a stack's admin role for people; the stack files refer to it.
+func AdminRoleName(stack string) string { return "openneuro-admin-" + stack }
 
 // SecretsKeyAlias is the KMS alias of the secrets provider: awskms://alias/openneuro-pulumi?region=<r>.
 const SecretsKeyAlias = "alias/openneuro-pulumi"
@@ -144,6 +150,10 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	key, err := secretsKey(ctx)
 	if err != nil {
 		return nil, err
@@ -165,8 +175,13 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		}
 		provider = p.Arn
 	}
-	deploy, preview := pulumi.StringMap{}, pulumi.StringMap{}
+	deploy, preview, admin := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	for _, s := range Stacks {
+		a, err := adminRole(ctx, s, partition.Partition, caller.AccountId)
+		if err != nil {
+			return nil, err
+		}
+		admin[s.Name] = a.Arn
 		d, err := deployRole(ctx, cfg, s, provider, partition.Partition)
 		if err != nil {
 			return nil, err
@@ -186,6 +201,7 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		"githubOidcProviderArn": provider,
 		"deployRoleArns":        deploy,
 		"previewRoleArns":       preview,
+		"adminRoleArns":         admin,
 	}, nil
 }
 
@@ -327,6 +343,42 @@ func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.Stri
 		Role: role.Name, Policy: decrypt,
 	}, pulumi.Parent(role)); err != nil {
 		return nil, fmt.Errorf("bootstrap: preview role %s secrets: %w", s.Name, err)
+	}
+	return role, nil
+}
+
+// adminRole is how people reach a stack's cluster: the deploy role, its creator and admin, trusts
+// only GitHub's tokens. It trusts the account, so that who may assume it is the account's own IAM
+// policies' decision (grant sts:AssumeRole on it to the operators' users or SSO permission sets);
+// its power is the cluster-admin access entry the stack gives it (cluster.adminRoleArns) and the
+// one AWS call kubectl's setup needs (aws eks update-kubeconfig reads the cluster's endpoint).
+func adminRole(ctx *pulumi.Context, s Stack, partition, account string) (*iam.Role, error) {
+	trust, err := irsa.Document{Statement: []irsa.Statement{{
+		Sid: "AccountPrincipals", Effect: "Allow", Principal: &irsa.Principal{AWS: []string{"arn:" + partition + ":iam::" + account + ":root"}},
+		Action: irsa.Values{"sts:AssumeRole"},
+	}}}.JSON()
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, "admin-"+s.Name, &iam.RoleArgs{
+		Name:             pulumi.String(AdminRoleName(s.Name)),
+		Description:      pulumi.String("Operators' cluster-admin access to the openneuro stack " + s.Name + " (its cluster.adminRoleArns)"),
+		AssumeRolePolicy: pulumi.String(trust),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: admin role %s: %w", s.Name, err)
+	}
+	describe, err := irsa.Document{Statement: []irsa.Statement{{
+		Sid: "Kubeconfig", Effect: "Allow", Action: irsa.Values{"eks:DescribeCluster"},
+		Resource: irsa.Values{"arn:" + partition + ":eks:*:" + account + ":cluster/*"},
+	}}}.JSON()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := iam.NewRolePolicy(ctx, "admin-"+s.Name+"-kubeconfig", &iam.RolePolicyArgs{
+		Role: role.Name, Policy: pulumi.String(describe),
+	}, pulumi.Parent(role)); err != nil {
+		return nil, fmt.Errorf("bootstrap: admin role %s policy: %w", s.Name, err)
 	}
 	return role, nil
 }

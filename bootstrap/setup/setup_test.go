@@ -131,7 +131,12 @@ func TestPreviewRoleReadsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := rec.ByType("aws:kms/key:Key")[0].Outputs["arn"].StringValue()
-	policies := rec.ByType("aws:iam/rolePolicy:RolePolicy")
+	var policies []infratest.Resource
+	for _, p := range rec.ByType("aws:iam/rolePolicy:RolePolicy") {
+		if strings.HasPrefix(p.Name, "preview-") {
+			policies = append(policies, p)
+		}
+	}
 	if len(policies) != len(setup.Stacks) {
 		t.Fatalf("%d inline policies, want one per preview role", len(policies))
 	}
@@ -198,12 +203,71 @@ func TestExistingProviderAndOperators(t *testing.T) {
 	for _, r := range rec.ByType("aws:iam/role:Role") {
 		doc := trust(t, r)
 		name := r.Plain(false)["name"].(string)
+		if strings.HasPrefix(name, "openneuro-admin-") {
+			continue // trusts the account, not GitHub (TestAdminRoles)
+		}
 		operators := len(doc.Statement) == 2 && reflect.DeepEqual(doc.Statement[1].Principal.AWS, irsa.Values{"arn:aws:iam::123456789012:role/Ops"})
 		if operators != strings.HasPrefix(name, "openneuro-deploy-") {
 			t.Errorf("%s: operator trust %v", name, operators)
 		}
 		if doc.Statement[0].Principal.Federated != existing {
 			t.Errorf("%s trusts %s, not the existing provider", name, doc.Statement[0].Principal.Federated)
+		}
+	}
+}
+
+// TestAdminRoles: each stack has a role for people, trusted by the account (its IAM policies say
+// who may assume it) and allowed nothing in AWS but describing clusters (kubectl's kubeconfig), no
+// managed policy: its power is the stack's cluster-admin access entry. Its ARN is an output, and
+// the committed stack files list it as an admin.
+func TestAdminRoles(t *testing.T) {
+	rec, outs, err := run(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arns, _ := outs["adminRoleArns"].(map[string]string)
+	for _, s := range setup.Stacks {
+		name := setup.AdminRoleName(s.Name)
+		var role *infratest.Resource
+		for _, r := range rec.ByType("aws:iam/role:Role") {
+			if r.Plain(false)["name"] == name {
+				role = &r
+			}
+		}
+		if role == nil {
+			t.Fatalf("no role %s", name)
+		}
+		want := irsa.Document{Version: irsa.PolicyVersion, Statement: []irsa.Statement{{
+			Sid: "AccountPrincipals", Effect: "Allow", Principal: &irsa.Principal{AWS: irsa.Values{"arn:aws:iam::" + infratest.AccountID + ":root"}},
+			Action: irsa.Values{"sts:AssumeRole"},
+		}}}
+		if doc := trust(t, *role); !reflect.DeepEqual(doc, want) {
+			t.Errorf("%s trusts %+v, want %+v", name, doc, want)
+		}
+		if arns[s.Name] != role.Outputs["arn"].StringValue() {
+			t.Errorf("adminRoleArns[%s] %q, want %s", s.Name, arns[s.Name], role.Outputs["arn"].StringValue())
+		}
+		for _, a := range rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+			if a.Parent == role.URN {
+				t.Errorf("%s has the managed policy %v", name, a.Plain(false)["policyArn"])
+			}
+		}
+		var inline []string
+		for _, p := range rec.ByType("aws:iam/rolePolicy:RolePolicy") {
+			if p.Parent == role.URN {
+				inline = append(inline, p.Plain(false)["policy"].(string))
+			}
+		}
+		wantPolicy := `{"Version":"2012-10-17","Statement":[{"Sid":"Kubeconfig","Effect":"Allow","Action":"eks:DescribeCluster","Resource":"arn:aws:eks:*:` + infratest.AccountID + `:cluster/*"}]}`
+		if len(inline) != 1 || inline[0] != wantPolicy {
+			t.Errorf("%s inline policies %v, want only %s", name, inline, wantPolicy)
+		}
+		file, err := os.ReadFile(filepath.Join(stackconfig.RepoRoot(), "Pulumi."+s.Name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(file), ":role/"+name+"\n") {
+			t.Errorf("Pulumi.%s.yaml does not list the role %s", s.Name, name)
 		}
 	}
 }
