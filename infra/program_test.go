@@ -549,7 +549,7 @@ func TestNoDockerHubImageWithTheCache(t *testing.T) {
 	for _, withCache := range []bool{true, false} {
 		opts := []infratest.Option{dashboard}
 		if withCache {
-			opts = append(opts, cache)
+			opts = append(opts, cache, infratest.WithoutValue("cluster.dockerHubAnonymous"))
 		}
 		rec := infratest.Run(t, "prod", opts...)
 		var images, fromHub []string

@@ -105,9 +105,14 @@ type Cluster struct {
 	// Dashboard is the optional Kubernetes dashboard (eks mode), reached by port-forward.
 	Dashboard Dashboard `json:"dashboard,omitempty"`
 	// DockerHubCache routes every Docker Hub image through an ECR pull-through cache (eks mode).
-	// Default none: the nodes pull from Docker Hub anonymously, which its rate limit can stop on a
-	// first up (validation warns).
+	// Required in eks mode while the stack pulls any image from Docker Hub, unless
+	// dockerHubAnonymous says otherwise on purpose.
 	DockerHubCache *DockerHubCache `json:"dockerHubCache,omitempty"`
+	// DockerHubAnonymous says that the nodes pull Docker Hub's images anonymously, without the
+	// cache: Docker Hub's limit of 10 pulls an hour per address can then stop a first up
+	// (ImagePullBackOff, toomanyrequests), and validation warns with the stack's numbers. Default
+	// false; only without dockerHubCache.
+	DockerHubAnonymous bool `json:"dockerHubAnonymous,omitempty"`
 }
 
 // NodeGroup sizes one managed node group.
@@ -428,6 +433,7 @@ func (c Cluster) validateExisting(v *validator) {
 		"edgefsNodeGroup":       !c.EdgeFSNodeGroup.isZero(),
 		"dashboard":             c.Dashboard != Dashboard{},
 		"dockerHubCache":        c.DockerHubCache != nil,
+		"dockerHubAnonymous":    c.DockerHubAnonymous,
 		"autoscaler":            c.Autoscaler != Autoscaler{},
 	}
 	for _, key := range sortedKeys(eksOnly) {

@@ -232,6 +232,7 @@ func (c *Config) Validate() error {
 	}
 	validateStoragePool(&v, c.Cluster, c.EdgeFS, c.OpenNeuro, c.Operations)
 	validateWorkerNodes(&v, c.Cluster, c.OpenNeuro)
+	c.validateDockerHubPulls(&v)
 	return v.err()
 }
 

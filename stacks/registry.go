@@ -116,6 +116,23 @@ func (d DockerHubCache) validate(v *validator, env Env, c Cluster) {
 	}
 }
 
+// validateDockerHubPulls requires the cache in eks mode while any image comes from Docker Hub, or
+// the explicit choice to pull anonymously: through one NAT address a first up pulls more than
+// Docker Hub allows anonymously in an hour (Warnings has the numbers).
+func (c *Config) validateDockerHubPulls(v *validator) {
+	cl := c.Cluster
+	if !c.IsEKS() {
+		return
+	}
+	switch {
+	case cl.DockerHubCache != nil && cl.DockerHubAnonymous:
+		v.addf("cluster.dockerHubAnonymous", "is true but cluster.dockerHubCache is set; remove one of the two")
+	case cl.DockerHubCache == nil && !cl.DockerHubAnonymous && len(c.dockerHubImages()) > 0:
+		v.addf("cluster.dockerHubCache", "is not set, so the nodes would pull %s from Docker Hub anonymously, which allows 10 pulls an hour per address: a first up can stall in ImagePullBackOff (toomanyrequests). Store your Docker Hub username and access token in a Secrets Manager secret named ecr-pullthroughcache/... and set cluster.dockerHubCache.credentialArn to its ARN (README, Deploying to AWS, step 4), or set cluster.dockerHubAnonymous: true on purpose",
+			strings.Join(sortedKeys(c.dockerHubImages()), ", "))
+	}
+}
+
 // iamRoleAccountRE finds the account of an IAM role ARN.
 var iamRoleAccountRE = regexp.MustCompile(`^arn:aws[\w-]*:iam::([0-9]{12}):role/`)
 
@@ -142,7 +159,7 @@ func (c *Config) dockerHubImages() map[string]*string {
 // Warnings are what the config allows but an operator should know before a `pulumi up`.
 func (c *Config) Warnings() []string {
 	var out []string
-	if c.IsEKS() && c.Cluster.DockerHubCache == nil {
+	if c.IsEKS() && c.Cluster.DockerHubCache == nil && c.Cluster.DockerHubAnonymous {
 		paths := sortedKeys(c.dockerHubImages())
 		if len(paths) > 0 {
 			nats, nodes := 1, c.Cluster.DefaultNodeGroup.DesiredSize
@@ -152,7 +169,7 @@ func (c *Config) Warnings() []string {
 			if c.Cluster.EdgeFSNodeGroup.IsEnabled() {
 				nodes += c.Cluster.EdgeFSNodeGroup.DesiredSize
 			}
-			out = append(out, fmt.Sprintf("cluster.dockerHubCache: not set, so the nodes pull the %d Docker Hub images (%s) anonymously through %d NAT address(es): up to %d pulls on a first up (%d images on %d nodes), and Docker Hub allows 10 anonymous pulls an hour per address. Pods then wait in ImagePullBackOff (toomanyrequests) and the up can time out. Set cluster.dockerHubCache.credentialArn to route them through an ECR pull-through cache (README, Deploying to AWS).",
+			out = append(out, fmt.Sprintf("cluster.dockerHubCache: not set, so the nodes pull the %d Docker Hub images (%s) anonymously through %d NAT address(es): up to %d pulls on a first up (%d images on %d nodes), and Docker Hub allows 10 anonymous pulls an hour per address. Pods then wait in ImagePullBackOff (toomanyrequests) and the up can time out. Set cluster.dockerHubCache.credentialArn to route them through an ECR pull-through cache (README, Deploying to AWS, step 4) in place of cluster.dockerHubAnonymous.",
 				len(paths), strings.Join(paths, ", "), nats, len(paths)*nodes, len(paths), nodes))
 		}
 	}

@@ -38,7 +38,7 @@ func TestDockerHubRewrite(t *testing.T) {
 
 // TestDockerHubCacheRewritesEveryImage: with the cache, no image of the stack pulls from Docker Hub.
 func TestDockerHubCacheRewritesEveryImage(t *testing.T) {
-	cfg, err := load("prod", stackconfig.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret}),
+	cfg, err := load("prod", stackconfig.WithoutValue("cluster.dockerHubAnonymous"), stackconfig.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret}),
 		stackconfig.WithValue("app.images.redis", "docker.io/library/redis:7.4.2"))
 	if err != nil {
 		t.Fatal(err)

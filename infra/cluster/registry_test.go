@@ -17,7 +17,7 @@ const cacheSecret = "arn:aws:secretsmanager:us-west-2:488777458602:secret:ecr-pu
 // before both exist.
 func TestDockerHubCache(t *testing.T) {
 	t.Parallel()
-	r := run(t, "prod", infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret}))
+	r := run(t, "prod", infratest.WithoutValue("cluster.dockerHubAnonymous"), infratest.WithValue("cluster.dockerHubCache", map[string]any{"credentialArn": cacheSecret}))
 	rule := r.rec.Find("aws:ecr/pullThroughCacheRule:PullThroughCacheRule", "cluster-dockerhub-cache")
 	if rule == nil {
 		t.Fatal("no pull-through cache rule")
