@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/openneuro/openneuro-infra/bootstrap/setup"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/internal/deploygraph"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 	"github.com/openneuro/openneuro-infra/internal/stackconfig"
@@ -53,6 +54,14 @@ func TestInvariants(t *testing.T) {
 				}
 				if strings.HasPrefix(r.Type, "kubernetes:") && !strings.HasPrefix(r.Provider, providers[0].URN+"::") {
 					t.Errorf("%s does not use the program's Kubernetes provider (provider %q)", r.URN, r.Provider)
+				}
+				// Every object the provider applies forces its fields (kubeprovider.Annotations):
+				// one without would fail its next change on a field a lost up's manager shares.
+				if strings.HasPrefix(r.Type, "kubernetes:") && !strings.HasPrefix(r.Type, "kubernetes:helm.sh/") {
+					md, _ := r.Plain(false)["metadata"].(map[string]any)
+					if ann, _ := md["annotations"].(map[string]any); ann[kubeprovider.PatchForceAnnotation] != "true" {
+						t.Errorf("%s lacks the annotation %s: true (kubeprovider.Annotations)", r.URN, kubeprovider.PatchForceAnnotation)
+					}
 				}
 				// Walk up to the resource right under the stack (the stack itself is not recorded).
 				top := r

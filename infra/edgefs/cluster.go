@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/edgefs/edgefsv1"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -149,7 +150,7 @@ func newCR(ctx *pulumi.Context, name, kind, k8sName string, set labels.Set, h *h
 		ApiVersion: pulumi.String(edgefsv1.APIVersion),
 		Kind:       pulumi.String(kind),
 		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(k8sName), Namespace: h.clusterNS.Metadata.Name(), Labels: set.Labels(),
+			Name: pulumi.String(k8sName), Namespace: h.clusterNS.Metadata.Name(), Labels: set.Labels(), Annotations: kubeprovider.Annotations(nil),
 		},
 		OtherFields: kubernetes.UntypedArgs{"spec": fields},
 	}, opts...)

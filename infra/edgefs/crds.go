@@ -12,6 +12,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	"github.com/openneuro/openneuro-infra/infra/edgefs/edgefsv1"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // newCRDs installs the eight CRDs controller-gen generated from package edgefsv1, each exactly as
@@ -37,7 +38,7 @@ func newCRDs(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args)
 		res, err := apiextv1.NewCustomResourceDefinition(ctx, name+"-crd-"+crd.Spec.Names.Plural, &apiextv1.CustomResourceDefinitionArgs{
 			Metadata: &metav1.ObjectMetaArgs{
 				Name:        pulumi.String(crd.Name),
-				Annotations: pulumi.ToStringMap(crd.Annotations),
+				Annotations: kubeprovider.Annotations(pulumi.ToStringMap(crd.Annotations)),
 				Labels:      meta,
 			},
 			Spec: spec,

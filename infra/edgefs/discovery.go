@@ -9,6 +9,8 @@ import (
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 const (
@@ -33,7 +35,7 @@ func newDiscoveryGate(ctx *pulumi.Context, name string, comp pulumi.Resource, ar
 	image := args.Config.DiscoveryImage
 	set := labelSet("discovery", image)
 	meta := func(n string) *metav1.ObjectMetaArgs {
-		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: h.operatorNS.Metadata.Name(), Labels: set.Labels()}
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(n), Namespace: h.operatorNS.Metadata.Name(), Labels: set.Labels(), Annotations: kubeprovider.Annotations(nil)}
 	}
 	opts := []pulumi.ResourceOption{pulumi.Parent(comp), pulumi.DependsOn(deps)}
 	account, err := corev1.NewServiceAccount(ctx, name+"-discovery-account", &corev1.ServiceAccountArgs{
@@ -111,7 +113,7 @@ func newDiscoveryGate(ctx *pulumi.Context, name string, comp pulumi.Resource, ar
 	jobMeta := &metav1.ObjectMetaArgs{
 		Name: pulumi.String(discoveryJob), Namespace: h.operatorNS.Metadata.Name(), Labels: set.Labels(),
 		// Pulumi waits for the Job to complete: both waits, plus the image pull.
-		Annotations: pulumi.StringMap{"pulumi.com/timeoutSeconds": pulumi.String(strconv.Itoa(2*discoveryWaitSeconds + 300))},
+		Annotations: kubeprovider.Annotations(pulumi.StringMap{"pulumi.com/timeoutSeconds": pulumi.String(strconv.Itoa(2*discoveryWaitSeconds + 300))}),
 	}
 	return batchv1.NewJob(ctx, name+"-discovery", &batchv1.JobArgs{
 		Metadata: jobMeta,
@@ -139,7 +141,7 @@ func newTargetBudget(ctx *pulumi.Context, name string, comp pulumi.Resource, arg
 	set := labelSet("target", args.Config.Image)
 	_, err := policyv1.NewPodDisruptionBudget(ctx, name+"-target-budget", &policyv1.PodDisruptionBudgetArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(targetApp), Namespace: h.clusterNS.Metadata.Name(), Labels: set.Labels(),
+			Name: pulumi.String(targetApp), Namespace: h.clusterNS.Metadata.Name(), Labels: set.Labels(), Annotations: kubeprovider.Annotations(nil),
 		},
 		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
 			MaxUnavailable: pulumi.Int(0),

@@ -4,6 +4,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // home is where the operator and the cluster run and as whom.
@@ -20,20 +22,20 @@ func newHome(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args)
 	var h home
 	var err error
 	h.operatorNS, err = corev1.NewNamespace(ctx, name+"-operator-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(OperatorNamespace), Labels: podSecurityPrivileged(op.Labels())},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(OperatorNamespace), Labels: podSecurityPrivileged(op.Labels()), Annotations: kubeprovider.Annotations(nil)},
 	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
 		return nil, wrap("operator namespace", err)
 	}
 	h.clusterNS, err = corev1.NewNamespace(ctx, name+"-cluster-namespace", &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ClusterNamespace), Labels: podSecurityPrivileged(cl.Labels())},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ClusterNamespace), Labels: podSecurityPrivileged(cl.Labels()), Annotations: kubeprovider.Annotations(nil)},
 	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn), pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, wrap("cluster namespace", err)
 	}
 	h.operatorAccount, err = corev1.NewServiceAccount(ctx, name+"-operator-account", &corev1.ServiceAccountArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(operatorAccount), Namespace: h.operatorNS.Metadata.Name(), Labels: withUpstream(op.Labels()),
+			Name: pulumi.String(operatorAccount), Namespace: h.operatorNS.Metadata.Name(), Labels: withUpstream(op.Labels()), Annotations: kubeprovider.Annotations(nil),
 		},
 	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {
@@ -41,7 +43,7 @@ func newHome(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args)
 	}
 	h.clusterAccount, err = corev1.NewServiceAccount(ctx, name+"-cluster-account", &corev1.ServiceAccountArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(clusterAccount), Namespace: h.clusterNS.Metadata.Name(), Labels: cl.Labels(),
+			Name: pulumi.String(clusterAccount), Namespace: h.clusterNS.Metadata.Name(), Labels: cl.Labels(), Annotations: kubeprovider.Annotations(nil),
 		},
 	}, pulumi.Parent(comp), pulumi.DependsOn(args.DependsOn))
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // s3Ports are the S3 gateway's HTTP and HTTPS ports (rook v1.5.12 pkg/operator/edgefs/s3/s3.go
@@ -78,7 +80,7 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, comp pulumi.Resource, 
 	var allows []pulumi.Resource
 	for _, p := range policies {
 		np, err := networkingv1.NewNetworkPolicy(ctx, name+"-netpol-"+p.role, &networkingv1.NetworkPolicyArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(p.name), Namespace: p.ns.Metadata.Name(), Labels: set.Labels()},
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(p.name), Namespace: p.ns.Metadata.Name(), Labels: set.Labels(), Annotations: kubeprovider.Annotations(nil)},
 			Spec:     p.spec,
 		}, pulumi.Parent(comp))
 		if err != nil {
@@ -91,7 +93,7 @@ func newNetworkPolicies(ctx *pulumi.Context, name string, comp pulumi.Resource, 
 	// The cluster namespace's deny comes after its allowances, so that running gateways keep
 	// serving while an update adds the policies.
 	_, err := networkingv1.NewNetworkPolicy(ctx, name+"-netpol-cluster-deny", &networkingv1.NetworkPolicyArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("default-deny-ingress"), Namespace: h.clusterNS.Metadata.Name(), Labels: set.Labels()},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("default-deny-ingress"), Namespace: h.clusterNS.Metadata.Name(), Labels: set.Labels(), Annotations: kubeprovider.Annotations(nil)},
 		Spec:     networkingv1.NetworkPolicySpecArgs{PodSelector: &metav1.LabelSelectorArgs{}, PolicyTypes: ingressOnly},
 	}, pulumi.Parent(comp), pulumi.DependsOn(allows))
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // nfsPorts are the NFSv3 ports of an EdgeFS NFS gateway, each over TCP and UDP (rook v1.5.12
@@ -66,7 +68,7 @@ func newNFSService(ctx *pulumi.Context, name string, comp pulumi.Resource, args 
 			Name:        pulumi.String(NFSServiceName(args.Config.NFS.Name)),
 			Namespace:   h.clusterNS.Metadata.Name(),
 			Labels:      labelSet("nfs", args.Config.Image).Labels(),
-			Annotations: pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")},
+			Annotations: kubeprovider.Annotations(pulumi.StringMap{"pulumi.com/skipAwait": pulumi.String("true")}),
 		},
 		Spec: corev1.ServiceSpecArgs{
 			Type:     pulumi.String("ClusterIP"),

@@ -5,6 +5,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // newOperator runs the EdgeFS operator (rook v1.5.12 operator.yaml) on the default nodes: it does not
@@ -42,7 +44,7 @@ func newOperator(ctx *pulumi.Context, name string, comp pulumi.Resource, args *A
 
 	dep, err := appsv1.NewDeployment(ctx, name+"-operator", &appsv1.DeploymentArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(operatorName), Namespace: h.operatorNS.Metadata.Name(), Labels: withUpstream(set.Labels()),
+			Name: pulumi.String(operatorName), Namespace: h.operatorNS.Metadata.Name(), Labels: withUpstream(set.Labels()), Annotations: kubeprovider.Annotations(nil),
 		},
 		Spec: appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(1),

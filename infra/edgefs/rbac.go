@@ -4,6 +4,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // The RBAC of Rook v1.5.12's operator.yaml and cluster.yaml, in rbac.authorization.k8s.io/v1, with
@@ -101,7 +103,7 @@ func newRBAC(ctx *pulumi.Context, name string, comp pulumi.Resource, args *Args,
 		if component == "operator" {
 			l = withUpstream(labelSet("operator", args.Config.OperatorImage).Labels())
 		}
-		return &metav1.ObjectMetaArgs{Name: pulumi.String(k8sName), Namespace: namespace(ns), Labels: l}
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(k8sName), Namespace: namespace(ns), Labels: l, Annotations: kubeprovider.Annotations(nil)}
 	}
 
 	var out []pulumi.Resource

@@ -11,6 +11,7 @@ import (
 	k8snetworking "k8s.io/api/networking/v1"
 
 	"github.com/openneuro/openneuro-infra/infra/irsa"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
 )
 
@@ -82,11 +83,12 @@ func newController(ctx *pulumi.Context, name string, args *Args, parent pulumi.R
 	}
 
 	meta := metav1.ObjectMetaArgs{
-		Name:   pulumi.String(cfg.ClassName),
-		Labels: labels.Set{Name: ChartName, Instance: ReleaseName, Component: "ingress-class", Version: cfg.ControllerChartVersion}.Labels(),
+		Name:        pulumi.String(cfg.ClassName),
+		Labels:      labels.Set{Name: ChartName, Instance: ReleaseName, Component: "ingress-class", Version: cfg.ControllerChartVersion}.Labels(),
+		Annotations: kubeprovider.Annotations(nil),
 	}
 	if cfg.DefaultClass {
-		meta.Annotations = pulumi.StringMap{DefaultClassAnnotation: pulumi.String("true")}
+		meta.Annotations = kubeprovider.Annotations(pulumi.StringMap{DefaultClassAnnotation: pulumi.String("true")})
 	}
 	class, err := networkingv1.NewIngressClass(ctx, name+"-class", &networkingv1.IngressClassArgs{
 		Metadata: meta,

@@ -32,14 +32,7 @@ import (
 //     and that a resource renamed without an alias would be taken over and then deleted under its
 //     old name: infra/dataholding_test.go fails a render that moves a Kubernetes object to another
 //     name without one.
-//   - Every apply forces its fields over other field managers' (enablePatchForce): the objects
-//     are this stack's alone. An up then takes back what a runbook changed with kubectl (`kubectl
-//     scale` owns spec.replicas from then on), a claim's fields from whoever created it (the
-//     StatefulSet controller, or the client-side create of v0.1.0), and any field from the apply
-//     manager of an up that was lost before it recorded its create: the provider names a
-//     resource's manager at random when it first plans it, so the next up plans the same object
-//     under another name, and without force its first change of a field the lost manager still
-//     shares fails on a conflict (tier 4, "interrupted up converges", then "worker added").
+//   - Every apply forces its fields: see Annotations.
 //
 // No deleteUnreachable: with it, any failure to reach the API (expired credentials, no aws CLI,
 // another identity) would let a destroy or refresh drop Ingresses and claims from the state
@@ -53,6 +46,27 @@ func Args(kubeconfig pulumi.StringInput, clusterIdentifier string) *kubernetes.P
 		EnableConfigMapMutable: pulumi.Bool(true),
 		EnableSecretMutable:    pulumi.Bool(true),
 		UpsertExistingObjects:  pulumi.Bool(true),
-		EnablePatchForce:       pulumi.Bool(true),
 	}
+}
+
+// PatchForceAnnotation makes the provider's server-side apply of an object force its fields over
+// any other field manager's.
+const PatchForceAnnotation = "pulumi.com/patchForce"
+
+// Annotations are the metadata annotations of every object the program applies: extra (nil for
+// none) and patchForce. The objects are the stack's alone, so an up takes back what a runbook
+// changed with kubectl (`kubectl scale` owns spec.replicas from then on), a claim's fields from
+// whoever created it (the StatefulSet controller, or the client-side create of v0.1.0), and any
+// field from the apply manager of an up that was lost before it recorded its create: the provider
+// names a resource's manager at random when it first plans it, so the next up plans the same
+// object under another name, and without force its first change of a field the lost manager still
+// shares fails on a conflict (tier 4, "worker added" of the EdgeFS stack). An annotation on each
+// object, not the provider's enablePatchForce: that setting is new in v4.29 (#2280), and older
+// providers (the module proxy's build among them) ignore it without a word.
+func Annotations(extra pulumi.StringMap) pulumi.StringMap {
+	all := pulumi.StringMap{PatchForceAnnotation: pulumi.String("true")}
+	for k, v := range extra {
+		all[k] = v
+	}
+	return all
 }

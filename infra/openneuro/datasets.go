@@ -5,6 +5,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
 )
 
@@ -65,12 +66,11 @@ type dataClaim struct {
 //     required fields): lowering app.workers or switching the store keeps it, and pulumi destroy
 //     leaves it to its namespace, which deletes it with everything in it in a stack without
 //     storage.protect, and keeps it in one with (the namespace is retained there);
-//   - patchForce (the provider's setting too, infra/kubeprovider): its fields are taken over from
+//   - patchForce (kubeprovider.Annotations, as every object): its fields are taken over from
 //     whoever created the claim (the StatefulSet controller, or the provider's client-side create
 //     up to v0.1.0) instead of failing the update on a conflict.
 func (k *kit) newDataClaim(c dataClaim) (*corev1.PersistentVolumeClaimPatch, error) {
-	annotations := claimAnnotations()
-	annotations[patchForceAnnotation] = pulumi.String("true")
+	annotations := kubeprovider.Annotations(claimAnnotations())
 	spec := &corev1.PersistentVolumeClaimSpecPatchArgs{
 		AccessModes: pulumi.ToStringArray([]string{c.accessMode}),
 		Resources:   &corev1.VolumeResourceRequirementsPatchArgs{Requests: pulumi.StringMap{"storage": pulumi.String(c.size)}},
@@ -127,7 +127,7 @@ func newDatasets(k *kit) (*datasets, error) {
 
 	name := k.objectName("datasets-edgefs")
 	pv, err := corev1.NewPersistentVolume(k.ctx, k.logical("datasets-edgefs"), &corev1.PersistentVolumeArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: set.Common()},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: set.Common(), Annotations: kubeprovider.Annotations(nil)},
 		Spec: &corev1.PersistentVolumeSpecArgs{
 			Capacity: pulumi.StringMap{"storage": pulumi.String(d.Size)},
 			// NFS is shared by every node, whatever storage.datasetsAccessMode says of the class.
@@ -145,7 +145,7 @@ func newDatasets(k *kit) (*datasets, error) {
 		return nil, err
 	}
 	nfsMeta := k.meta(name, set)
-	nfsMeta.Annotations = claimAnnotations()
+	nfsMeta.Annotations = kubeprovider.Annotations(claimAnnotations())
 	nfs, err := corev1.NewPersistentVolumeClaim(k.ctx, k.logical("datasets-edgefs"), &corev1.PersistentVolumeClaimArgs{
 		Metadata: nfsMeta,
 		Spec: &corev1.PersistentVolumeClaimSpecArgs{

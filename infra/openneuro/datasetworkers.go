@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/exposure"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
 )
 
@@ -211,7 +212,7 @@ func (k *kit) workerService(set labels.Set, n int) (*corev1.Service, error) {
 	sel := set.Selector()
 	sel[podNameLabel] = pulumi.String(workerServiceName(k, n))
 	meta := k.meta(workerServiceName(k, n), set)
-	meta.Annotations = k.healthCheck(dataladHealthPath)
+	meta.Annotations = kubeprovider.Annotations(k.healthCheck(dataladHealthPath))
 	// Keyed by ordinal: the ordinal is the shard's identity (its queue and its disk).
 	return corev1.NewService(k.ctx, k.logical(compWorker+"-"+strconv.Itoa(n)), &corev1.ServiceArgs{
 		Metadata: meta,

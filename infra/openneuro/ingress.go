@@ -5,6 +5,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/exposure"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // newIngress is the Ingress <release> of the site's host, with routes in the given order (the ALB
@@ -15,7 +16,7 @@ func newIngress(k *kit, routes []exposure.Route, backends ...pulumi.Resource) (*
 	e := k.args.Exposure
 	meta := k.meta(k.cfg.Release, k.labelSet(compIngress, ""))
 	if len(e.Annotations) > 0 {
-		meta.Annotations = e.Annotations
+		meta.Annotations = kubeprovider.Annotations(e.Annotations)
 	}
 	var paths networkingv1.HTTPIngressPathArray
 	for _, r := range routes {

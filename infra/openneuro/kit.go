@@ -4,6 +4,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -61,22 +62,16 @@ func (k *kit) labelSet(component, image string) labels.Set {
 }
 
 // meta is the metadata of a namespaced object: the recommended labels without the version, which
-// only workloads carry (workloadMeta), so that an upgrade touches only what runs the new version.
+// only workloads carry (workloadMeta), so that an upgrade touches only what runs the new version,
+// and every object's annotations (kubeprovider.Annotations; a caller that sets its own keeps them:
+// meta.Annotations = kubeprovider.Annotations(its)).
 func (k *kit) meta(name string, set labels.Set) *metav1.ObjectMetaArgs {
-	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Common()}
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Common(), Annotations: kubeprovider.Annotations(nil)}
 }
 
 // workloadMeta is the metadata of a workload (Deployment, StatefulSet, CronJob): every
 // recommended label, the version of the image it runs included, and annotations (nil for none)
-// beside patchForce. The provider forces every apply already (infra/kubeprovider); the annotation
-// also says so on the object, and adding it made the upgrade from v0.1.0 apply every workload once,
-// which moved the fields of v0.1.0's client-side create to the apply manager (CHANGELOG,
-// v0.2.0): without that, the preview of a later change that drops a field (a probe's handler, a
-// volume's source) fails on the old field kept beside the new one.
+// beside every object's (kubeprovider.Annotations).
 func (k *kit) workloadMeta(name string, set labels.Set, annotations pulumi.StringMap) *metav1.ObjectMetaArgs {
-	all := pulumi.StringMap{patchForceAnnotation: pulumi.String("true")}
-	for key, v := range annotations {
-		all[key] = v
-	}
-	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Labels(), Annotations: all}
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: k.ns, Labels: set.Labels(), Annotations: kubeprovider.Annotations(annotations)}
 }

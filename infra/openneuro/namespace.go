@@ -4,6 +4,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // Pod Security Admission. "baseline" is the strictest level every image runs at: the server,
@@ -25,7 +27,7 @@ func newNamespace(k *kit) (*corev1.Namespace, error) {
 		lbls[key] = pulumi.String(v)
 	}
 	return corev1.NewNamespace(k.ctx, k.logical("namespace"), &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(k.cfg.Namespace), Labels: lbls},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(k.cfg.Namespace), Labels: lbls, Annotations: kubeprovider.Annotations(nil)},
 	}, k.parent, pulumi.DependsOn(k.args.DependsOn),
 		// Deleting the namespace deletes the datasets claim in it: protect it like the claim.
 		pulumi.Protect(k.args.Protect), pulumi.RetainOnDelete(k.args.Protect))

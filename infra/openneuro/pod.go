@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	k8score "k8s.io/api/core/v1"
 
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -198,7 +199,7 @@ func (k *kit) healthCheck(path string) pulumi.StringMap {
 // httpService is the ClusterIP Service <release>-<component> of an HTTP component.
 func (k *kit) httpService(role string, set labels.Set, port int, annotations pulumi.StringMap) (*corev1.Service, error) {
 	meta := k.meta(k.objectName(set.Component), set)
-	meta.Annotations = annotations
+	meta.Annotations = kubeprovider.Annotations(annotations)
 	return corev1.NewService(k.ctx, k.logical(role), &corev1.ServiceArgs{
 		Metadata: meta,
 		Spec: &corev1.ServiceSpecArgs{

@@ -18,9 +18,6 @@ const (
 	podNameLabel = k8sapps.StatefulSetPodNameLabel
 	// timeoutAnnotation overrides how long Pulumi waits for a rollout (default 10 minutes).
 	timeoutAnnotation = "pulumi.com/timeoutSeconds"
-	// patchForceAnnotation makes the provider's server-side apply of the object force its fields
-	// over any other field manager's.
-	patchForceAnnotation = "pulumi.com/patchForce"
 	// ReplicasAnnotation records, on each workload that writes datasets, the count it runs with
 	// when it runs: scripts/dataset-writers.sh scales it back to that count after a runbook
 	// stopped it, whatever the stack's config leaves at its default.

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra/irsa"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -70,8 +71,9 @@ func newDrivers(ctx *pulumi.Context, name string, args *Args, fs *efs.FileSystem
 	uid, gid := cfg.EFS.UIDGID()
 	efsClass, err := storagev1.NewStorageClass(ctx, name+"-efs", &storagev1.StorageClassArgs{
 		Metadata: metav1.ObjectMetaArgs{
-			Name:   pulumi.String(stacks.EFSStorageClass),
-			Labels: classLabels(stacks.EFSStorageClass, EFSAddon, cfg.EFSCSIDriverVersion),
+			Name:        pulumi.String(stacks.EFSStorageClass),
+			Labels:      classLabels(stacks.EFSStorageClass, EFSAddon, cfg.EFSCSIDriverVersion),
+			Annotations: kubeprovider.Annotations(nil),
 		},
 		Provisioner: pulumi.String(EFSProvisioner),
 		Parameters: pulumi.StringMap{
@@ -94,8 +96,9 @@ func newGP3Class(ctx *pulumi.Context, name string, cfg stacks.Storage, ebsDriver
 	// EBS volumes live in one zone: WaitForFirstConsumer creates them where the pod was scheduled.
 	gp3Class, err := storagev1.NewStorageClass(ctx, name+"-gp3", &storagev1.StorageClassArgs{
 		Metadata: metav1.ObjectMetaArgs{
-			Name:   pulumi.String(stacks.GP3StorageClass),
-			Labels: classLabels(stacks.GP3StorageClass, EBSAddon, cfg.EBSCSIDriverVersion),
+			Name:        pulumi.String(stacks.GP3StorageClass),
+			Labels:      classLabels(stacks.GP3StorageClass, EBSAddon, cfg.EBSCSIDriverVersion),
+			Annotations: kubeprovider.Annotations(nil),
 		},
 		Provisioner: pulumi.String(EBSProvisioner),
 		Parameters: pulumi.StringMap{
