@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -126,4 +127,37 @@ func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// TestNatAddressesFromOutside: with network.natEipAllocationIds the NAT gateways use those Elastic
+// IPs, in zone order, the stack creates none, and natPublicIps are their addresses, as preflight
+// read them; an id the region does not hold stops the program before it registers anything.
+func TestNatAddressesFromOutside(t *testing.T) {
+	ids := []string{"eipalloc-0a1b2c3d4e5f60001", "eipalloc-0a1b2c3d4e5f60002", "eipalloc-0a1b2c3d4e5f60003"}
+	ips := []string{"192.0.2.11", "192.0.2.12", "192.0.2.13"}
+	opts := []infratest.Option{infratest.WithValue("network.natEipAllocationIds", []any{ids[0], ids[1], ids[2]})}
+	for i := range ids {
+		opts = append(opts, infratest.WithElasticIP(ids[i], ips[i]))
+	}
+	rec, outs := stackOutputs(t, "prod", opts...)
+	if n := len(rec.ByType("aws:ec2/eip:Eip")); n != 0 {
+		t.Errorf("the stack created %d Elastic IPs beside the given ones", n)
+	}
+	for i, az := range []string{"usw2-az1", "usw2-az2", "usw2-az3"} { // Pulumi.prod.yaml
+		nat := rec.Find("aws:ec2/natGateway:NatGateway", "network-nat-"+az)
+		if nat == nil || nat.Plain(false)["allocationId"] != ids[i] {
+			t.Errorf("NAT gateway in %s: %+v, want allocation %s", az, nat, ids[i])
+		}
+	}
+	if got, _ := outs["natPublicIps"].value.([]string); !slices.Equal(got, ips) {
+		t.Errorf("natPublicIps %v, want %v", got, ips)
+	}
+
+	rec, err := infratest.RunStack("prod", append(opts[:1:1], infratest.WithElasticIP(ids[0], ips[0]), infratest.WithElasticIP(ids[2], ips[2]))...)
+	if err == nil || !strings.Contains(err.Error(), "network.natEipAllocationIds[1]: no Elastic IP eipalloc-0a1b2c3d4e5f60002 in this account and region") {
+		t.Errorf("a missing Elastic IP: %v", err)
+	}
+	if rec != nil && len(rec.Resources()) > 0 {
+		t.Errorf("%d resources registered before the error", len(rec.Resources()))
+	}
 }

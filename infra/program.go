@@ -143,10 +143,10 @@ type AWS struct {
 	Ingress *ingress.Ingress
 }
 
-// BuildAWS builds the network, EKS, storage and ingress layers, wired as the program wires them.
-// Layer tests use it too, so they test the real wiring.
-func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
-	net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name})
+// BuildAWS builds the network, EKS, storage and ingress layers, wired as the program wires them,
+// with what preflight learnt. Layer tests use it too, so they test the real wiring.
+func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts) (*AWS, error) {
+	net, err := network.New(ctx, "network", &network.Args{Config: cfg.Network, ClusterName: cfg.Cluster.Name, NatPublicIPs: facts.NatPublicIPs})
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config) (*AWS, error) {
 
 // awsPlatform builds the AWS layers (and the optional dashboard) and adds what operators need to out.
 func awsPlatform(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts, out pulumi.Map) (*platform, *AWS, error) {
-	aws, err := BuildAWS(ctx, cfg)
+	aws, err := BuildAWS(ctx, cfg, facts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -53,6 +53,13 @@ type Network struct {
 	AvailabilityZones []string `json:"availabilityZones,omitempty"`
 	// NatGateways is single (default) or perZone (prod).
 	NatGateways NatMode `json:"natGateways,omitempty"`
+	// NatEipAllocationIDs are Elastic IPs the NAT gateways use instead of ones the stack creates
+	// (created VPC only): one per NAT gateway, in zone order (one with natGateways single, three
+	// with perZone), such as the bootstrap project's natEipAllocationIds output. Allocated outside
+	// the stack, their addresses are known before the first up, so the database's allowlist can
+	// hold them before the API first connects, and they outlive a destroy, so a rebuilt stack keeps
+	// them. Default none: the stack creates the addresses, new ones on every rebuild.
+	NatEipAllocationIDs []string `json:"natEipAllocationIds,omitempty"`
 	// VpcID selects an existing VPC instead of creating one. Default "" (create).
 	VpcID string `json:"vpcId,omitempty"`
 	// PublicSubnetIDs are the existing VPC's public subnets (one per zone, in availabilityZones
@@ -97,6 +104,42 @@ func (n Network) S3EndpointEnabled() bool { return n.Endpoints.S3 != nil && *n.E
 
 // FlowLogsEnabled reports whether VPC flow logs are on (defaults applied).
 func (n Network) FlowLogsEnabled() bool { return n.FlowLogs.Enabled != nil && *n.FlowLogs.Enabled }
+
+// NatCount is the number of NAT gateways of a created VPC.
+func (n Network) NatCount() int {
+	if n.NatGateways == NatPerZone {
+		return ZoneCount
+	}
+	return 1
+}
+
+// eipAllocationRE is an Elastic IP's allocation id.
+var eipAllocationRE = regexp.MustCompile(`^eipalloc-[0-9a-f]{8,17}$`)
+
+func (n Network) validateNatAddresses(v *validator) {
+	ids := n.NatEipAllocationIDs
+	if len(ids) == 0 {
+		return
+	}
+	if n.UsesExistingVPC() {
+		v.addf("network.natEipAllocationIds", "are the NAT gateways' addresses of the VPC the program creates, but network.vpcId names an existing one; remove them")
+		return
+	}
+	if len(ids) != n.NatCount() {
+		v.addf("network.natEipAllocationIds", "lists %d addresses but network.natGateways %s has %d NAT gateway(s); list one allocation id per gateway, in zone order", len(ids), n.NatGateways, n.NatCount())
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		path := fmt.Sprintf("network.natEipAllocationIds[%d]", i)
+		switch {
+		case !eipAllocationRE.MatchString(id):
+			v.addf(path, "%q is not an Elastic IP allocation id; write it like eipalloc-0123456789abcdef0 (aws ec2 describe-addresses --query 'Addresses[].AllocationId')", id)
+		case seen[id]:
+			v.addf(path, "%q is listed twice; a NAT gateway needs an address of its own", id)
+		}
+		seen[id] = true
+	}
+}
 
 // ZoneCount is the number of availability zones the network spans.
 const ZoneCount = 3
@@ -167,6 +210,7 @@ func (n Network) validate(v *validator, env Env, c Cluster) {
 		seen[az] = true
 	}
 	v.oneOf("network.natGateways", string(n.NatGateways), string(NatSingle), string(NatPerZone))
+	n.validateNatAddresses(v)
 	if n.UsesExistingVPC() {
 		if n.Endpoints.S3 != nil || n.Endpoints.ECR || n.FlowLogs != (FlowLogs{}) {
 			v.addf("network.endpoints", "endpoints and flowLogs belong to the VPC the program creates, but network.vpcId names an existing one; remove them and manage that VPC's endpoints and flow logs where it is managed")

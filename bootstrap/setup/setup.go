@@ -8,11 +8,14 @@
 //     GitHub environment), which creates the cluster and runs every `pulumi up`;
 //   - per stack, the read-only preview role of the pull-request workflow;
 //   - per stack, the operators' admin role: cluster-admin through the stack's
-//     cluster.adminRoleArns, assumable by whom the account's own IAM policies allow.
+//     cluster.adminRoleArns, assumable by whom the account's own IAM policies allow;
+//   - per stack, in its region, the Elastic IPs of its NAT gateways (network.natEipAllocationIds):
+//     known before its first up, so the database's allowlist can hold them, and kept through its
+//     rebuilds.
 //
-// Its outputs are what the README's next steps set: the backend URL, the secrets provider, and the
+// Its outputs are what the README's next steps set: the backend URL, the secrets provider, the
 // role ARNs for cluster.deployRoleArn, cluster.adminRoleArns, cluster.viewerRoleArns and the GitHub
-// variables.
+// variables, and the NAT addresses for network.natEipAllocationIds and the database's allowlist.
 package setup
 
 import (
@@ -22,6 +25,7 @@ import (
 	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -35,14 +39,20 @@ import (
 const Project = "openneuro-bootstrap"
 
 // Stack pairs an openneuro stack with the GitHub environment its deploy jobs run in
-// (.github/workflows/deploy.yml).
+// (.github/workflows/deploy.yml), its region (aws:region) and its number of NAT gateways (one
+// with network.natGateways single, three with perZone); a test holds them to the stack files.
 type Stack struct {
 	Name        string
 	Environment string
+	Region      string
+	NatGateways int
 }
 
 // Stacks are the openneuro stacks the workflows deploy.
-var Stacks = []Stack{{Name: "staging", Environment: "staging"}, {Name: "prod", Environment: "production"}}
+var Stacks = []Stack{
+	{Name: "staging", Environment: "staging", Region: "us-east-1", NatGateways: 1},
+	{Name: "prod", Environment: "production", Region: "us-west-2", NatGateways: 3},
+}
 
 // DeployRoleName is the name of a stack's deploy role; the stack files refer to it.
 func DeployRoleName(stack string) string { return "openneuro-deploy-" + stack }
@@ -176,7 +186,12 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		provider = p.Arn
 	}
 	deploy, preview, admin := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
+	natIDs, natIPs := pulumi.StringArrayMap{}, pulumi.StringArrayMap{}
 	for _, s := range Stacks {
+		natIDs[s.Name], natIPs[s.Name], err = natAddresses(ctx, s)
+		if err != nil {
+			return nil, err
+		}
 		a, err := adminRole(ctx, s, partition.Partition, caller.AccountId)
 		if err != nil {
 			return nil, err
@@ -202,6 +217,8 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		"deployRoleArns":        deploy,
 		"previewRoleArns":       preview,
 		"adminRoleArns":         admin,
+		"natEipAllocationIds":   natIDs,
+		"natPublicIps":          natIPs,
 	}, nil
 }
 
@@ -345,6 +362,28 @@ func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.Stri
 		return nil, fmt.Errorf("bootstrap: preview role %s secrets: %w", s.Name, err)
 	}
 	return role, nil
+}
+
+// natAddresses allocates a stack's NAT addresses in its region. They are protected and retained:
+// an allowlist elsewhere holds them, and a destroy of the bootstrap must not take them.
+func natAddresses(ctx *pulumi.Context, s Stack) (ids, ips pulumi.StringArray, err error) {
+	provider, err := aws.NewProvider(ctx, "region-"+s.Name, &aws.ProviderArgs{Region: pulumi.String(s.Region)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("bootstrap: %s region provider: %w", s.Name, err)
+	}
+	for i := 0; i < s.NatGateways; i++ {
+		name := fmt.Sprintf("openneuro-%s-nat-%d", s.Name, i)
+		eip, err := ec2.NewEip(ctx, name, &ec2.EipArgs{
+			Domain: pulumi.String("vpc"),
+			Tags:   pulumi.StringMap{"Name": pulumi.String(name)},
+		}, pulumi.Provider(provider), pulumi.Protect(true), pulumi.RetainOnDelete(true))
+		if err != nil {
+			return nil, nil, fmt.Errorf("bootstrap: %s NAT address %d: %w", s.Name, i, err)
+		}
+		// An Elastic IP's id is its allocation id.
+		ids, ips = append(ids, eip.ID().ToStringOutput()), append(ips, eip.PublicIp)
+	}
+	return ids, ips, nil
 }
 
 // adminRole is how people reach a stack's cluster: the deploy role, its creator and admin, trusts

@@ -302,3 +302,49 @@ func TestProjectFileLoads(t *testing.T) {
 		}
 	}
 }
+
+// TestNatAddresses: each stack's NAT addresses, one per NAT gateway of its stack file, in its
+// region, kept through a destroy of the bootstrap, and its outputs the ids and addresses in order.
+func TestNatAddresses(t *testing.T) {
+	rec, outs, err := run(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := outs["natEipAllocationIds"].(map[string][]string)
+	ips, _ := outs["natPublicIps"].(map[string][]string)
+	for _, s := range setup.Stacks {
+		values, err := stackconfig.Read(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var network struct {
+			NatGateways string `json:"natGateways"`
+		}
+		_ = json.Unmarshal([]byte(values.Config["openneuro:network"]), &network)
+		want := 1
+		if network.NatGateways == "perZone" {
+			want = 3
+		}
+		if s.NatGateways != want || s.Region != values.Config["aws:region"] {
+			t.Errorf("setup.Stacks %s: region %s, %d NAT gateways; Pulumi.%s.yaml: %s, %d", s.Name, s.Region, s.NatGateways, s.Name, values.Config["aws:region"], want)
+		}
+		var wantIDs, wantIPs []string
+		for i := 0; i < s.NatGateways; i++ {
+			eip := rec.Find("aws:ec2/eip:Eip", fmt.Sprintf("openneuro-%s-nat-%d", s.Name, i))
+			if eip == nil {
+				t.Fatalf("no NAT address %d of %s", i, s.Name)
+			}
+			if !eip.Protect || !eip.RetainOnDelete || eip.Plain(false)["domain"] != "vpc" || !strings.Contains(eip.Provider, "region-"+s.Name) {
+				t.Errorf("%s: protect %v retain %v inputs %v provider %s", eip.Name, eip.Protect, eip.RetainOnDelete, eip.Plain(false), eip.Provider)
+			}
+			wantIDs, wantIPs = append(wantIDs, eip.ID), append(wantIPs, eip.Outputs["publicIp"].StringValue())
+		}
+		if !reflect.DeepEqual(ids[s.Name], wantIDs) || !reflect.DeepEqual(ips[s.Name], wantIPs) {
+			t.Errorf("%s outputs %v %v, want %v %v", s.Name, ids[s.Name], ips[s.Name], wantIDs, wantIPs)
+		}
+		provider := rec.Find("pulumi:providers:aws", "region-"+s.Name)
+		if provider == nil || provider.Plain(false)["region"] != s.Region {
+			t.Errorf("%s region provider %+v", s.Name, provider)
+		}
+	}
+}

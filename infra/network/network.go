@@ -22,6 +22,9 @@ type Args struct {
 	// ClusterName is the EKS cluster name; the subnets carry kubernetes.io/cluster/<name>=shared.
 	// Required.
 	ClusterName string
+	// NatPublicIPs are the addresses of network.natEipAllocationIds, in their order, as preflight
+	// read them from AWS. Required with those ids.
+	NatPublicIPs []string
 }
 
 // Network is the VPC layer's result.
@@ -62,6 +65,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	} else if len(cfg.AvailabilityZones) != stacks.ZoneCount {
 		return nil, fmt.Errorf("network: %d availability zones configured, want %d", len(cfg.AvailabilityZones), stacks.ZoneCount)
+	} else if len(args.NatPublicIPs) != len(cfg.NatEipAllocationIDs) {
+		return nil, fmt.Errorf("network: %d NAT addresses for %d natEipAllocationIds", len(args.NatPublicIPs), len(cfg.NatEipAllocationIDs))
 	}
 
 	comp := &Network{}

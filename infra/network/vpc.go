@@ -100,7 +100,7 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 		out.public = append(out.public, pub.ID())
 	}
 
-	nats, natIPs, err := natGateways(ctx, name, cfg, publicSubnets, igw, tags, parent)
+	nats, natIPs, err := natGateways(ctx, name, cfg, args.NatPublicIPs, publicSubnets, igw, tags, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +158,9 @@ func newVPC(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 
 // natGateways creates one NAT gateway (and Elastic IP) per zone with natGateways perZone, or one in
 // the first zone with single. A NAT gateway keeps its zone's name in both modes, so switching modes
-// adds or removes gateways without replacing the first one.
-func natGateways(ctx *pulumi.Context, name string, cfg stacks.Network, public map[string]*ec2.Subnet,
+// adds or removes gateways without replacing the first one. With network.natEipAllocationIds the
+// gateways use those addresses, allocated outside the stack, and the stack creates none.
+func natGateways(ctx *pulumi.Context, name string, cfg stacks.Network, givenIPs []string, public map[string]*ec2.Subnet,
 	igw *ec2.InternetGateway, tags func(string, map[string]string) pulumi.StringMap, parent pulumi.ResourceOption,
 ) (map[string]*ec2.NatGateway, pulumi.StringArray, error) {
 	zones := cfg.AvailabilityZones
@@ -168,19 +169,26 @@ func natGateways(ctx *pulumi.Context, name string, cfg stacks.Network, public ma
 	}
 	nats := map[string]*ec2.NatGateway{}
 	var ips pulumi.StringArray
-	for _, az := range zones {
-		eip, err := ec2.NewEip(ctx, name+"-nat-"+az, &ec2.EipArgs{
-			Domain: pulumi.String("vpc"),
-			Tags:   tags("nat-"+az, nil),
-		}, parent)
-		if err != nil {
-			return nil, nil, fmt.Errorf("network: nat elastic ip %s: %w", az, err)
+	for i, az := range zones {
+		var allocation pulumi.StringInput
+		if ids := cfg.NatEipAllocationIDs; len(ids) > 0 {
+			allocation = pulumi.String(ids[i])
+			ips = append(ips, pulumi.String(givenIPs[i]))
+		} else {
+			eip, err := ec2.NewEip(ctx, name+"-nat-"+az, &ec2.EipArgs{
+				Domain: pulumi.String("vpc"),
+				Tags:   tags("nat-"+az, nil),
+			}, parent)
+			if err != nil {
+				return nil, nil, fmt.Errorf("network: nat elastic ip %s: %w", az, err)
+			}
+			allocation = eip.ID()
+			ips = append(ips, eip.PublicIp)
 		}
-		ips = append(ips, eip.PublicIp)
 		// A NAT gateway in a subnet whose VPC has no internet gateway yet fails to route; AWS
 		// documents the dependency, the graph does not see it.
 		nat, err := ec2.NewNatGateway(ctx, name+"-nat-"+az, &ec2.NatGatewayArgs{
-			AllocationId: eip.ID(),
+			AllocationId: allocation,
 			SubnetId:     public[az].ID(),
 			Tags:         tags("nat-"+az, nil),
 		}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -24,6 +25,8 @@ import (
 type Facts struct {
 	// HostedZoneID is the id of app.dns's hosted zone; "" without app.dns.
 	HostedZoneID string
+	// NatPublicIPs are the addresses of network.natEipAllocationIds, in their order.
+	NatPublicIPs []string
 }
 
 // Check runs the checks of an eks-mode stack (validated config) and returns what they learnt.
@@ -42,10 +45,29 @@ func Check(ctx *pulumi.Context, cfg *stacks.Config) (*Facts, error) {
 		facts.HostedZoneID = id
 		errs = append(errs, err)
 	}
+	ips, err := natAddresses(ctx, cfg.Network.NatEipAllocationIDs)
+	facts.NatPublicIPs = ips
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return facts, nil
+}
+
+// natAddresses reads the public address of each network.natEipAllocationIds entry, which must be
+// an Elastic IP of the stack's account and region.
+func natAddresses(ctx *pulumi.Context, ids []string) ([]string, error) {
+	var ips []string
+	var errs []error
+	for i, id := range ids {
+		eip, err := ec2.GetElasticIp(ctx, &ec2.GetElasticIpArgs{Id: &id})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("network.natEipAllocationIds[%d]: no Elastic IP %s in this account and region (%v); allocate it in aws:region (the bootstrap project's natEipAllocationIds output has the stack's)", i, id, err))
+			continue
+		}
+		ips = append(ips, eip.PublicIp)
+	}
+	return ips, errors.Join(errs...)
 }
 
 // hostedZone finds app.dns's zone and checks that it is public and holds app.hostname.

@@ -250,6 +250,14 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 	switch args.Token {
 	case "aws:route53/getZone:getZone":
 		return r.hostedZone(args.Args)
+	case "aws:ec2/getElasticIp:getElasticIp":
+		id := args.Args["id"].StringValue()
+		ip, ok := r.account.elasticIPs[id]
+		if !ok {
+			// An allocation id the region does not hold.
+			return nil, fmt.Errorf("infratest: no Elastic IP %s in the region", id)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "publicIp": ip, "domain": "vpc"}), nil
 	case "aws:lb/getLoadBalancer:getLoadBalancer":
 		tags, _ := recorded.PlainValue(args.Args["tags"], false).(map[string]any)
 		group, _ := tags["ingress.k8s.aws/stack"].(string)

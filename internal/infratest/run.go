@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/openneuro/openneuro-infra/infra"
+	"github.com/openneuro/openneuro-infra/infra/preflight"
 	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -52,6 +53,18 @@ func WithPreview() Option {
 func WithHostedZone(id, name string, private bool) Option {
 	return func(s *runSettings) error {
 		s.account.zones = append(s.account.zones, hostedZone{id: id, name: name, private: private})
+		return nil
+	}
+}
+
+// WithElasticIP gives the mock account's region an Elastic IP (allocation id eipalloc-..., its
+// public address), allocated outside the stack.
+func WithElasticIP(allocationID, publicIP string) Option {
+	return func(s *runSettings) error {
+		if s.account.elasticIPs == nil {
+			s.account.elasticIPs = map[string]string{}
+		}
+		s.account.elasticIPs[allocationID] = publicIP
 		return nil
 	}
 }
@@ -123,7 +136,7 @@ func Run(t testing.TB, stack string, opts ...Option) *Recorder {
 }
 
 // RunPlatform runs the AWS platform layers for a stack exactly as the program wires them
-// (infra.BuildAWS) and calls inspect inside the program, where a test can read the layers' Go
+// (preflight.Check, then infra.BuildAWS) and calls inspect inside the program, where a test can read the layers' Go
 // handles and await their outputs. It fails the test on error.
 func RunPlatform(t testing.TB, stack string, inspect func(ctx *pulumi.Context, aws *infra.AWS) error, opts ...Option) (*Recorder, *stacks.Config) {
 	t.Helper()
@@ -133,7 +146,11 @@ func RunPlatform(t testing.TB, stack string, inspect func(ctx *pulumi.Context, a
 		if cfg, err = stacks.Load(ctx); err != nil {
 			return err
 		}
-		aws, err := infra.BuildAWS(ctx, cfg)
+		facts, err := preflight.Check(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		aws, err := infra.BuildAWS(ctx, cfg, facts)
 		if err != nil {
 			return err
 		}
