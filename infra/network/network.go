@@ -59,13 +59,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if !cfg.FromLoad() {
 		return nil, errors.New("network: Config must be the network config from stacks.Load")
 	}
-	if cfg.UsesExistingVPC() {
+	switch {
+	case cfg.UsesExistingVPC():
 		if len(cfg.PublicSubnetIDs) == 0 || len(cfg.PrivateSubnetIDs) == 0 {
 			return nil, errors.New("network: vpcId is set but publicSubnetIds or privateSubnetIds is empty")
 		}
-	} else if len(cfg.AvailabilityZones) != stacks.ZoneCount {
+	case len(cfg.AvailabilityZones) != stacks.ZoneCount:
 		return nil, fmt.Errorf("network: %d availability zones configured, want %d", len(cfg.AvailabilityZones), stacks.ZoneCount)
-	} else if len(args.NatPublicIPs) != len(cfg.NatEipAllocationIDs) {
+	case len(args.NatPublicIPs) != len(cfg.NatEipAllocationIDs):
 		return nil, fmt.Errorf("network: %d NAT addresses for %d natEipAllocationIds", len(args.NatPublicIPs), len(cfg.NatEipAllocationIDs))
 	}
 
