@@ -179,6 +179,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"app.dns: app.hostname openneuro.org is not a name of the zone example.org"}},
 		{"zone that is no name", []stackconfig.Option{stackconfig.WithoutValue("app.certificateArn"), stackconfig.WithValue("app.dns", "openneuro org")},
 			[]string{`app.dns: "openneuro org" is neither a hosted zone id`}},
+		{"load balancer controller chart outside the table", []stackconfig.Option{stackconfig.WithValue("ingress.controllerChartVersion", "1.17.1")},
+			[]string{`ingress.controllerChartVersion: "1.17.1" is not in the controller table of stacks/ingress.go, which pairs each chart with its controller version, IAM policy and CRDs; use one of 1.14.0`}},
 		{"NAT addresses fewer than gateways", []stackconfig.Option{stackconfig.WithValue("network.natEipAllocationIds", []any{"eipalloc-0a1b2c3d4e5f60001"})},
 			[]string{"network.natEipAllocationIds: lists 1 addresses but network.natGateways perZone has 3 NAT gateway(s)"}},
 		{"NAT address that is no allocation id", []stackconfig.Option{stackconfig.WithValue("network.natEipAllocationIds", []any{"eipalloc-0a1b2c3d4e5f60001", "192.0.2.1", "eipalloc-0a1b2c3d4e5f60001"})},

@@ -1,6 +1,9 @@
 package stacks
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // Ingress configures how traffic reaches OpenNeuro (openneuro:ingress): in eks mode the AWS Load
 // Balancer Controller and the alb IngressClass; in existing mode the cluster's own ingress controller.
@@ -11,9 +14,9 @@ type Ingress struct {
 	ClassName string `json:"className,omitempty"`
 	// DefaultClass marks the alb IngressClass as the cluster default (eks mode). Default false.
 	DefaultClass bool `json:"defaultClass,omitempty"`
-	// ControllerChartVersion pins the aws-load-balancer-controller Helm chart (eks mode). Default
-	// 1.14.0 (controller v2.14.0, runs on EKS 1.35); infra/ingress transcribes that controller
-	// version's IAM policy, so a bump updates infra/ingress/iampolicy.go too.
+	// ControllerChartVersion pins the aws-load-balancer-controller Helm chart (eks mode): one of
+	// the charts of ControllerCharts, which pairs each with its controller, IAM policy and CRDs.
+	// Default 1.14.0 (controller v2.14.0, runs on EKS 1.35).
 	ControllerChartVersion string `json:"controllerChartVersion,omitempty"`
 	// ControllerReplicas is the controller's replica count (eks mode). Default 2.
 	ControllerReplicas int `json:"controllerReplicas,omitempty"`
@@ -26,6 +29,63 @@ type Ingress struct {
 	// required there), e.g. ingress-nginx, or kube-system for k3s's traefik. The NetworkPolicies
 	// admit the site's traffic to the API and web pods from there only.
 	ControllerNamespace string `json:"controllerNamespace,omitempty"`
+}
+
+// ControllerChart is what one release of the aws-load-balancer-controller chart needs beside
+// itself.
+type ControllerChart struct {
+	// Controller is the controller version it runs: its appVersion and default image tag.
+	Controller string
+	// PolicySHA256 is the sha256 of that controller version's IAM policy as upstream publishes it
+	// (docs/install/iam_policy.json at the controller's tag); infra/ingress/iampolicy.go
+	// transcribes the policy of that checksum, and its test refuses a row with another one.
+	PolicySHA256 string
+	// CRDFiles are the chart's crds/ files at the controller's tag (helm/<chart>/crds/): Helm
+	// installs them on a first install and never upgrades them, so the program applies them
+	// itself, before the release, and a chart bump brings its CRDs with it.
+	CRDFiles []string
+}
+
+// CRDURLs are the chart's CRD files as the program applies them, from the controller's tag in its
+// repository. The chart files published for 1.14.0 (aws/eks-charts 049a6f7,
+// stable/aws-load-balancer-controller/crds/) are byte for byte the tag's.
+func (c ControllerChart) CRDURLs() []string {
+	urls := make([]string, len(c.CRDFiles))
+	for i, f := range c.CRDFiles {
+		urls[i] = "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/" + c.Controller + "/helm/aws-load-balancer-controller/crds/" + f
+	}
+	return urls
+}
+
+// controllerCharts are the charts the program runs, by chart version. Source of each row: the
+// chart's Chart.yaml (appVersion) in aws/eks-charts at the commit that published it, and
+// kubernetes-sigs/aws-load-balancer-controller at the controller's tag (iam_policy.json's sha256,
+// helm/aws-load-balancer-controller/crds/). A newer chart adds CRDs (1.14.1:
+// globalaccelerators.aga.k8s.aws; 1.16: albtargetcontrolconfigs.elbv2.k8s.aws; 3.5: the gateway
+// CRDs' v1), which is why a chart outside the table is refused rather than installed with the old
+// CRDs.
+var controllerCharts = map[string]ControllerChart{
+	"1.14.0": {
+		Controller:   "v2.14.0",
+		PolicySHA256: "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a",
+		CRDFiles:     []string{"crds.yaml", "gateway-crds.yaml"},
+	},
+}
+
+// ControllerCharts returns the chart versions of the table, sorted.
+func ControllerCharts() []string {
+	out := make([]string, 0, len(controllerCharts))
+	for v := range controllerCharts {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ControllerChartFor returns the table's row of a chart version.
+func ControllerChartFor(version string) (ControllerChart, bool) {
+	c, ok := controllerCharts[version]
+	return c, ok
 }
 
 // ALBClassName is the IngressClass the program creates for the AWS Load Balancer Controller.
@@ -83,7 +143,9 @@ func (i Ingress) validate(v *validator, c Cluster) {
 	if len(i.Annotations) > 0 || i.TLSSecretName != "" {
 		v.addf("ingress.annotations", "annotations and tlsSecretName are for existing mode; in eks mode the ALB settings come from app.certificateArn and the program")
 	}
-	v.version("ingress.controllerChartVersion", i.ControllerChartVersion)
+	if _, ok := controllerCharts[i.ControllerChartVersion]; !ok {
+		v.addf("ingress.controllerChartVersion", "%q is not in the controller table of stacks/ingress.go, which pairs each chart with its controller version, IAM policy and CRDs; use one of %s, or add the chart's row first", i.ControllerChartVersion, strings.Join(ControllerCharts(), ", "))
+	}
 	if i.ControllerReplicas < 1 {
 		v.addf("ingress.controllerReplicas", "is %d; run at least 1 (2 for availability)", i.ControllerReplicas)
 	}

@@ -7,12 +7,14 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	k8snetworking "k8s.io/api/networking/v1"
 
 	"github.com/openneuro/openneuro-infra/infra/irsa"
 	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/labels"
+	"github.com/openneuro/openneuro-infra/stacks"
 )
 
 // The controller is installed from its Helm chart because it is not an EKS add-on
@@ -32,10 +34,24 @@ const (
 	releaseTimeoutSeconds = 600
 )
 
-// newController creates the controller's IAM policy and IRSA role, its Helm release and the
-// IngressClass, and returns the IngressClass (see Ingress.Controller).
+// newController creates the controller's IAM policy and IRSA role, its CRDs, its Helm release and
+// the IngressClass, and returns the IngressClass (see Ingress.Controller).
 func newController(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) (pulumi.Resource, error) {
 	cfg := args.Config
+	chart, ok := stacks.ControllerChartFor(cfg.ControllerChartVersion)
+	if !ok {
+		return nil, fmt.Errorf("ingress: chart %s has no row in the controller table", cfg.ControllerChartVersion)
+	}
+	// The CRDs of the chart's version, applied by the program (Helm never upgrades crds/), as one
+	// group: a CRD that moves between the chart's files keeps its resource, never deleted and made
+	// anew with every object of its kind. A preview and an up read the files from the controller's
+	// repository at its tag.
+	crds, err := yamlv2.NewConfigGroup(ctx, name+"-controller-crds", &yamlv2.ConfigGroupArgs{
+		Files: pulumi.ToStringArray(chart.CRDURLs()),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("ingress: controller CRDs: %w", err)
+	}
 	doc, err := ControllerPolicy().JSON()
 	if err != nil {
 		return nil, fmt.Errorf("ingress: controller policy: %w", err)
@@ -68,8 +84,9 @@ func newController(ctx *pulumi.Context, name string, args *Args, parent pulumi.R
 		Timeout:        pulumi.Int(releaseTimeoutSeconds),
 		MaxHistory:     pulumi.Int(10),
 		Values:         controllerValues(args, role.ARN),
+		SkipCrds:       pulumi.Bool(true),
 	}, parent,
-		pulumi.DependsOn(append(append([]pulumi.Resource{}, args.NodeGroups...), role.Ready...)),
+		pulumi.DependsOn(append(append([]pulumi.Resource{crds}, args.NodeGroups...), role.Ready...)),
 		// The chart renders a fresh self-signed webhook CA (genCA) whenever it cannot look up its
 		// existing TLS Secret, which is every time Pulumi renders it client-side to compute the
 		// release's checksum: without this, every preview shows the release changed. A real

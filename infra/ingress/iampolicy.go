@@ -8,6 +8,11 @@ import "github.com/openneuro/openneuro-infra/infra/irsa"
 // document against that version's file first.
 const ControllerPolicySource = "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.14.0/docs/install/iam_policy.json"
 
+// ControllerPolicySHA256 is the sha256 of the file at ControllerPolicySource. The file is the same
+// at every controller tag from v2.14.0 to v3.5.0; a chart row of stacks/ingress.go with another
+// checksum needs this transcription redone first.
+const ControllerPolicySHA256 = "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a"
+
 // Tag conditions of the upstream policy: the controller tags everything it creates with
 // elbv2.k8s.aws/cluster, and may only modify or delete what carries that tag.
 const (

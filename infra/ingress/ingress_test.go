@@ -116,7 +116,41 @@ func TestControllerRelease(t *testing.T) {
 			if att == nil || !slices.Contains(rel.DependsOn, att.URN) {
 				t.Error("release does not wait for the controller's IAM policy attachment")
 			}
+			// Helm never upgrades crds/: the program applies the chart version's CRDs before the
+			// release, and the release leaves them alone.
+			crds := r.rec.Find("kubernetes:yaml/v2:ConfigGroup", "ingress-controller-crds")
+			if crds == nil {
+				t.Fatal("no ConfigGroup ingress-controller-crds")
+			}
+			wantFiles := []any{
+				"https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.14.0/helm/aws-load-balancer-controller/crds/crds.yaml",
+				"https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.14.0/helm/aws-load-balancer-controller/crds/gateway-crds.yaml",
+			}
+			if files := crds.Plain(false)["files"]; !reflect.DeepEqual(files, wantFiles) {
+				t.Errorf("CRD files %v, want %v", files, wantFiles)
+			}
+			if !slices.Contains(rel.DependsOn, crds.URN) || in["skipCrds"] != true {
+				t.Errorf("release: depends on the CRDs %v, skipCrds %v; want both", slices.Contains(rel.DependsOn, crds.URN), in["skipCrds"])
+			}
 		})
+	}
+}
+
+// TestControllerTable: every chart of the table runs a controller whose IAM policy is the one
+// infra/ingress transcribes (a row with another checksum needs the transcription redone), and the
+// transcription's source is that controller's.
+func TestControllerTable(t *testing.T) {
+	for _, v := range stacks.ControllerCharts() {
+		c, _ := stacks.ControllerChartFor(v)
+		if c.PolicySHA256 != ingress.ControllerPolicySHA256 {
+			t.Errorf("chart %s: controller %s's policy has sha256 %s, but iampolicy.go transcribes %s", v, c.Controller, c.PolicySHA256, ingress.ControllerPolicySHA256)
+		}
+		if len(c.CRDFiles) == 0 {
+			t.Errorf("chart %s lists no CRD files", v)
+		}
+	}
+	if !strings.Contains(ingress.ControllerPolicySource, "/v2.14.0/") {
+		t.Errorf("ControllerPolicySource %s is not the policy of controller v2.14.0", ingress.ControllerPolicySource)
 	}
 }
 

@@ -32,7 +32,10 @@ import (
 //     and that a resource renamed without an alias would be taken over and then deleted under its
 //     old name: infra/dataholding_test.go fails a render that moves a Kubernetes object to another
 //     name without one.
-//   - Every apply forces its fields: see Annotations.
+//   - Every apply forces its fields: see Annotations. enablePatchForce does the same for the
+//     objects the program does not write itself (the load balancer controller's CRDs, from its
+//     chart's files: Helm created them up to v0.1.0, and a chart bump's apply must take Helm's
+//     fields), with provider v4.29 and later; older providers ignore the setting.
 //
 // No deleteUnreachable: with it, any failure to reach the API (expired credentials, no aws CLI,
 // another identity) would let a destroy or refresh drop Ingresses and claims from the state
@@ -46,6 +49,7 @@ func Args(kubeconfig pulumi.StringInput, clusterIdentifier string) *kubernetes.P
 		EnableConfigMapMutable: pulumi.Bool(true),
 		EnableSecretMutable:    pulumi.Bool(true),
 		UpsertExistingObjects:  pulumi.Bool(true),
+		EnablePatchForce:       pulumi.Bool(true),
 	}
 }
 
