@@ -26,7 +26,8 @@ func TestAddonBuildsPerKubernetesVersion(t *testing.T) {
 			}
 			want, _ := stacks.AddonBuildsFor(version)
 			got := stacks.AddonBuilds{KubeProxy: cfg.Cluster.KubeProxyVersion, VpcCni: cfg.Cluster.VpcCniVersion,
-				EFSCSIDriver: cfg.Storage.EFSCSIDriverVersion, EBSCSIDriver: cfg.Storage.EBSCSIDriverVersion}
+				EFSCSIDriver: cfg.Storage.EFSCSIDriverVersion, EBSCSIDriver: cfg.Storage.EBSCSIDriverVersion,
+				MetricsServer: cfg.Operations.Metrics.MetricsServerVersion, CloudWatchObservability: cfg.Operations.Metrics.CloudWatchAddonVersion}
 			if got != want {
 				t.Errorf("builds %+v, want %+v", got, want)
 			}

@@ -23,14 +23,15 @@ type Metrics struct {
 	// MetricsServer installs the metrics-server EKS add-on, which the HorizontalPodAutoscalers read.
 	// Default true.
 	MetricsServer *bool `json:"metricsServer,omitempty"`
-	// MetricsServerVersion pins the metrics-server add-on build. Default v0.8.1-eksbuild.1.
+	// MetricsServerVersion pins the metrics-server add-on build. Default: the build addons.go
+	// lists for cluster.kubernetesVersion.
 	MetricsServerVersion string `json:"metricsServerVersion,omitempty"`
 	// ContainerInsights installs the amazon-cloudwatch-observability EKS add-on: the CloudWatch agent
 	// (node, pod and container metrics) and Fluent Bit (every container's logs to CloudWatch Logs).
 	// Default true. The alarms on nodes, redis and the dataset workers need it.
 	ContainerInsights *bool `json:"containerInsights,omitempty"`
-	// CloudWatchAddonVersion pins the amazon-cloudwatch-observability add-on build. Default
-	// v4.10.0-eksbuild.1.
+	// CloudWatchAddonVersion pins the amazon-cloudwatch-observability add-on build. Default: the
+	// build addons.go lists for cluster.kubernetesVersion.
 	CloudWatchAddonVersion string `json:"cloudWatchAddonVersion,omitempty"`
 	// LogRetentionDays is how long CloudWatch keeps the container, node and performance logs.
 	// Default 30; one of CloudWatch's retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180,
@@ -127,10 +128,11 @@ func (o *Operations) applyDefaults(c Cluster) {
 	if m.ContainerInsights == nil {
 		m.ContainerInsights = boolPtr(true)
 	}
-	// Builds seen pinned together with Kubernetes 1.34 in public EKS configurations (2026); check them
-	// for your version with `aws eks describe-addon-versions --addon-name <name> --kubernetes-version`.
-	setDefault(&m.MetricsServerVersion, "v0.8.1-eksbuild.1")
-	setDefault(&m.CloudWatchAddonVersion, "v4.10.0-eksbuild.1")
+	// An unsupported version gets no builds here; validation of cluster.kubernetesVersion names the
+	// supported ones.
+	builds, _ := AddonBuildsFor(c.KubernetesVersion)
+	setDefault(&m.MetricsServerVersion, builds.MetricsServer)
+	setDefault(&m.CloudWatchAddonVersion, builds.CloudWatchObservability)
 	if m.LogRetentionDays == 0 {
 		m.LogRetentionDays = 30
 	}
@@ -169,10 +171,13 @@ func (o Operations) validate(v *validator, c Cluster, env Env) {
 		return
 	}
 	m := o.Metrics
-	if *m.MetricsServer {
+	// Without a row for the Kubernetes version there is no default build, and
+	// cluster.kubernetesVersion reports that; a build set by hand is still checked.
+	_, supported := AddonBuildsFor(c.KubernetesVersion)
+	if *m.MetricsServer && (supported || m.MetricsServerVersion != "") {
 		v.version("operations.metrics.metricsServerVersion", m.MetricsServerVersion)
 	}
-	if *m.ContainerInsights {
+	if *m.ContainerInsights && (supported || m.CloudWatchAddonVersion != "") {
 		v.version("operations.metrics.cloudWatchAddonVersion", m.CloudWatchAddonVersion)
 	}
 	if !containsInt(logRetentionValues, m.LogRetentionDays) {
