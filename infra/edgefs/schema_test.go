@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/openneuro/openneuro-infra/infra/edgefs/edgefsv1"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 )
 
 // quantityPattern is what the API server's own OpenAPI says of a resource.Quantity, as controller-gen
@@ -149,7 +150,7 @@ func walkSchema(s map[string]any, path string, visit func(string, map[string]any
 
 // TestCRDsAreTheGeneratedFiles: the program sends every CRD of edgefsv1.Plurals exactly as
 // controller-gen wrote it into edgefsv1/crds (whose drift from the Go types `make lint` checks), with
-// the component's labels added.
+// the component's labels and every object's annotations (kubeprovider.Annotations) added.
 func TestCRDsAreTheGeneratedFiles(t *testing.T) {
 	t.Parallel()
 	l := runLayer(t, "staging", false)
@@ -176,6 +177,9 @@ func TestCRDsAreTheGeneratedFiles(t *testing.T) {
 		labels, _ := get(got, "metadata", "labels").(map[string]any)
 		if labels["app.kubernetes.io/component"] != "crd" {
 			t.Errorf("%s: labels %v, want the component's", name, labels)
+		}
+		if ann, _ := get(file, "metadata", "annotations").(map[string]any); ann != nil {
+			ann[kubeprovider.PatchForceAnnotation] = "true"
 		}
 		for _, path := range [][]any{{"apiVersion"}, {"kind"}, {"metadata", "name"}, {"metadata", "annotations"}, {"spec"}} {
 			if g, w := jsonOf(t, get(got, path...)), jsonOf(t, get(file, path...)); g != w {

@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/openneuro/openneuro-infra/infra/exposure"
+	"github.com/openneuro/openneuro-infra/infra/kubeprovider"
 	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
@@ -47,6 +48,7 @@ func TestIngressALB(t *testing.T) {
 			`{"host":"openneuro.org","port":"443","protocol":"HTTPS","statusCode":"HTTP_301"}}`,
 		"alb.ingress.kubernetes.io/load-balancer-attributes": "idle_timeout.timeout_seconds=60",
 		"alb.ingress.kubernetes.io/target-group-attributes":  "deregistration_delay.timeout_seconds=30",
+		kubeprovider.PatchForceAnnotation:                    "true",
 	})
 	const is = "ImplementationSpecific"
 	equal(t, "rules, in the chart's order", rulesOf(ing), []rule{
@@ -82,7 +84,7 @@ func TestIngressExisting(t *testing.T) {
 	o := layerObjects(t, run(t, "staging", existing))
 	ing := o.ingress(t, rel)
 	equal(t, "class", *ing.Spec.IngressClassName, "nginx")
-	equal(t, "annotations", ing.Annotations, map[string]string{"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"})
+	equal(t, "annotations", ing.Annotations, map[string]string{"nginx.ingress.kubernetes.io/proxy-read-timeout": "600", kubeprovider.PatchForceAnnotation: "true"})
 	const host = "openneuro.staging.sqm.io"
 	equal(t, "rules", rulesOf(ing), []rule{
 		{Host: host, Path: "/graphql-subscriptions", PathType: "Exact", Service: name("api"), Port: 8111},
@@ -92,8 +94,10 @@ func TestIngressExisting(t *testing.T) {
 	})
 	equal(t, "tls", ing.Spec.TLS, []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: "openneuro-tls"}})
 	for _, svc := range []string{name("api"), name("web")} {
-		if ann := o.service(t, svc).Annotations; len(ann) != 0 {
-			t.Errorf("%s has ALB annotations %v", svc, ann)
+		for k := range o.service(t, svc).Annotations {
+			if k != kubeprovider.PatchForceAnnotation {
+				t.Errorf("%s has the ALB annotation %s", svc, k)
+			}
 		}
 	}
 	ns := decode[struct {
@@ -109,6 +113,6 @@ func TestIngressExisting(t *testing.T) {
 		}))
 		ing := o.ingress(t, rel)
 		equal(t, "tls", len(ing.Spec.TLS), 0)
-		equal(t, "annotations", len(ing.Annotations), 0)
+		equal(t, "annotations", ing.Annotations, map[string]string{kubeprovider.PatchForceAnnotation: "true"})
 	})
 }
