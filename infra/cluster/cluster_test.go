@@ -202,7 +202,11 @@ func TestAccessEntriesAsTheREADMEPromises(t *testing.T) {
 		"cluster.viewerRoleArns": {"arn:aws:iam::123456789012:role/openneuro-preview-prod"},
 	}
 	deploy := "arn:aws:iam::123456789012:role/openneuro-deploy-prod"
-	opts := []infratest.Option{infratest.WithValue("cluster.deployRoleArn", deploy)}
+	// Roles of the mock account; prod's certificate is of OpenNeuro's, which preflight refuses
+	// there, so the site's name gets a zone of the mock account instead.
+	opts := []infratest.Option{infratest.WithValue("cluster.deployRoleArn", deploy),
+		infratest.WithoutValue("app.certificateArn"), infratest.WithValue("app.dns", "openneuro.org"),
+		infratest.WithHostedZone("Z0MOCKZONE", "openneuro.org", false)}
 	for key, arns := range lists {
 		opts = append(opts, infratest.WithValue(key, arns))
 	}
