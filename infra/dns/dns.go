@@ -83,10 +83,14 @@ func NewCertificate(ctx *pulumi.Context, name string, args *CertificateArgs, opt
 		}
 		fqdns = append(fqdns, rec.Fqdn)
 	}
+	// ACM validates through records in a delegated zone within minutes; the provider's own timeout
+	// is 75 minutes, which an undelegated zone (preflight checks it when DNS answers) or a wrong
+	// record would spend whole before failing. 30 minutes leaves room for a slow ACM; an up that
+	// times out waits again on the next up, the certificate and records kept.
 	validation, err := acm.NewCertificateValidation(ctx, name+"-validation", &acm.CertificateValidationArgs{
 		CertificateArn:        cert.Arn,
 		ValidationRecordFqdns: fqdns,
-	}, parent)
+	}, parent, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: ValidationTimeout}))
 	if err != nil {
 		return nil, fmt.Errorf("dns: certificate validation: %w", err)
 	}
@@ -96,6 +100,9 @@ func NewCertificate(ctx *pulumi.Context, name string, args *CertificateArgs, opt
 	}
 	return comp, nil
 }
+
+// ValidationTimeout is how long an up waits for ACM to issue the certificate.
+const ValidationTimeout = "30m"
 
 // validationOption is the certificate's DNS validation record for one of its names.
 func validationOption(cert *acm.Certificate, name string) acm.CertificateDomainValidationOptionOutput {

@@ -59,6 +59,10 @@ func TestCertificateValidatedThroughTheZone(t *testing.T) {
 			if len(validations) != 1 {
 				t.Fatalf("%d certificate validations, want 1", len(validations))
 			}
+			// Far below the provider's 75 minutes: an undelegated zone fails the up in time.
+			if got := validations[0].CreateTimeout; got != dns.ValidationTimeout || dns.ValidationTimeout != "30m" {
+				t.Errorf("validation create timeout %q, want %s", got, dns.ValidationTimeout)
+			}
 			v := validations[0].Plain(false)
 			if v["certificateArn"] != cert.Outputs["arn"].StringValue() || !reflect.DeepEqual(v["validationRecordFqdns"], fqdns) {
 				t.Errorf("validation %v, want the certificate and both records %v", v, fqdns)

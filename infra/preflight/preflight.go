@@ -1,13 +1,14 @@
 // Package preflight asks AWS what validation of the config alone cannot know, before the program
 // registers any resource: who is running it (the cluster's creator becomes its admin for good, and
 // anyone else needs an access entry), whether the configured zones are the region's, whether the
-// certificate is the account's, and whether the hosted zone of app.dns exists and holds the
-// hostname. Each problem names its config key and the fix, like validation, all at once.
+// certificate is the account's, and whether the hosted zone of app.dns exists, holds the
+// hostname and is the one the public DNS answers for (delegated). Each problem names its config key and the fix, like validation, all at once.
 package preflight
 
 import (
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -89,7 +90,44 @@ func hostedZone(ctx *pulumi.Context, app stacks.OpenNeuro) (string, error) {
 	if !stacks.InZone(app.Hostname, zone.Name) {
 		return "", fmt.Errorf("app.dns: the zone %s (%s) does not hold app.hostname %s; use the zone that does", zone.Name, zone.ZoneId, app.Hostname)
 	}
+	warn := func(msg string) { _ = ctx.Log.Warn(msg, nil) }
+	if err := delegated(zone.Name, zone.NameServers, warn); err != nil {
+		return "", err
+	}
 	return zone.ZoneId, nil
+}
+
+// LookupNS answers a name's NS records from the public DNS (net.LookupNS); the tests that cannot
+// reach DNS replace it.
+var LookupNS = net.LookupNS
+
+// delegated checks that the public DNS sends the zone's name to the hosted zone's name servers:
+// until it does, ACM cannot validate the certificate (its validation waits, up to the timeout of
+// infra/dns) and nobody reaches the site. A lookup that fails for another reason than "no such
+// name" (no DNS where the program runs) only warns: it proves nothing either way.
+func delegated(zone string, servers []string, warn func(string)) error {
+	answer, err := LookupNS(zone)
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return fmt.Errorf("app.dns: the public DNS has no %s, so the hosted zone is not delegated: set its name servers (%s) at the domain's registrar or in the parent zone, then run again (ACM validates the certificate through them)", zone, strings.Join(servers, ", "))
+	case err != nil:
+		warn(fmt.Sprintf("app.dns: could not check that %s is delegated to its hosted zone (%v); if it is not, the certificate's validation waits until it times out", zone, err))
+		return nil
+	}
+	ours := map[string]bool{}
+	for _, s := range servers {
+		ours[strings.ToLower(strings.TrimSuffix(s, "."))] = true
+	}
+	var theirs []string
+	for _, ns := range answer {
+		host := strings.ToLower(strings.TrimSuffix(ns.Host, "."))
+		if ours[host] {
+			return nil
+		}
+		theirs = append(theirs, host)
+	}
+	return fmt.Errorf("app.dns: the public DNS sends %s to %s, not to its hosted zone's name servers (%s): another hosted zone of the same name, or the registrar's old servers; set the hosted zone's name servers at the registrar or in the parent zone, or name the zone that is delegated", zone, strings.Join(theirs, ", "), strings.Join(servers, ", "))
 }
 
 // assumedRoleRE is an assumed-role session ARN: arn:<partition>:sts::<account>:assumed-role/<role>/<session>.

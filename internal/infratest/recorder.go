@@ -151,6 +151,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		rec.RetainOnDelete = req.GetRetainOnDelete()
 		rec.DeleteBeforeReplace = req.GetDeleteBeforeReplace()
 		rec.IgnoreChanges = req.GetIgnoreChanges()
+		rec.CreateTimeout = req.GetCustomTimeouts().GetCreate()
 	}
 	rec.URN = r.urn(rec.Parent, rec.Type, rec.Name)
 	if req := args.RegisterRPC; req != nil {

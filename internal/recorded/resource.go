@@ -134,6 +134,8 @@ type Resource struct {
 	RetainOnDelete       bool
 	DeleteBeforeReplace  bool
 	IgnoreChanges        []string
+	// CreateTimeout is the resource's custom create timeout ("" for the provider's default).
+	CreateTimeout string
 	// AliasURNs are the URNs the resource's aliases name: the identities it had before, which the
 	// engine matches against the state instead of creating it anew.
 	AliasURNs []string
