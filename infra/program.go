@@ -150,7 +150,7 @@ func BuildAWS(ctx *pulumi.Context, cfg *stacks.Config, facts *preflight.Facts) (
 	if err != nil {
 		return nil, err
 	}
-	eks, err := cluster.New(ctx, "cluster", &cluster.Args{
+	eks, err := cluster.New(ctx, cluster.Name, &cluster.Args{
 		Config: cfg.Cluster, VpcID: net.VpcID, PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
 		NodeDependencies: net.EgressRoutes, Protect: cfg.Storage.Protect, Region: cfg.Env.Region,
 	})

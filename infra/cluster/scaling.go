@@ -7,6 +7,7 @@ import (
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -46,6 +47,30 @@ func PlanScaling(ng stacks.NodeGroup, autoscaled bool, live *Scaling) ScalingPla
 // logical (EKS name "<logical>-<suffix>", auto-named). nil means it does not exist yet: a first
 // pulumi up, where the cluster itself is missing, or a group about to be created.
 func liveScaling(ctx *pulumi.Context, clusterName, logical string) (*Scaling, error) {
+	ng, err := liveNodeGroup(ctx, clusterName, logical)
+	if err != nil || ng == nil || len(ng.ScalingConfigs) == 0 {
+		return nil, err
+	}
+	sc := ng.ScalingConfigs[0]
+	return &Scaling{Desired: sc.DesiredSize, Min: sc.MinSize, Max: sc.MaxSize}, nil
+}
+
+// LiveStorageGroupVersion is the Kubernetes version the storage node group (edgefs-target) of the
+// cluster runs, as EKS reports it; "" when it does not exist yet.
+func LiveStorageGroupVersion(ctx *pulumi.Context, clusterName string) (string, error) {
+	ng, err := liveNodeGroup(ctx, clusterName, Name+"-"+placement.StoragePoolName)
+	if err != nil || ng == nil {
+		return "", err
+	}
+	return ng.Version, nil
+}
+
+// Name is the name the program gives the cluster component; its node groups' names start with it.
+const Name = "cluster"
+
+// liveNodeGroup is EKS's description of the node group of logical name logical; nil when it does
+// not exist (see liveScaling).
+func liveNodeGroup(ctx *pulumi.Context, clusterName, logical string) (*awseks.LookupNodeGroupResult, error) {
 	groups, err := awseks.GetNodeGroups(ctx, &awseks.GetNodeGroupsArgs{ClusterName: clusterName})
 	if err != nil {
 		if strings.Contains(err.Error(), "ResourceNotFoundException") {
@@ -69,9 +94,5 @@ func liveScaling(ctx *pulumi.Context, clusterName, logical string) (*Scaling, er
 	if err != nil {
 		return nil, fmt.Errorf("cluster: reading node group %s: %w", name, err)
 	}
-	if len(ng.ScalingConfigs) == 0 {
-		return nil, nil
-	}
-	sc := ng.ScalingConfigs[0]
-	return &Scaling{Desired: sc.DesiredSize, Min: sc.MinSize, Max: sc.MaxSize}, nil
+	return ng, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/openneuro/openneuro-infra/infra/cluster"
 	"github.com/openneuro/openneuro-infra/stacks"
 )
 
@@ -48,11 +49,30 @@ func Check(ctx *pulumi.Context, cfg *stacks.Config) (*Facts, error) {
 	}
 	ips, err := natAddresses(ctx, cfg.Network.NatEipAllocationIDs)
 	facts.NatPublicIPs = ips
-	errs = append(errs, err)
+	errs = append(errs, err, storageGroupFollows(ctx, cfg.Cluster))
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return facts, nil
+}
+
+// storageGroupFollows refuses a Kubernetes version the storage node group would not follow. That
+// group does not roll without cluster.edgefsNodeGroup.rollNodes (its NVMe disks hold EdgeFS's
+// data), and EKS refuses to upgrade a control plane while a managed node group runs another
+// version than it (UpdateClusterVersion): a first upgrade would leave the group behind, and the
+// next one fail half-way. So the version changes only with the group, through the renewal.
+func storageGroupFollows(ctx *pulumi.Context, c stacks.Cluster) error {
+	if !c.EdgeFSNodeGroup.IsEnabled() || c.EdgeFSNodeGroup.RollNodes {
+		return nil
+	}
+	live, err := cluster.LiveStorageGroupVersion(ctx, c.Name)
+	if err != nil {
+		return err
+	}
+	if live == "" || live == c.KubernetesVersion {
+		return nil
+	}
+	return fmt.Errorf("cluster.kubernetesVersion: %s, but the edgefs-target node group runs %s and does not roll (its NVMe disks hold EdgeFS's data), and EKS upgrades a control plane only while every managed node group runs its version: renew the storage nodes with the new version as README, \"Storage nodes are not replaced by an update\", says (datasets off EdgeFS, edgefs.enabled false, cluster.edgefsNodeGroup.rollNodes true), or keep kubernetesVersion at %s", c.KubernetesVersion, live, live)
 }
 
 // natAddresses reads the public address of each network.natEipAllocationIds entry, which must be

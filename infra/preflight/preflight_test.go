@@ -91,3 +91,30 @@ func TestCertificateOfTheAccount(t *testing.T) {
 		t.Fatalf("want %q, got %v", want, err)
 	}
 }
+
+// TestStorageGroupFollowsTheControlPlane: a Kubernetes version the storage node group, which does
+// not roll, would be left behind on is refused before anything is registered, naming the renewal;
+// the same version, a group that rolls, or a first up (no group yet) pass.
+func TestStorageGroupFollowsTheControlPlane(t *testing.T) {
+	t.Parallel()
+	const group = "cluster-edgefs-target-0a1b2c3"
+	live := []infratest.Option{infratest.WithExistingCluster("openneuro-staging"), infratest.WithLiveNodeGroup(group, 3, 3, 3)}
+	behind := append(live[:2:2], infratest.WithLiveNodeGroupVersion(group, "1.34"))
+	rec, err := infratest.RunStack("staging", behind...)
+	want := "cluster.kubernetesVersion: 1.35, but the edgefs-target node group runs 1.34 and does not roll"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("want %q, got %v", want, err)
+	}
+	if rec != nil && len(rec.Resources()) > 0 {
+		t.Errorf("%d resources registered before the refusal", len(rec.Resources()))
+	}
+	for name, opts := range map[string][]infratest.Option{
+		"same version": append(live[:2:2], infratest.WithLiveNodeGroupVersion(group, "1.35")),
+		"rolls":        append(behind[:3:3], infratest.WithValue("cluster.edgefsNodeGroup.rollNodes", true)),
+		"first up":     nil,
+	} {
+		if _, err := infratest.RunStack("staging", opts...); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

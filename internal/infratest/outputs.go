@@ -307,10 +307,14 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 		if !ok {
 			return nil, fmt.Errorf("ResourceNotFoundException: node group %s", args.Args["nodeGroupName"].StringValue())
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{
+		out := map[string]any{
 			"clusterName": args.Args["clusterName"].StringValue(), "nodeGroupName": args.Args["nodeGroupName"].StringValue(),
 			"scalingConfigs": []any{map[string]any{"desiredSize": s[0], "minSize": s[1], "maxSize": s[2]}},
-		}), nil
+		}
+		if v, ok := r.account.nodeGroupVersions[args.Args["nodeGroupName"].StringValue()]; ok {
+			out["version"] = v
+		}
+		return resource.NewPropertyMapFromMap(out), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	}

@@ -45,6 +45,9 @@ type mockAccount struct {
 	// nodeGroups are the EKS node groups the EKS API reports as existing: name -> desired, min,
 	// max. Empty means the cluster does not exist yet.
 	nodeGroups map[string][3]int
+	// nodeGroupVersions are the Kubernetes versions of live node groups (name -> version; none:
+	// EKS's answer leaves it out).
+	nodeGroupVersions map[string]string
 	// elasticIPs are the region's Elastic IPs: allocation id -> public address.
 	elasticIPs map[string]string
 }

@@ -82,6 +82,17 @@ func WithLiveNodeGroup(name string, desired, minSize, maxSize int) Option {
 	}
 }
 
+// WithLiveNodeGroupVersion gives a live node group (WithLiveNodeGroup) its Kubernetes version.
+func WithLiveNodeGroupVersion(name, version string) Option {
+	return func(s *runSettings) error {
+		if s.account.nodeGroupVersions == nil {
+			s.account.nodeGroupVersions = map[string]string{}
+		}
+		s.account.nodeGroupVersions[name] = version
+		return nil
+	}
+}
+
 // WithValue sets one nested config value (stackconfig.WithValue).
 func WithValue(path string, value any) Option { return withConfig(stackconfig.WithValue(path, value)) }
 
