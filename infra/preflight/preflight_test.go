@@ -98,8 +98,11 @@ func TestCertificateOfTheAccount(t *testing.T) {
 func TestStorageGroupFollowsTheControlPlane(t *testing.T) {
 	t.Parallel()
 	const group = "cluster-edgefs-target-0a1b2c3"
-	live := []infratest.Option{infratest.WithExistingCluster("openneuro-staging"), infratest.WithLiveNodeGroup(group, 3, 3, 3)}
-	behind := append(live[:2:2], infratest.WithLiveNodeGroupVersion(group, "1.34"))
+	live := func(version string, more ...infratest.Option) []infratest.Option {
+		return append([]infratest.Option{infratest.WithExistingCluster("openneuro-staging"), infratest.WithLiveNodeGroup(group, 3, 3, 3),
+			infratest.WithLiveNodeGroupVersion(group, version)}, more...)
+	}
+	behind := live("1.34")
 	rec, err := infratest.RunStack("staging", behind...)
 	want := "cluster.kubernetesVersion: 1.35, but the edgefs-target node group runs 1.34 and does not roll"
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -109,8 +112,8 @@ func TestStorageGroupFollowsTheControlPlane(t *testing.T) {
 		t.Errorf("%d resources registered before the refusal", len(rec.Resources()))
 	}
 	for name, opts := range map[string][]infratest.Option{
-		"same version": append(live[:2:2], infratest.WithLiveNodeGroupVersion(group, "1.35")),
-		"rolls":        append(behind[:3:3], infratest.WithValue("cluster.edgefsNodeGroup.rollNodes", true)),
+		"same version": live("1.35"),
+		"rolls":        live("1.34", infratest.WithValue("cluster.edgefsNodeGroup.rollNodes", true)),
 		"first up":     nil,
 	} {
 		if _, err := infratest.RunStack("staging", opts...); err != nil {
