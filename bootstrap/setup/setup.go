@@ -201,7 +201,7 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := previewRole(ctx, cfg, s, provider, partition.Partition, key)
+		p, err := previewRole(ctx, cfg, s, provider, partition.Partition, key, bucket)
 		if err != nil {
 			return nil, err
 		}
@@ -336,8 +336,10 @@ func deployRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.Strin
 // previewRole reads the account (AWS managed ReadOnlyAccess) and decrypts the stack's secrets, for
 // `pulumi preview` of pull requests: a DIY-backend preview neither locks nor writes the state. Its
 // Kubernetes access is the cluster's view policy (cluster.viewerRoleArns), not admin: any branch of
-// the repository can run code with this role.
-func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, partition string, key *kms.Key) (*iam.Role, error) {
+// the repository can run code with this role. So ReadOnlyAccess's reads of every S3 object of the
+// account (dataset exports, other teams' buckets) are fenced off: objects outside the state
+// bucket are denied.
+func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, partition string, key *kms.Key, bucket *s3.BucketV2) (*iam.Role, error) {
 	role, err := iam.NewRole(ctx, "preview-"+s.Name, &iam.RoleArgs{
 		Name:             pulumi.String(PreviewRoleName(s.Name)),
 		Description:      pulumi.String("Runs pulumi preview of the openneuro stack " + s.Name + " for pull requests"),
@@ -351,9 +353,12 @@ func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.Stri
 	}, pulumi.Parent(role)); err != nil {
 		return nil, fmt.Errorf("bootstrap: preview role %s policy: %w", s.Name, err)
 	}
-	decrypt := key.Arn.ApplyT(func(arn string) (string, error) {
+	decrypt := pulumi.All(key.Arn, bucket.Arn).ApplyT(func(arns []any) (string, error) {
 		return irsa.Document{Statement: []irsa.Statement{{
-			Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{arn},
+			Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{arns[0].(string)},
+		}, {
+			Sid: "NoObjectsButTheState", Effect: "Deny", Action: irsa.Values{"s3:GetObject", "s3:GetObjectVersion"},
+			NotResource: irsa.Values{arns[1].(string) + "/*"},
 		}}}.JSON()
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, "preview-"+s.Name+"-secrets", &iam.RolePolicyArgs{

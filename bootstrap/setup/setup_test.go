@@ -124,13 +124,14 @@ func TestRolesTrustExactlyTheWorkflows(t *testing.T) {
 }
 
 // TestPreviewRoleReadsOnly: besides ReadOnlyAccess the preview role may only decrypt with the
-// secrets key.
+// secrets key, and reads no S3 object outside the state bucket.
 func TestPreviewRoleReadsOnly(t *testing.T) {
 	rec, _, err := run(t, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := rec.ByType("aws:kms/key:Key")[0].Outputs["arn"].StringValue()
+	bucket := rec.ByType("aws:s3/bucketV2:BucketV2")[0].Outputs["arn"].StringValue()
 	var policies []infratest.Resource
 	for _, p := range rec.ByType("aws:iam/rolePolicy:RolePolicy") {
 		if strings.HasPrefix(p.Name, "preview-") {
@@ -145,9 +146,13 @@ func TestPreviewRoleReadsOnly(t *testing.T) {
 		if err := json.Unmarshal([]byte(p.Plain(false)["policy"].(string)), &doc); err != nil {
 			t.Fatal(err)
 		}
-		want := []irsa.Statement{{Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{key}}}
+		want := []irsa.Statement{
+			{Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{key}},
+			// ReadOnlyAccess reads every bucket's objects; a pull request's code must not.
+			{Sid: "NoObjectsButTheState", Effect: "Deny", Action: irsa.Values{"s3:GetObject", "s3:GetObjectVersion"}, NotResource: irsa.Values{bucket + "/*"}},
+		}
 		if !reflect.DeepEqual(doc.Statement, want) {
-			t.Errorf("%s: %+v, want only kms:Decrypt on %s", p.Name, doc.Statement, key)
+			t.Errorf("%s: %+v, want only kms:Decrypt on %s and no object outside %s", p.Name, doc.Statement, key, bucket)
 		}
 	}
 }

@@ -27,7 +27,9 @@ type Statement struct {
 	Principal *Principal `json:"Principal,omitempty"`
 	Action    Values     `json:"Action"`
 	Resource  Values     `json:"Resource,omitempty"`
-	Condition Condition  `json:"Condition,omitempty"`
+	// NotResource is every resource but these (with Effect Deny: a fence around them).
+	NotResource Values    `json:"NotResource,omitempty"`
+	Condition   Condition `json:"Condition,omitempty"`
 }
 
 // Principal names who a trust policy lets assume a role.
