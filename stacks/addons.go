@@ -1,7 +1,5 @@
 package stacks
 
-import "sort"
-
 // AddonBuilds are the EKS add-on builds the program pins for one Kubernetes minor version. An add-on
 // build is only accepted by EKS for the cluster versions it lists as compatible
 // (`aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>`); a build that is
@@ -60,14 +58,7 @@ var addonBuilds = map[string]AddonBuilds{
 
 // SupportedKubernetesVersions are the EKS versions with a verified row of add-on builds, oldest
 // first. The envtest binaries (scripts/tool-versions.env) are built for DefaultKubernetesVersion.
-func SupportedKubernetesVersions() []string {
-	versions := make([]string, 0, len(addonBuilds))
-	for v := range addonBuilds {
-		versions = append(versions, v)
-	}
-	sort.Strings(versions)
-	return versions
-}
+func SupportedKubernetesVersions() []string { return sortedKeys(addonBuilds) }
 
 // AddonBuildsFor returns the pinned builds of a supported Kubernetes version.
 func AddonBuildsFor(kubernetesVersion string) (AddonBuilds, bool) {

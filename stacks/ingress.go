@@ -1,9 +1,6 @@
 package stacks
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // Ingress configures how traffic reaches OpenNeuro (openneuro:ingress): in eks mode the AWS Load
 // Balancer Controller and the alb IngressClass; in existing mode the cluster's own ingress controller.
@@ -73,14 +70,7 @@ var controllerCharts = map[string]ControllerChart{
 }
 
 // ControllerCharts returns the chart versions of the table, sorted.
-func ControllerCharts() []string {
-	out := make([]string, 0, len(controllerCharts))
-	for v := range controllerCharts {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
-}
+func ControllerCharts() []string { return sortedKeys(controllerCharts) }
 
 // ControllerChartFor returns the table's row of a chart version.
 func ControllerChartFor(version string) (ControllerChart, bool) {
