@@ -20,7 +20,7 @@ func TestDelegated(t *testing.T) {
 	}{
 		{"delegated", []*net.NS{{Host: "NS-2.zone.test."}, {Host: "ns-9.other.test."}}, nil, "", false},
 		{"not delegated", nil, &net.DNSError{Err: "no such host", Name: "example.test", IsNotFound: true},
-			"app.dns: the public DNS has no example.test, so the hosted zone is not delegated: set its name servers (ns-1.zone.test, ns-2.zone.test.)", false},
+			"app.dns: the public DNS answers no NS records for example.test, so the hosted zone is not delegated: set its name servers (ns-1.zone.test, ns-2.zone.test.)", false},
 		{"delegated elsewhere", []*net.NS{{Host: "ns1.registrar.test."}}, nil,
 			"app.dns: the public DNS sends example.test to ns1.registrar.test, not to its hosted zone's name servers", false},
 		{"no DNS here", nil, &net.DNSError{Err: "server misbehaving", Name: "example.test"}, "", true},

@@ -130,7 +130,7 @@ func delegated(zone string, servers []string, warn func(string)) error {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return fmt.Errorf("app.dns: the public DNS has no %s, so the hosted zone is not delegated: set its name servers (%s) at the domain's registrar or in the parent zone, then run again (ACM validates the certificate through them)", zone, strings.Join(servers, ", "))
+		return fmt.Errorf("app.dns: the public DNS answers no NS records for %s, so the hosted zone is not delegated: set its name servers (%s) at the domain's registrar or in the parent zone, then run again (ACM validates the certificate through them)", zone, strings.Join(servers, ", "))
 	case err != nil:
 		warn(fmt.Sprintf("app.dns: could not check that %s is delegated to its hosted zone (%v); if it is not, the certificate's validation waits until it times out", zone, err))
 		return nil
