@@ -56,23 +56,31 @@ func Check(ctx *pulumi.Context, cfg *stacks.Config) (*Facts, error) {
 	return facts, nil
 }
 
-// storageGroupFollows refuses a Kubernetes version the storage node group would not follow. That
-// group does not roll without cluster.edgefsNodeGroup.rollNodes (its NVMe disks hold EdgeFS's
-// data), and EKS refuses to upgrade a control plane while a managed node group runs another
-// version than it (UpdateClusterVersion): a first upgrade would leave the group behind, and the
-// next one fail half-way. So the version changes only with the group, through the renewal.
+// storageGroupFollows refuses an upgrade of the control plane the storage node group would not
+// follow. That group does not roll without cluster.edgefsNodeGroup.rollNodes (its NVMe disks hold
+// EdgeFS's data), and EKS refuses to upgrade a control plane while a managed node group runs
+// another version than it (UpdateClusterVersion): a first upgrade would leave the group behind,
+// and the next one fail half-way. So the version changes only with the group, through the
+// renewal. A group already behind (upgraded by v0.1.0) only warns, so that the renewal's first
+// steps can run.
 func storageGroupFollows(ctx *pulumi.Context, c stacks.Cluster) error {
 	if !c.EdgeFSNodeGroup.IsEnabled() || c.EdgeFSNodeGroup.RollNodes {
 		return nil
 	}
-	live, err := cluster.LiveStorageGroupVersion(ctx, c.Name)
-	if err != nil {
+	group, err := cluster.LiveStorageGroupVersion(ctx, c.Name)
+	if err != nil || group == "" || group == c.KubernetesVersion {
 		return err
 	}
-	if live == "" || live == c.KubernetesVersion {
+	live, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: c.Name})
+	if err != nil {
+		return fmt.Errorf("preflight: reading cluster %s's version (eks:DescribeCluster): %w", c.Name, err)
+	}
+	const renewal = `renew the storage nodes as README, "Storage nodes are not replaced by an update", says (datasets off EdgeFS, edgefs.enabled false, cluster.edgefsNodeGroup.rollNodes true with the new version)`
+	if live.Version == c.KubernetesVersion {
+		_ = ctx.Log.Warn(fmt.Sprintf("cluster.kubernetesVersion: the edgefs-target node group runs %s, behind the control plane's %s; EKS refuses the next Kubernetes upgrade until it follows: %s", group, live.Version, renewal), nil)
 		return nil
 	}
-	return fmt.Errorf("cluster.kubernetesVersion: %s, but the edgefs-target node group runs %s and does not roll (its NVMe disks hold EdgeFS's data), and EKS upgrades a control plane only while every managed node group runs its version: renew the storage nodes with the new version as README, \"Storage nodes are not replaced by an update\", says (datasets off EdgeFS, edgefs.enabled false, cluster.edgefsNodeGroup.rollNodes true), or keep kubernetesVersion at %s", c.KubernetesVersion, live, live)
+	return fmt.Errorf("cluster.kubernetesVersion: %s, but the edgefs-target node group runs %s and does not roll (its NVMe disks hold EdgeFS's data), and EKS upgrades a control plane only while every managed node group runs its version: %s, or keep kubernetesVersion at %s", c.KubernetesVersion, group, renewal, live.Version)
 }
 
 // natAddresses reads the public address of each network.natEipAllocationIds entry, which must be

@@ -92,29 +92,31 @@ func TestCertificateOfTheAccount(t *testing.T) {
 	}
 }
 
-// TestStorageGroupFollowsTheControlPlane: a Kubernetes version the storage node group, which does
-// not roll, would be left behind on is refused before anything is registered, naming the renewal;
-// the same version, a group that rolls, or a first up (no group yet) pass.
+// TestStorageGroupFollowsTheControlPlane: an upgrade of the control plane the storage node group,
+// which does not roll, would be left behind by is refused before anything is registered, naming
+// the renewal and the version to keep; the same version, a group that rolls, a group already
+// behind a control plane at the configured version (the renewal's first steps must run), or a
+// first up (no group yet) pass.
 func TestStorageGroupFollowsTheControlPlane(t *testing.T) {
 	t.Parallel()
-	const group = "cluster-edgefs-target-0a1b2c3"
-	live := func(version string, more ...infratest.Option) []infratest.Option {
-		return append([]infratest.Option{infratest.WithExistingCluster("openneuro-staging"), infratest.WithLiveNodeGroup(group, 3, 3, 3),
-			infratest.WithLiveNodeGroupVersion(group, version)}, more...)
+	const group, name = "cluster-edgefs-target-0a1b2c3", "openneuro-staging"
+	live := func(controlPlane, version string, more ...infratest.Option) []infratest.Option {
+		return append([]infratest.Option{infratest.WithExistingCluster(name), infratest.WithClusterVersion(name, controlPlane),
+			infratest.WithLiveNodeGroup(group, 3, 3, 3), infratest.WithLiveNodeGroupVersion(group, version)}, more...)
 	}
-	behind := live("1.34")
-	rec, err := infratest.RunStack("staging", behind...)
+	rec, err := infratest.RunStack("staging", live("1.34", "1.34")...)
 	want := "cluster.kubernetesVersion: 1.35, but the edgefs-target node group runs 1.34 and does not roll"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("want %q, got %v", want, err)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "or keep kubernetesVersion at 1.34") {
+		t.Errorf("want %q and the version to keep, got %v", want, err)
 	}
 	if rec != nil && len(rec.Resources()) > 0 {
 		t.Errorf("%d resources registered before the refusal", len(rec.Resources()))
 	}
 	for name, opts := range map[string][]infratest.Option{
-		"same version": live("1.35"),
-		"rolls":        live("1.34", infratest.WithValue("cluster.edgefsNodeGroup.rollNodes", true)),
-		"first up":     nil,
+		"same version":   live("1.35", "1.35"),
+		"rolls":          live("1.34", "1.34", infratest.WithValue("cluster.edgefsNodeGroup.rollNodes", true)),
+		"already behind": live("1.35", "1.34"),
+		"first up":       nil,
 	} {
 		if _, err := infratest.RunStack("staging", opts...); err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -287,6 +287,13 @@ func (r *Recorder) invoke(args pulumi.MockCallArgs) (resource.PropertyMap, error
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		a := r.account
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": a.callerAccount, "arn": a.callerARN, "userId": "AROAMOCKSESSION", "id": a.callerAccount}), nil
+	case "aws:eks/getCluster:getCluster":
+		name := args.Args["name"].StringValue()
+		v, ok := r.account.clusterVersions[name]
+		if !ok {
+			return nil, fmt.Errorf("infratest: no cluster %s with a version (WithClusterVersion)", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "version": v, "id": name}), nil
 	case "aws:eks/getClusters:getClusters":
 		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(r.account.clusters), "id": r.region}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":

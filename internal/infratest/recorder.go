@@ -45,6 +45,8 @@ type mockAccount struct {
 	// nodeGroups are the EKS node groups the EKS API reports as existing: name -> desired, min,
 	// max. Empty means the cluster does not exist yet.
 	nodeGroups map[string][3]int
+	// clusterVersions are the Kubernetes versions of existing clusters (name -> version).
+	clusterVersions map[string]string
 	// nodeGroupVersions are the Kubernetes versions of live node groups (name -> version; none:
 	// EKS's answer leaves it out).
 	nodeGroupVersions map[string]string

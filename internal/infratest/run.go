@@ -82,6 +82,17 @@ func WithLiveNodeGroup(name string, desired, minSize, maxSize int) Option {
 	}
 }
 
+// WithClusterVersion makes an existing EKS cluster (WithExistingCluster) run a Kubernetes version.
+func WithClusterVersion(name, version string) Option {
+	return func(s *runSettings) error {
+		if s.account.clusterVersions == nil {
+			s.account.clusterVersions = map[string]string{}
+		}
+		s.account.clusterVersions[name] = version
+		return nil
+	}
+}
+
 // WithLiveNodeGroupVersion gives a live node group (WithLiveNodeGroup) its Kubernetes version.
 func WithLiveNodeGroupVersion(name, version string) Option {
 	return func(s *runSettings) error {
