@@ -136,10 +136,13 @@ func TestControllerRelease(t *testing.T) {
 	}
 }
 
-// TestControllerTable: every chart of the table runs a controller whose IAM policy is the one
-// infra/ingress transcribes (a row with another checksum needs the transcription redone), and the
-// transcription's source is that controller's.
+// TestControllerTable keeps the table and the transcription consistent: every chart's recorded
+// policy checksum is the one iampolicy.go says it transcribes (a row with another checksum needs
+// the transcription redone), the transcription's source is the controller of one of the rows, and
+// every row lists its CRD files. The checksums themselves are recorded from upstream by hand (the
+// rows' comment), not computed here.
 func TestControllerTable(t *testing.T) {
+	sourced := false
 	for _, v := range stacks.ControllerCharts() {
 		c, _ := stacks.ControllerChartFor(v)
 		if c.PolicySHA256 != ingress.ControllerPolicySHA256 {
@@ -148,9 +151,10 @@ func TestControllerTable(t *testing.T) {
 		if len(c.CRDFiles) == 0 {
 			t.Errorf("chart %s lists no CRD files", v)
 		}
+		sourced = sourced || slices.Contains(strings.Split(ingress.ControllerPolicySource, "/"), c.Controller)
 	}
-	if !strings.Contains(ingress.ControllerPolicySource, "/v2.14.0/") {
-		t.Errorf("ControllerPolicySource %s is not the policy of controller v2.14.0", ingress.ControllerPolicySource)
+	if !sourced {
+		t.Errorf("ControllerPolicySource %s is the policy of no controller of the table", ingress.ControllerPolicySource)
 	}
 }
 

@@ -65,8 +65,9 @@ const PatchForceAnnotation = "pulumi.com/patchForce"
 // names a resource's manager at random when it first plans it, so the next up plans the same
 // object under another name, and without force its first change of a field the lost manager still
 // shares fails on a conflict (tier 4, "worker added" of the EdgeFS stack). An annotation on each
-// object, not the provider's enablePatchForce: that setting is new in v4.29 (#2280), and older
-// providers (the module proxy's build among them) ignore it without a word.
+// object as well as the provider's enablePatchForce (Args): that setting is new in v4.29 (#2280),
+// and older providers (the module proxy's build among them) ignore it without a word; the setting
+// covers what the program does not write itself.
 func Annotations(extra pulumi.StringMap) pulumi.StringMap {
 	all := pulumi.StringMap{PatchForceAnnotation: pulumi.String("true")}
 	for k, v := range extra {
