@@ -61,47 +61,34 @@ func WithHostedZone(id, name string, private bool) Option {
 // WithElasticIP gives the mock account's region an Elastic IP (allocation id eipalloc-..., its
 // public address), allocated outside the stack.
 func WithElasticIP(allocationID, publicIP string) Option {
-	return func(s *runSettings) error {
-		if s.account.elasticIPs == nil {
-			s.account.elasticIPs = map[string]string{}
-		}
-		s.account.elasticIPs[allocationID] = publicIP
-		return nil
-	}
+	return func(s *runSettings) error { put(&s.account.elasticIPs, allocationID, publicIP); return nil }
 }
 
 // WithLiveNodeGroup makes the mocked EKS API report an existing node group (EKS name, e.g.
 // cluster-default-abc1234) with its current desired, min and max size, as on a later pulumi up.
 func WithLiveNodeGroup(name string, desired, minSize, maxSize int) Option {
 	return func(s *runSettings) error {
-		if s.account.nodeGroups == nil {
-			s.account.nodeGroups = map[string][3]int{}
-		}
-		s.account.nodeGroups[name] = [3]int{desired, minSize, maxSize}
+		put(&s.account.nodeGroups, name, [3]int{desired, minSize, maxSize})
 		return nil
 	}
 }
 
 // WithClusterVersion makes an existing EKS cluster (WithExistingCluster) run a Kubernetes version.
 func WithClusterVersion(name, version string) Option {
-	return func(s *runSettings) error {
-		if s.account.clusterVersions == nil {
-			s.account.clusterVersions = map[string]string{}
-		}
-		s.account.clusterVersions[name] = version
-		return nil
-	}
+	return func(s *runSettings) error { put(&s.account.clusterVersions, name, version); return nil }
 }
 
 // WithLiveNodeGroupVersion gives a live node group (WithLiveNodeGroup) its Kubernetes version.
 func WithLiveNodeGroupVersion(name, version string) Option {
-	return func(s *runSettings) error {
-		if s.account.nodeGroupVersions == nil {
-			s.account.nodeGroupVersions = map[string]string{}
-		}
-		s.account.nodeGroupVersions[name] = version
-		return nil
+	return func(s *runSettings) error { put(&s.account.nodeGroupVersions, name, version); return nil }
+}
+
+// put sets a key of a mock account's map, making the map on first use.
+func put[V any](m *map[string]V, key string, value V) {
+	if *m == nil {
+		*m = map[string]V{}
 	}
+	(*m)[key] = value
 }
 
 // WithValue sets one nested config value (stackconfig.WithValue).
