@@ -1,7 +1,7 @@
 // Package preflight asks AWS what validation of the config alone cannot know, before the program
 // registers any resource: who is running it (the cluster's creator becomes its admin for good, and
 // anyone else needs an access entry), whether the configured zones are the region's, whether the
-// certificate is the account's, and whether the hosted zone of app.dns exists, holds the
+// certificate is the account's, issued and for the site's names, and whether the hosted zone of app.dns exists, holds the
 // hostname and is the one the public DNS answers for (delegated). Each problem names its config key and the fix, like validation, all at once.
 package preflight
 
@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/openneuro/openneuro-infra/infra/cluster"
 	"github.com/openneuro/openneuro-infra/stacks"
@@ -39,8 +40,11 @@ func Check(ctx *pulumi.Context, cfg *stacks.Config) (*Facts, error) {
 		return nil, fmt.Errorf("preflight: who is running this (sts get-caller-identity): %w", err)
 	}
 	errs := []error{identity(ctx, cfg.Cluster, caller), zones(ctx, cfg.Network, cfg.Env.Region)}
-	if arn := cfg.OpenNeuro.CertificateARN; arn != "" && accountOf(arn) != caller.AccountId {
+	switch arn := cfg.OpenNeuro.CertificateARN; {
+	case arn != "" && accountOf(arn) != caller.AccountId:
 		errs = append(errs, fmt.Errorf("app.certificateArn: the certificate belongs to account %s but this stack deploys into account %s; an ALB only uses certificates of its own account: request one there or set app.dns", accountOf(arn), caller.AccountId))
+	case arn != "":
+		errs = append(errs, certificate(ctx.Context(), cfg.Env.Region, config.Get(ctx, "aws:profile"), arn, cfg.OpenNeuro.Hostname))
 	}
 	if cfg.OpenNeuro.DNS != "" {
 		id, err := hostedZone(ctx, cfg.OpenNeuro)

@@ -1,6 +1,7 @@
 package preflight_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -89,6 +90,57 @@ func TestCertificateOfTheAccount(t *testing.T) {
 	want := "app.certificateArn: the certificate belongs to account 111122223333 but this stack deploys into account " + account
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("want %q, got %v", want, err)
+	}
+}
+
+// TestCertificateIssuedForTheSite: app.certificateArn must be ISSUED and cover the hostname and
+// www.<hostname>, which the ALB serves; a wildcard covers one label. A certificate that is not
+// (or cannot be read) fails before anything is registered, naming the key and the fix.
+func TestCertificateIssuedForTheSite(t *testing.T) {
+	t.Parallel()
+	arn := func(n int) string {
+		return fmt.Sprintf("arn:aws:acm:us-west-2:%s:certificate/00000000-0000-4000-8000-%012d", account, n)
+	}
+	cases := []struct {
+		name   string
+		status string
+		names  []string
+		want   string // "" = allowed
+	}{
+		{"issued for both names", "ISSUED", []string{"openneuro.org", "www.openneuro.org"}, ""},
+		{"issued, wildcard", "ISSUED", []string{"openneuro.org", "*.openneuro.org"}, ""},
+		{"pending", "PENDING_VALIDATION", []string{"openneuro.org", "www.openneuro.org"},
+			"app.certificateArn: the certificate is PENDING_VALIDATION, not ISSUED, and an ALB only serves an issued certificate; create the DNS validation records"},
+		{"expired", "EXPIRED", []string{"openneuro.org", "www.openneuro.org"},
+			"app.certificateArn: the certificate is EXPIRED, not ISSUED, and an ALB only serves an issued certificate; request a new one, or set app.dns"},
+		{"no www", "ISSUED", []string{"openneuro.org"},
+			"app.certificateArn: the certificate covers openneuro.org but not www.openneuro.org, which the ALB serves"},
+		{"another domain's wildcard", "ISSUED", []string{"*.example.org"},
+			"app.certificateArn: the certificate covers *.example.org but not openneuro.org, www.openneuro.org"},
+		{"wildcard two labels up", "ISSUED", []string{"*.openneuro.org", "example.org"},
+			"but not openneuro.org, which the ALB serves"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			rec, err := infratest.RunStack("prod", infratest.WithValue("app.certificateArn", arn(i+1)), infratest.WithCertificate(arn(i+1), c.status, c.names...))
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want %q, got %v", c.want, err)
+			}
+			if n := len(rec.Resources()); n != 0 {
+				t.Errorf("%d resources registered before the preflight failed", n)
+			}
+		})
+	}
+	_, err := infratest.RunStack("prod", infratest.WithValue("app.certificateArn", arn(999)), infratest.WithoutCertificate(arn(999)))
+	if want := "app.certificateArn: could not read the certificate " + arn(999) + " (acm:DescribeCertificate in us-west-2)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("an unknown certificate: want %q, got %v", want, err)
 	}
 }
 

@@ -125,6 +125,7 @@ func RunStack(stack string, opts ...Option) (*Recorder, error) {
 	}
 	rec := newRecorder(stack, s.Config["aws:region"])
 	rec.account = defaultAccount(s.account, s.Config)
+	issueConfigured(s.Config)
 	err = pulumi.RunErr(s.program,
 		pulumi.WithMocks(stacks.Project, stack, rec),
 		func(info *pulumi.RunInfo) {
