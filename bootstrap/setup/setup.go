@@ -2,18 +2,24 @@
 // `pulumi up` of the openneuro project, created once per account by an administrator:
 //
 //   - the S3 bucket that keeps the Pulumi state (versioned, encrypted, private, TLS only);
-//   - the KMS key (alias/openneuro-pulumi) that encrypts the stacks' secrets;
 //   - GitHub's OIDC identity provider, unless the account has it already;
+//   - per stack, the KMS key (alias/openneuro-pulumi-<stack>) that encrypts its secrets;
 //   - per stack, the deploy role the deploy and destroy workflows assume (only from the stack's
-//     GitHub environment), which creates the cluster and runs every `pulumi up`;
-//   - per stack, the read-only preview role of the pull-request workflow;
+//     GitHub environment), which creates the cluster and runs every `pulumi up`; a
+//     non-production stack's role carries a permissions boundary that denies it the production
+//     stacks of the same account;
+//   - per stack, the preview role of the pull-request workflow (only from the stack's preview
+//     environment), which reads what a preview reads and decrypts only its stack's secrets;
 //   - per stack, the operators' admin role: cluster-admin through the stack's
 //     cluster.adminRoleArns, assumable by whom the account's own IAM policies allow;
 //   - per stack, in its region, the Elastic IPs of its NAT gateways (network.natEipAllocationIds):
 //     known before its first up, so the database's allowlist can hold them, and kept through its
 //     rebuilds.
 //
-// Its outputs are what the README's next steps set: the backend URL, the secrets provider, the
+// The stacks of the account are config (stacks), all of Stacks by default: an account per stack
+// keeps them apart entirely, the boundary only in part (README, "One account or two").
+//
+// Its outputs are what the README's next steps set: the backend URL, the secrets providers, the
 // role ARNs for cluster.deployRoleArn, cluster.adminRoleArns, cluster.viewerRoleArns and the GitHub
 // variables, and the NAT addresses for network.natEipAllocationIds and the database's allowlist.
 package setup
@@ -22,7 +28,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -39,19 +47,26 @@ import (
 const Project = "openneuro-bootstrap"
 
 // Stack pairs an openneuro stack with the GitHub environment its deploy jobs run in
-// (.github/workflows/deploy.yml), its region (aws:region) and its number of NAT gateways (one
-// with network.natGateways single, three with perZone); a test holds them to the stack files.
+// (.github/workflows/deploy.yml), the one its pull-request previews run in
+// (.github/workflows/pull-request.yml), its region (aws:region), its number of NAT gateways (one
+// with network.natGateways single, three with perZone) and whether it is production; a test holds
+// them to the stack files and the workflows.
 type Stack struct {
-	Name        string
-	Environment string
-	Region      string
-	NatGateways int
+	Name               string
+	Environment        string
+	PreviewEnvironment string
+	Region             string
+	NatGateways        int
+	Production         bool
 }
 
-// Stacks are the openneuro stacks the workflows deploy.
+// Stacks are the openneuro stacks the workflows deploy. Each preview runs in an environment of
+// its own, not the deploy one (whose deployment branches are main only, and whose deploy role a
+// pull request's code would get): production-preview's required reviewers decide which pull
+// request's code may read prod's secrets.
 var Stacks = []Stack{
-	{Name: "staging", Environment: "staging", Region: "us-east-1", NatGateways: 1},
-	{Name: "prod", Environment: "production", Region: "us-west-2", NatGateways: 3},
+	{Name: "staging", Environment: "staging", PreviewEnvironment: "staging-preview", Region: "us-east-1", NatGateways: 1},
+	{Name: "prod", Environment: "production", PreviewEnvironment: "production-preview", Region: "us-west-2", NatGateways: 3, Production: true},
 }
 
 // DeployRoleName is the name of a stack's deploy role; the stack files refer to it.
@@ -63,8 +78,26 @@ func PreviewRoleName(stack string) string { return "openneuro-preview-" + stack 
 // AdminRoleName is the name of a stack's admin role for people; the stack files refer to it.
 func AdminRoleName(stack string) string { return "openneuro-admin-" + stack }
 
-// SecretsKeyAlias is the KMS alias of the secrets provider: awskms://alias/openneuro-pulumi?region=<r>.
-const SecretsKeyAlias = "alias/openneuro-pulumi"
+// BoundaryPolicyName is the name of the permissions boundary of a non-production stack's deploy role.
+func BoundaryPolicyName(stack string) string { return "openneuro-deploy-" + stack + "-boundary" }
+
+// SecretsKeyAlias is the KMS alias of a stack's secrets provider:
+// awskms://alias/openneuro-pulumi-<stack>?region=<bootstrap region>. One key per stack, so that
+// whoever may decrypt one stack's secrets (its preview role) cannot decrypt another's.
+func SecretsKeyAlias(stack string) string { return "alias/openneuro-pulumi-" + stack }
+
+// StateObjects are the state bucket's object patterns of a stack of the openneuro project in the
+// DIY backend's project layout (.pulumi/<kind>/<project>/<stack>): its checkpoint (and its .bak),
+// history, backups and locks.
+func StateObjects(bucketARN, stack string) []string {
+	base := bucketARN + "/.pulumi/"
+	return []string{
+		base + "stacks/openneuro/" + stack + ".json*",
+		base + "history/openneuro/" + stack + "/*",
+		base + "backups/openneuro/" + stack + "/*",
+		base + "locks/openneuro/" + stack + "/*",
+	}
+}
 
 // DeploySessionSeconds is the longest session of a deploy role: what the workflows ask for
 // (role-duration-seconds). A first `pulumi up` of prod takes about 17 minutes on its critical path,
@@ -86,9 +119,6 @@ func EnvironmentSubject(repository, environment string) string {
 	return "repo:" + repository + ":environment:" + environment
 }
 
-// PullRequestSubject is the `sub` claim of a job of a pull_request workflow (same page).
-func PullRequestSubject(repository string) string { return "repo:" + repository + ":pull_request" }
-
 // Config is the bootstrap stack's configuration.
 type Config struct {
 	// Repository is the GitHub repository (owner/name) whose workflows may assume the roles. Required.
@@ -99,6 +129,9 @@ type Config struct {
 	// OperatorRoleARNs are IAM roles that may also assume the deploy roles (to run pulumi from a
 	// workstation as the deploy role, e.g. `pulumi cancel` or a state repair). Default none.
 	OperatorRoleARNs []string
+	// Stacks are the stacks this account holds (config stacks, by name). Default (none listed): all
+	// of Stacks.
+	Stacks []Stack
 }
 
 var (
@@ -117,6 +150,24 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 	if err := config.TryObject(ctx, Project+":operatorRoleArns", &c.OperatorRoleARNs); err != nil && !errors.Is(err, config.ErrMissingVar) {
 		errs = append(errs, fmt.Errorf("operatorRoleArns: %w; write a list of IAM role ARNs", err))
 	}
+	var names []string
+	if err := config.TryObject(ctx, Project+":stacks", &names); err != nil && !errors.Is(err, config.ErrMissingVar) {
+		errs = append(errs, fmt.Errorf("stacks: %w; write a list of stack names (%s)", err, stackNames(Stacks)))
+	}
+	if len(names) == 0 {
+		c.Stacks = Stacks
+	}
+	for i, name := range names {
+		j := slices.IndexFunc(Stacks, func(s Stack) bool { return s.Name == name })
+		switch {
+		case j < 0:
+			errs = append(errs, fmt.Errorf("stacks[%d]: %q is not a stack of the workflows; the stacks are %s", i, name, stackNames(Stacks)))
+		case slices.Index(names, name) < i:
+			errs = append(errs, fmt.Errorf("stacks[%d]: %q is listed twice", i, name))
+		default:
+			c.Stacks = append(c.Stacks, Stacks[j])
+		}
+	}
 	if !repositoryRE.MatchString(c.Repository) {
 		errs = append(errs, fmt.Errorf("githubRepository: %q is not owner/name; run `pulumi config set githubRepository <owner>/<repo>` with the repository that runs the workflows", c.Repository))
 	}
@@ -132,6 +183,14 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+func stackNames(stacks []Stack) string {
+	var names []string
+	for _, s := range stacks {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // Run is the bootstrap program: Program, with its outputs exported.
@@ -164,10 +223,6 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := secretsKey(ctx)
-	if err != nil {
-		return nil, err
-	}
 	bucket, err := stateBucket(ctx)
 	if err != nil {
 		return nil, err
@@ -185,23 +240,32 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		}
 		provider = p.Arn
 	}
+	account := Account{Partition: partition.Partition, ID: caller.AccountId}
+	keys := map[string]*kms.Key{}
+	secretsProviders := pulumi.StringMap{}
+	for _, s := range cfg.Stacks {
+		if keys[s.Name], err = secretsKey(ctx, s); err != nil {
+			return nil, err
+		}
+		secretsProviders[s.Name] = pulumi.String("awskms://" + SecretsKeyAlias(s.Name) + "?region=" + region.Name)
+	}
 	deploy, preview, admin := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	natIDs, natIPs := pulumi.StringArrayMap{}, pulumi.StringArrayMap{}
-	for _, s := range Stacks {
+	for _, s := range cfg.Stacks {
 		natIDs[s.Name], natIPs[s.Name], err = natAddresses(ctx, s)
 		if err != nil {
 			return nil, err
 		}
-		a, err := adminRole(ctx, s, partition.Partition, caller.AccountId)
+		a, err := adminRole(ctx, s, account)
 		if err != nil {
 			return nil, err
 		}
 		admin[s.Name] = a.Arn
-		d, err := deployRole(ctx, cfg, s, provider, partition.Partition)
+		d, err := deployRole(ctx, cfg, s, provider, account, region.Name, keys, bucket)
 		if err != nil {
 			return nil, err
 		}
-		p, err := previewRole(ctx, cfg, s, provider, partition.Partition, key, bucket)
+		p, err := previewRole(ctx, cfg, s, provider, account, keys[s.Name], bucket)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +276,7 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 		// the environment (AWS_REGION, the stack's own in the workflows), and S3 answers a request
 		// for the bucket on another region's endpoint with a redirect the AWS SDK does not follow.
 		"backendUrl":            pulumi.Sprintf("s3://%s?region=%s", bucket.Bucket, region.Name),
-		"secretsProvider":       pulumi.String("awskms://" + SecretsKeyAlias + "?region=" + region.Name),
+		"secretsProviders":      secretsProviders,
 		"githubOidcProviderArn": provider,
 		"deployRoleArns":        deploy,
 		"previewRoleArns":       preview,
@@ -222,22 +286,37 @@ func Program(ctx *pulumi.Context) (pulumi.Map, error) {
 	}, nil
 }
 
-// secretsKey is the KMS key of the stacks' secrets provider. Losing it loses every stack secret,
-// hence protect, retain on delete and the longest deletion window.
-func secretsKey(ctx *pulumi.Context) (*kms.Key, error) {
+// Account is the AWS account the bootstrap runs in.
+type Account struct {
+	Partition, ID string
+}
+
+// RoleARN is the ARN of the account's IAM role name.
+func (a Account) RoleARN(name string) string {
+	return "arn:" + a.Partition + ":iam::" + a.ID + ":role/" + name
+}
+
+// PolicyARN is the ARN of the account's customer managed IAM policy name.
+func (a Account) PolicyARN(name string) string {
+	return "arn:" + a.Partition + ":iam::" + a.ID + ":policy/" + name
+}
+
+// secretsKey is the KMS key of a stack's secrets provider. Losing it loses every secret of the
+// stack, hence protect, retain on delete and the longest deletion window.
+func secretsKey(ctx *pulumi.Context, s Stack) (*kms.Key, error) {
 	keep := []pulumi.ResourceOption{pulumi.Protect(true), pulumi.RetainOnDelete(true)}
-	key, err := kms.NewKey(ctx, "secrets", &kms.KeyArgs{
-		Description:          pulumi.String("Pulumi secrets provider of the openneuro stacks"),
+	key, err := kms.NewKey(ctx, "secrets-"+s.Name, &kms.KeyArgs{
+		Description:          pulumi.String("Pulumi secrets provider of the openneuro stack " + s.Name),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30),
 	}, keep...)
 	if err != nil {
-		return nil, fmt.Errorf("bootstrap: secrets key: %w", err)
+		return nil, fmt.Errorf("bootstrap: %s secrets key: %w", s.Name, err)
 	}
-	if _, err := kms.NewAlias(ctx, "secrets", &kms.AliasArgs{
-		Name: pulumi.String(SecretsKeyAlias), TargetKeyId: key.KeyId,
+	if _, err := kms.NewAlias(ctx, "secrets-"+s.Name, &kms.AliasArgs{
+		Name: pulumi.String(SecretsKeyAlias(s.Name)), TargetKeyId: key.KeyId,
 	}, keep...); err != nil {
-		return nil, fmt.Errorf("bootstrap: secrets key alias: %w", err)
+		return nil, fmt.Errorf("bootstrap: %s secrets key alias: %w", s.Name, err)
 	}
 	return key, nil
 }
@@ -314,59 +393,174 @@ func githubTrust(provider pulumi.StringOutput, subject string, roles []string) p
 }
 
 // deployRole may do anything in the account (the program creates IAM roles, KMS keys, EKS, VPCs),
-// so only jobs of the stack's protected GitHub environment may assume it.
-func deployRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, partition string) (*iam.Role, error) {
+// so only jobs of the stack's protected GitHub environment may assume it. A non-production stack's
+// role has a permissions boundary (deployBoundary) when production stacks share the account.
+func deployRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, account Account, home string, keys map[string]*kms.Key, bucket *s3.BucketV2) (*iam.Role, error) {
+	var boundary pulumi.StringPtrInput
+	if guarded := production(cfg.Stacks); !s.Production && len(guarded) > 0 {
+		policy, err := deployBoundary(ctx, s, guarded, account, home, keys, bucket)
+		if err != nil {
+			return nil, err
+		}
+		boundary = policy.Arn
+	}
 	role, err := iam.NewRole(ctx, "deploy-"+s.Name, &iam.RoleArgs{
-		Name:               pulumi.String(DeployRoleName(s.Name)),
-		Description:        pulumi.String("Runs pulumi up/destroy of the openneuro stack " + s.Name + " from the GitHub environment " + s.Environment),
-		AssumeRolePolicy:   githubTrust(provider, EnvironmentSubject(cfg.Repository, s.Environment), cfg.OperatorRoleARNs),
-		MaxSessionDuration: pulumi.Int(DeploySessionSeconds),
+		Name:                pulumi.String(DeployRoleName(s.Name)),
+		Description:         pulumi.String("Runs pulumi up/destroy of the openneuro stack " + s.Name + " from the GitHub environment " + s.Environment),
+		AssumeRolePolicy:    githubTrust(provider, EnvironmentSubject(cfg.Repository, s.Environment), cfg.OperatorRoleARNs),
+		MaxSessionDuration:  pulumi.Int(DeploySessionSeconds),
+		PermissionsBoundary: boundary,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: deploy role %s: %w", s.Name, err)
 	}
 	if _, err := iam.NewRolePolicyAttachment(ctx, "deploy-"+s.Name+"-admin", &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String(ManagedPolicyARN(partition, "AdministratorAccess")),
+		Role: role.Name, PolicyArn: pulumi.String(ManagedPolicyARN(account.Partition, "AdministratorAccess")),
 	}, pulumi.Parent(role)); err != nil {
 		return nil, fmt.Errorf("bootstrap: deploy role %s policy: %w", s.Name, err)
 	}
 	return role, nil
 }
 
-// previewRole reads the account (AWS managed ReadOnlyAccess) and decrypts the stack's secrets, for
-// `pulumi preview` of pull requests: a DIY-backend preview neither locks nor writes the state. Its
-// Kubernetes access is the cluster's view policy (cluster.viewerRoleArns), not admin: any branch of
-// the repository can run code with this role. So ReadOnlyAccess's reads of every S3 object of the
-// account (dataset exports, other teams' buckets) are fenced off: objects outside the state
-// bucket are denied.
-func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, partition string, key *kms.Key, bucket *s3.BucketV2) (*iam.Role, error) {
+// production returns the production stacks among stacks.
+func production(stacks []Stack) []Stack {
+	var out []Stack
+	for _, s := range stacks {
+		if s.Production {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// globalRegion is where the requests to IAM, STS's global endpoint and Route 53 count as made
+// (aws:RequestedRegion), so a boundary cannot deny it without denying those services.
+const globalRegion = "us-east-1"
+
+// deployBoundary is the permissions boundary of stack s's deploy role: it may do what
+// AdministratorAccess allows except touch the guarded (production) stacks of the account: their
+// region (unless it is s's, the global one, or home, the bootstrap's, where the state bucket and
+// the secrets keys are), their secrets keys, their state
+// objects, their bootstrap roles; nor assume any role, create IAM users or keys, or loosen the
+// boundary and the state bucket. A role it creates does not inherit the boundary (the program
+// creates roles for nodes, pods and services), which is why an account per stack is the only
+// full separation (README, "One account or two").
+func deployBoundary(ctx *pulumi.Context, s Stack, guarded []Stack, account Account, home string, keys map[string]*kms.Key, bucket *s3.BucketV2) (*iam.Policy, error) {
+	var keyARNs []pulumi.StringOutput
+	for _, g := range guarded {
+		keyARNs = append(keyARNs, keys[g.Name].Arn)
+	}
+	policyName := BoundaryPolicyName(s.Name)
+	doc := pulumi.All(bucket.Arn, pulumi.ToStringArrayOutput(keyARNs)).ApplyT(func(v []any) (string, error) {
+		bucketARN, guardedKeys := v[0].(string), v[1].([]string)
+		var regions, roles, state irsa.Values
+		for _, g := range guarded {
+			if !slices.Contains(irsa.Values{s.Region, globalRegion, home}, g.Region) && !slices.Contains(regions, g.Region) {
+				regions = append(regions, g.Region)
+			}
+			for _, name := range []string{DeployRoleName(g.Name), PreviewRoleName(g.Name), AdminRoleName(g.Name)} {
+				roles = append(roles, account.RoleARN(name))
+			}
+			state = append(state, StateObjects(bucketARN, g.Name)...)
+		}
+		statements := []irsa.Statement{
+			{Sid: "AdministratorAccess", Effect: "Allow", Action: irsa.Values{"*"}, Resource: irsa.Values{"*"}},
+			{Sid: "ProductionSecrets", Effect: "Deny", Action: irsa.Values{"kms:*"}, Resource: guardedKeys},
+			{Sid: "ProductionState", Effect: "Deny", Action: irsa.Values{"s3:*"}, Resource: state},
+			{Sid: "ProductionRoles", Effect: "Deny", Action: irsa.Values{"iam:*"}, Resource: roles},
+			{Sid: "NoRoleChaining", Effect: "Deny", Action: irsa.Values{"sts:AssumeRole"}, Resource: irsa.Values{"*"}},
+			{Sid: "NoUsersOrKeys", Effect: "Deny", Action: irsa.Values{"iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile"}, Resource: irsa.Values{"*"}},
+			{Sid: "KeepTheBoundary", Effect: "Deny", Action: irsa.Values{"iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"}, Resource: irsa.Values{account.RoleARN(DeployRoleName(s.Name))}},
+			{Sid: "KeepTheBoundaryPolicy", Effect: "Deny", Action: irsa.Values{"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"}, Resource: irsa.Values{account.PolicyARN(policyName)}},
+			{Sid: "KeepTheStateBucket", Effect: "Deny", Action: irsa.Values{"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration"}, Resource: irsa.Values{bucketARN}},
+		}
+		if len(regions) > 0 {
+			statements = append(statements, irsa.Statement{
+				Sid: "ProductionRegions", Effect: "Deny", Action: irsa.Values{"*"}, Resource: irsa.Values{"*"},
+				Condition: irsa.Condition{"StringEquals": {"aws:RequestedRegion": regions}},
+			})
+		}
+		return irsa.Document{Statement: statements}.JSON()
+	}).(pulumi.StringOutput)
+	policy, err := iam.NewPolicy(ctx, "deploy-"+s.Name+"-boundary", &iam.PolicyArgs{
+		Name:        pulumi.String(policyName),
+		Description: pulumi.String("Permissions boundary of the deploy role of the openneuro stack " + s.Name + ": nothing of the production stacks of this account"),
+		Policy:      doc,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: deploy role %s boundary: %w", s.Name, err)
+	}
+	return policy, nil
+}
+
+// PreviewReads are the AWS actions a `pulumi preview` of the openneuro program needs, by IAM
+// service prefix: its data sources, the preflight's reads, and the providers' reads of a refresh
+// (describe, get, list). No object reads and no secrets: no s3 (the state bucket has its own
+// statement), no secretsmanager, no logs:GetLogEvents, no ssm parameters but AWS's public ones.
+var PreviewReads = map[string][]string{
+	"acm":                  {"acm:DescribeCertificate", "acm:GetCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate"},
+	"autoscaling":          {"autoscaling:Describe*"},
+	"backup":               {"backup:Describe*", "backup:GetBackupPlan", "backup:GetBackupSelection", "backup:GetBackupVaultAccessPolicy", "backup:GetBackupVaultNotifications", "backup:List*"},
+	"cloudwatch":           {"cloudwatch:Describe*", "cloudwatch:ListTagsForResource", "cloudwatch:GetDashboard"},
+	"ec2":                  {"ec2:Describe*"},
+	"ecr":                  {"ecr:DescribePullThroughCacheRules", "ecr:DescribeRegistry", "ecr:DescribeRepositories", "ecr:GetRegistryPolicy", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource"},
+	"eks":                  {"eks:Describe*", "eks:List*"},
+	"elasticfilesystem":    {"elasticfilesystem:Describe*"},
+	"elasticloadbalancing": {"elasticloadbalancing:Describe*"},
+	"iam":                  {"iam:Get*", "iam:List*"},
+	"kms":                  {"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListResourceTags"},
+	"logs":                 {"logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:ListTagsLogGroup"},
+	"route53":              {"route53:Get*", "route53:List*"},
+	"sns":                  {"sns:GetSubscriptionAttributes", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:ListTopics"},
+	"ssm":                  {"ssm:GetParameter", "ssm:GetParameters"},
+}
+
+// previewRole runs `pulumi preview` of pull requests: a DIY-backend preview neither locks nor writes
+// the state. Any branch can run code with it, so it reads no more than a preview needs (PreviewReads;
+// of the state bucket, its stack's objects), decrypts only its stack's secrets, and only jobs of the
+// stack's preview environment may assume it. Its Kubernetes access is the cluster's view policy
+// (cluster.viewerRoleArns), not admin.
+func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.StringOutput, account Account, key *kms.Key, bucket *s3.BucketV2) (*iam.Role, error) {
 	role, err := iam.NewRole(ctx, "preview-"+s.Name, &iam.RoleArgs{
 		Name:             pulumi.String(PreviewRoleName(s.Name)),
-		Description:      pulumi.String("Runs pulumi preview of the openneuro stack " + s.Name + " for pull requests"),
-		AssumeRolePolicy: githubTrust(provider, PullRequestSubject(cfg.Repository), nil),
+		Description:      pulumi.String("Runs pulumi preview of the openneuro stack " + s.Name + " for pull requests, from the GitHub environment " + s.PreviewEnvironment),
+		AssumeRolePolicy: githubTrust(provider, EnvironmentSubject(cfg.Repository, s.PreviewEnvironment), nil),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: preview role %s: %w", s.Name, err)
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, "preview-"+s.Name+"-read", &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String(ManagedPolicyARN(partition, "ReadOnlyAccess")),
+	policy := pulumi.All(key.Arn, bucket.Arn).ApplyT(func(arns []any) (string, error) {
+		return PreviewPolicy(account, s, arns[0].(string), arns[1].(string)).JSON()
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, "preview-"+s.Name+"-read", &iam.RolePolicyArgs{
+		Role: role.Name, Policy: policy,
 	}, pulumi.Parent(role)); err != nil {
 		return nil, fmt.Errorf("bootstrap: preview role %s policy: %w", s.Name, err)
 	}
-	decrypt := pulumi.All(key.Arn, bucket.Arn).ApplyT(func(arns []any) (string, error) {
-		return irsa.Document{Statement: []irsa.Statement{{
-			Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{arns[0].(string)},
-		}, {
-			Sid: "NoObjectsButTheState", Effect: "Deny", Action: irsa.Values{"s3:GetObject", "s3:GetObjectVersion"},
-			NotResource: irsa.Values{arns[1].(string) + "/*"},
-		}}}.JSON()
-	}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, "preview-"+s.Name+"-secrets", &iam.RolePolicyArgs{
-		Role: role.Name, Policy: decrypt,
-	}, pulumi.Parent(role)); err != nil {
-		return nil, fmt.Errorf("bootstrap: preview role %s secrets: %w", s.Name, err)
-	}
 	return role, nil
+}
+
+// PreviewPolicy is the preview role's policy of stack s, given its secrets key and the state bucket.
+func PreviewPolicy(account Account, s Stack, keyARN, bucketARN string) irsa.Document {
+	services := make([]string, 0, len(PreviewReads))
+	for service := range PreviewReads {
+		services = append(services, service)
+	}
+	sort.Strings(services)
+	var reads irsa.Values
+	for _, service := range services {
+		if service != "ssm" {
+			reads = append(reads, PreviewReads[service]...)
+		}
+	}
+	return irsa.Document{Statement: []irsa.Statement{
+		{Sid: "Describe", Effect: "Allow", Action: reads, Resource: irsa.Values{"*"}},
+		// pulumi-eks and the EKS AMI lookups read AWS's public parameters (no account in the ARN).
+		{Sid: "PublicParameters", Effect: "Allow", Action: PreviewReads["ssm"], Resource: irsa.Values{"arn:" + account.Partition + ":ssm:*::parameter/aws/service/*"}},
+		{Sid: "StateBucket", Effect: "Allow", Action: irsa.Values{"s3:ListBucket", "s3:GetBucketLocation"}, Resource: irsa.Values{bucketARN}},
+		{Sid: "StackState", Effect: "Allow", Action: irsa.Values{"s3:GetObject"}, Resource: append(irsa.Values{bucketARN + "/.pulumi/meta.yaml"}, StateObjects(bucketARN, s.Name)...)},
+		{Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{keyARN}},
+	}}
 }
 
 // natAddresses allocates a stack's NAT addresses in its region. They are protected and retained:
@@ -396,9 +590,9 @@ func natAddresses(ctx *pulumi.Context, s Stack) (ids, ips pulumi.StringArray, er
 // policies' decision (grant sts:AssumeRole on it to the operators' users or SSO permission sets);
 // its power is the cluster-admin access entry the stack gives it (cluster.adminRoleArns) and the
 // one AWS call kubectl's setup needs (aws eks update-kubeconfig reads the cluster's endpoint).
-func adminRole(ctx *pulumi.Context, s Stack, partition, account string) (*iam.Role, error) {
+func adminRole(ctx *pulumi.Context, s Stack, account Account) (*iam.Role, error) {
 	trust, err := irsa.Document{Statement: []irsa.Statement{{
-		Sid: "AccountPrincipals", Effect: "Allow", Principal: &irsa.Principal{AWS: []string{"arn:" + partition + ":iam::" + account + ":root"}},
+		Sid: "AccountPrincipals", Effect: "Allow", Principal: &irsa.Principal{AWS: []string{"arn:" + account.Partition + ":iam::" + account.ID + ":root"}},
 		Action: irsa.Values{"sts:AssumeRole"},
 	}}}.JSON()
 	if err != nil {
@@ -414,7 +608,7 @@ func adminRole(ctx *pulumi.Context, s Stack, partition, account string) (*iam.Ro
 	}
 	describe, err := irsa.Document{Statement: []irsa.Statement{{
 		Sid: "Kubeconfig", Effect: "Allow", Action: irsa.Values{"eks:DescribeCluster"},
-		Resource: irsa.Values{"arn:" + partition + ":eks:*:" + account + ":cluster/*"},
+		Resource: irsa.Values{"arn:" + account.Partition + ":eks:*:" + account.ID + ":cluster/*"},
 	}}}.JSON()
 	if err != nil {
 		return nil, err

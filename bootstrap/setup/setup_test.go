@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,8 +58,10 @@ func trust(t *testing.T, role infratest.Resource) irsa.Document {
 }
 
 // TestRolesTrustExactlyTheWorkflows: the deploy roles trust only tokens of their stack's GitHub
-// environment, the preview roles only tokens of the repository's pull_request jobs, each with the
-// subject GitHub sends and the STS audience; the deploy session outlasts a long run.
+// environment, the preview roles only tokens of their stack's preview environment, each with the
+// subject GitHub sends and the STS audience; the deploy roles are administrators (the preview
+// roles have no managed policy: TestPreviewRoleReadsOnlyItsStack); the deploy session outlasts a
+// long run.
 func TestRolesTrustExactlyTheWorkflows(t *testing.T) {
 	rec, outs, err := run(t, nil)
 	if err != nil {
@@ -74,11 +79,12 @@ func TestRolesTrustExactlyTheWorkflows(t *testing.T) {
 	previewARNs, _ := outs["previewRoleArns"].(map[string]string)
 	for _, s := range setup.Stacks {
 		for _, c := range []struct {
-			name, subject, policy string
-			arns                  map[string]string
+			name, subject string
+			policies      []string
+			arns          map[string]string
 		}{
-			{setup.DeployRoleName(s.Name), "repo:" + repo + ":environment:" + s.Environment, "AdministratorAccess", deployARNs},
-			{setup.PreviewRoleName(s.Name), "repo:" + repo + ":pull_request", "ReadOnlyAccess", previewARNs},
+			{setup.DeployRoleName(s.Name), "repo:" + repo + ":environment:" + s.Environment, []string{"arn:aws:iam::aws:policy/AdministratorAccess"}, deployARNs},
+			{setup.PreviewRoleName(s.Name), "repo:" + repo + ":environment:" + s.PreviewEnvironment, nil, previewARNs},
 		} {
 			var role *infratest.Resource
 			for _, r := range rec.ByType("aws:iam/role:Role") {
@@ -110,8 +116,8 @@ func TestRolesTrustExactlyTheWorkflows(t *testing.T) {
 					attached = append(attached, a.Plain(false)["policyArn"].(string))
 				}
 			}
-			if !reflect.DeepEqual(attached, []string{"arn:aws:iam::aws:policy/" + c.policy}) {
-				t.Errorf("%s has %v, want only %s", c.name, attached, c.policy)
+			if !reflect.DeepEqual(attached, c.policies) {
+				t.Errorf("%s has %v, want %v", c.name, attached, c.policies)
 			}
 		}
 	}
@@ -123,42 +129,122 @@ func TestRolesTrustExactlyTheWorkflows(t *testing.T) {
 	}
 }
 
-// TestPreviewRoleReadsOnly: besides ReadOnlyAccess the preview role may only decrypt with the
-// secrets key, and reads no S3 object outside the state bucket.
-func TestPreviewRoleReadsOnly(t *testing.T) {
+// TestPreviewRoleReadsOnlyItsStack: a preview role's one policy reads (describe, get, list) on
+// the services of PreviewReads, AWS's public parameters, the state bucket's listing, its own stack's
+// state objects, and decrypts with its own stack's key only: no other stack's key or state, no
+// object outside the state, no write.
+func TestPreviewRoleReadsOnlyItsStack(t *testing.T) {
 	rec, _, err := run(t, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := rec.ByType("aws:kms/key:Key")[0].Outputs["arn"].StringValue()
 	bucket := rec.ByType("aws:s3/bucketV2:BucketV2")[0].Outputs["arn"].StringValue()
-	var policies []infratest.Resource
-	for _, p := range rec.ByType("aws:iam/rolePolicy:RolePolicy") {
-		if strings.HasPrefix(p.Name, "preview-") {
-			policies = append(policies, p)
+	keys := map[string]string{}
+	for _, s := range setup.Stacks {
+		key := rec.Find("aws:kms/key:Key", "secrets-"+s.Name)
+		if key == nil {
+			t.Fatalf("no secrets key of %s", s.Name)
 		}
+		keys[s.Name] = key.Outputs["arn"].StringValue()
 	}
-	if len(policies) != len(setup.Stacks) {
-		t.Fatalf("%d inline policies, want one per preview role", len(policies))
+	if keys["staging"] == keys["prod"] {
+		t.Fatal("staging and prod share a secrets key")
 	}
-	for _, p := range policies {
+	for _, s := range setup.Stacks {
+		p := rec.Find("aws:iam/rolePolicy:RolePolicy", "preview-"+s.Name+"-read")
+		if p == nil {
+			t.Fatalf("no policy of the preview role of %s", s.Name)
+		}
 		var doc irsa.Document
 		if err := json.Unmarshal([]byte(p.Plain(false)["policy"].(string)), &doc); err != nil {
 			t.Fatal(err)
 		}
-		want := []irsa.Statement{
-			{Sid: "StackSecrets", Effect: "Allow", Action: irsa.Values{"kms:Decrypt"}, Resource: irsa.Values{key}},
-			// ReadOnlyAccess reads every bucket's objects; a pull request's code must not.
-			{Sid: "NoObjectsButTheState", Effect: "Deny", Action: irsa.Values{"s3:GetObject", "s3:GetObjectVersion"}, NotResource: irsa.Values{bucket + "/*"}},
+		account := setup.Account{Partition: "aws", ID: infratest.AccountID}
+		if want := setup.PreviewPolicy(account, s, keys[s.Name], bucket); !reflect.DeepEqual(doc.Statement, want.Statement) {
+			t.Errorf("%s: %+v, want %+v", p.Name, doc.Statement, want.Statement)
 		}
-		if !reflect.DeepEqual(doc.Statement, want) {
-			t.Errorf("%s: %+v, want only kms:Decrypt on %s and no object outside %s", p.Name, doc.Statement, key, bucket)
+		for _, st := range doc.Statement {
+			if st.Effect != "Allow" {
+				continue
+			}
+			for _, action := range st.Action {
+				verb := action[strings.Index(action, ":")+1:]
+				read := strings.HasPrefix(verb, "Describe") || strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List") || action == "kms:Decrypt"
+				if !read || strings.HasPrefix(action, "secretsmanager:") || action == "logs:GetLogEvents" || action == "*" {
+					t.Errorf("%s %s allows %s, not a read of a preview", p.Name, st.Sid, action)
+				}
+				if strings.HasPrefix(action, "s3:") || action == "kms:Decrypt" {
+					for _, r := range st.Resource {
+						own := r == bucket || r == bucket+"/.pulumi/meta.yaml" || r == keys[s.Name] || strings.Contains(r, "/openneuro/"+s.Name+".json") || strings.Contains(r, "/openneuro/"+s.Name+"/")
+						if !own {
+							t.Errorf("%s allows %s on %s, not the stack's own state or key", p.Name, action, r)
+						}
+					}
+				}
+			}
 		}
 	}
 }
 
-// TestStateAndKeyKept: the state bucket and the secrets key (and its alias) are protected and kept
-// when the bootstrap stack is destroyed; the bucket is versioned, private and TLS only.
+// TestPreviewReadsCoverTheProgram: every AWS service the openneuro program calls (the pulumi-aws
+// modules and AWS SDK services it links, and pulumi-eks's) has reads in PreviewReads, so that a new
+// module cannot break the pull requests' previews unnoticed.
+func TestPreviewReadsCoverTheProgram(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", stackconfig.RepoRoot()).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	// The IAM service prefixes each package calls; a package missing here fails the test.
+	services := map[string][]string{
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws":             {"ec2"}, // availability zones; sts and the region need no permission
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm":         {"acm"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling": {"autoscaling"}, // pulumi-eks's node groups
+		// pulumi-eks's SDK links it for self-managed node groups, which the program does not make.
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudformation": nil,
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/backup":         {"backup"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch":     {"cloudwatch", "logs"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2":            {"ec2"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr":            {"ecr"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs":            {"elasticfilesystem"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks":            {"eks"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam":            {"iam"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms":            {"kms"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb":             {"elasticloadbalancing"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53":        {"route53"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns":            {"sns"},
+		"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc":            {"ec2"},
+		"github.com/pulumi/pulumi-eks/sdk/v3/go/eks":                {"eks", "ec2", "iam", "autoscaling", "ssm"},
+		"github.com/aws/aws-sdk-go-v2/service/acm":                  {"acm"},
+		"github.com/aws/aws-sdk-go-v2/service/sts":                  nil, // the SDK's credential chain: no permission needed
+	}
+	// Types, endpoints and helpers of an SDK, and the SDK's own sign-in services, call nothing.
+	skip := regexp.MustCompile(`/(internal|schemas|types|utilities|config)(/|$)|^github\.com/aws/aws-sdk-go-v2/service/(sso|ssooidc|signin)$`)
+	called := 0
+	for _, pkg := range strings.Fields(string(out)) {
+		aws := strings.HasPrefix(pkg, "github.com/pulumi/pulumi-aws/sdk/v6/go/aws") || strings.HasPrefix(pkg, "github.com/pulumi/pulumi-eks/sdk/v3/go/eks") || strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/")
+		if !aws || skip.MatchString(pkg) {
+			continue
+		}
+		prefixes, ok := services[pkg]
+		if !ok {
+			t.Errorf("the program links %s: add its IAM service prefixes to this test and its reads to setup.PreviewReads", pkg)
+			continue
+		}
+		called++
+		for _, prefix := range prefixes {
+			if len(setup.PreviewReads[prefix]) == 0 {
+				t.Errorf("%s calls %s, which setup.PreviewReads does not read", pkg, prefix)
+			}
+		}
+	}
+	if called < 10 {
+		t.Errorf("found %d AWS packages in the program, want its pulumi-aws modules", called)
+	}
+}
+
+// TestStateAndKeyKept: the state bucket and the stacks' secrets keys (and their aliases) are
+// protected and kept when the bootstrap stack is destroyed; each stack's secrets provider names its
+// own key; the bucket is versioned, private and TLS only.
 func TestStateAndKeyKept(t *testing.T) {
 	rec, outs, err := run(t, nil)
 	if err != nil {
@@ -176,8 +262,18 @@ func TestStateAndKeyKept(t *testing.T) {
 	if want := "s3://" + bucket.Outputs["bucket"].StringValue() + "?region=us-east-1"; outs["backendUrl"] != want {
 		t.Errorf("backendUrl %v, want %s", outs["backendUrl"], want)
 	}
-	if outs["secretsProvider"] != "awskms://alias/openneuro-pulumi?region=us-east-1" {
-		t.Errorf("secretsProvider %v", outs["secretsProvider"])
+	wantProviders := map[string]string{
+		"staging": "awskms://alias/openneuro-pulumi-staging?region=us-east-1",
+		"prod":    "awskms://alias/openneuro-pulumi-prod?region=us-east-1",
+	}
+	if !reflect.DeepEqual(outs["secretsProviders"], wantProviders) {
+		t.Errorf("secretsProviders %v, want %v", outs["secretsProviders"], wantProviders)
+	}
+	for _, stack := range []string{"staging", "prod"} {
+		key, alias := rec.Find("aws:kms/key:Key", "secrets-"+stack), rec.Find("aws:kms/alias:Alias", "secrets-"+stack)
+		if key == nil || alias == nil || alias.Plain(false)["name"] != "alias/openneuro-pulumi-"+stack || alias.Plain(false)["targetKeyId"] != key.Outputs["keyId"].StringValue() {
+			t.Errorf("%s: key %v alias %v", stack, key, alias)
+		}
 	}
 	versioning := rec.ByType("aws:s3/bucketVersioningV2:BucketVersioningV2")
 	block := rec.ByType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
@@ -301,7 +397,7 @@ func TestProjectFileLoads(t *testing.T) {
 		t.Errorf("project %s, want %s", project.Name, setup.Project)
 	}
 	data, _ := os.ReadFile(path)
-	for _, key := range []string{"githubRepository", "githubOidcProviderArn", "operatorRoleArns"} {
+	for _, key := range []string{"githubRepository", "githubOidcProviderArn", "operatorRoleArns", "stacks"} {
 		if _, ok := project.Config[key]; !ok || !strings.Contains(string(data), key+":") {
 			t.Errorf("bootstrap/Pulumi.yaml does not declare %s", key)
 		}
@@ -350,6 +446,142 @@ func TestNatAddresses(t *testing.T) {
 		provider := rec.Find("pulumi:providers:aws", "region-"+s.Name)
 		if provider == nil || provider.Plain(false)["region"] != s.Region {
 			t.Errorf("%s region provider %+v", s.Name, provider)
+		}
+	}
+}
+
+// boundaryOf returns the permissions boundary document of a deploy role, or nil without one.
+func boundaryOf(t *testing.T, rec *infratest.Recorder, stack string) *irsa.Document {
+	t.Helper()
+	role := rec.Find("aws:iam/role:Role", "deploy-"+stack)
+	if role == nil {
+		t.Fatalf("no deploy role of %s", stack)
+	}
+	arn, _ := role.Plain(false)["permissionsBoundary"].(string)
+	if arn == "" {
+		return nil
+	}
+	policy := rec.Find("aws:iam/policy:Policy", "deploy-"+stack+"-boundary")
+	if policy == nil || policy.Outputs["arn"].StringValue() != arn {
+		t.Fatalf("%s's boundary %s is not the bootstrap's policy %v", stack, arn, policy)
+	}
+	if want := "arn:aws:iam::" + infratest.AccountID + ":policy/" + setup.BoundaryPolicyName(stack); arn != want {
+		t.Errorf("%s's boundary %s, want %s (its own deny names it)", stack, arn, want)
+	}
+	var doc irsa.Document
+	if err := json.Unmarshal([]byte(policy.Plain(false)["policy"].(string)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return &doc
+}
+
+// TestStagingDeployRoleBoundary: in an account that holds prod, staging's deploy role (an
+// administrator) is bounded: allowed everything but denied prod's key, state objects, bootstrap
+// roles and region, role chaining, IAM users and keys, and loosening its boundary or the state
+// bucket; nothing of staging's own is denied. Prod's deploy role has no boundary.
+func TestStagingDeployRoleBoundary(t *testing.T) {
+	rec, _, err := run(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc := boundaryOf(t, rec, "prod"); doc != nil {
+		t.Errorf("prod's deploy role is bounded: %+v", doc)
+	}
+	doc := boundaryOf(t, rec, "staging")
+	if doc == nil {
+		t.Fatal("staging's deploy role has no permissions boundary")
+	}
+	bucket := rec.ByType("aws:s3/bucketV2:BucketV2")[0].Outputs["arn"].StringValue()
+	prodKey := rec.Find("aws:kms/key:Key", "secrets-prod").Outputs["arn"].StringValue()
+	stagingKey := rec.Find("aws:kms/key:Key", "secrets-staging").Outputs["arn"].StringValue()
+	role := func(name string) string { return "arn:aws:iam::" + infratest.AccountID + ":role/" + name }
+	sids := map[string]irsa.Statement{}
+	for _, st := range doc.Statement {
+		sids[st.Sid] = st
+	}
+	if a := sids["AdministratorAccess"]; a.Effect != "Allow" || !reflect.DeepEqual(a.Action, irsa.Values{"*"}) || !reflect.DeepEqual(a.Resource, irsa.Values{"*"}) {
+		t.Errorf("the boundary does not allow what AdministratorAccess allows: %+v", a)
+	}
+	wants := map[string]irsa.Statement{
+		"ProductionSecrets": {Action: irsa.Values{"kms:*"}, Resource: irsa.Values{prodKey}},
+		"ProductionState": {Action: irsa.Values{"s3:*"}, Resource: irsa.Values{
+			bucket + "/.pulumi/stacks/openneuro/prod.json*", bucket + "/.pulumi/history/openneuro/prod/*",
+			bucket + "/.pulumi/backups/openneuro/prod/*", bucket + "/.pulumi/locks/openneuro/prod/*"}},
+		"ProductionRoles":    {Action: irsa.Values{"iam:*"}, Resource: irsa.Values{role("openneuro-deploy-prod"), role("openneuro-preview-prod"), role("openneuro-admin-prod")}},
+		"NoRoleChaining":     {Action: irsa.Values{"sts:AssumeRole"}, Resource: irsa.Values{"*"}},
+		"KeepTheBoundary":    {Action: irsa.Values{"iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"}, Resource: irsa.Values{role("openneuro-deploy-staging")}},
+		"ProductionRegions":  {Action: irsa.Values{"*"}, Resource: irsa.Values{"*"}, Condition: irsa.Condition{"StringEquals": {"aws:RequestedRegion": {"us-west-2"}}}},
+		"KeepTheStateBucket": {Action: irsa.Values{"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration"}, Resource: irsa.Values{bucket}},
+	}
+	for sid, want := range wants {
+		got, ok := sids[sid]
+		want.Sid, want.Effect = sid, "Deny"
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("boundary %s: %+v, want %+v", sid, got, want)
+		}
+	}
+	for _, st := range doc.Statement {
+		if st.Effect != "Deny" {
+			continue
+		}
+		for _, r := range st.Resource {
+			if r == stagingKey || strings.Contains(r, "/openneuro/staging") || strings.HasSuffix(r, "-staging") && st.Sid != "KeepTheBoundary" {
+				t.Errorf("boundary %s denies staging's own %s", st.Sid, r)
+			}
+		}
+	}
+}
+
+// TestBoundaryKeepsTheBootstrapRegion: bootstrapped in prod's region, the account's state bucket
+// and keys are there, so staging's boundary does not deny that region (the rest stays).
+func TestBoundaryKeepsTheBootstrapRegion(t *testing.T) {
+	rec, _, err := run(t, map[string]string{"aws:region": "us-west-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := boundaryOf(t, rec, "staging")
+	if doc == nil {
+		t.Fatal("no boundary")
+	}
+	var sids []string
+	for _, st := range doc.Statement {
+		sids = append(sids, st.Sid)
+	}
+	if slices.Contains(sids, "ProductionRegions") || !slices.Contains(sids, "ProductionSecrets") {
+		t.Errorf("boundary statements %v: want prod's secrets denied, not the bootstrap's region", sids)
+	}
+}
+
+// TestStacksOfTheAccount: `stacks` picks the stacks an account holds (an account per stack): only
+// theirs are created, and a stack alone in its account needs no boundary. Unknown or repeated
+// names, or no list, are refused with the key; an empty list is all stacks.
+func TestStacksOfTheAccount(t *testing.T) {
+	if _, outs, err := run(t, map[string]string{setup.Project + ":stacks": `[]`}); err != nil || len(outs["deployRoleArns"].(map[string]string)) != len(setup.Stacks) {
+		t.Errorf("stacks []: %v, deploy roles %v; want every stack", err, outs["deployRoleArns"])
+	}
+	rec, outs, err := run(t, map[string]string{setup.Project + ":stacks": `["staging"]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Resources() {
+		if strings.Contains(r.Name, "prod") {
+			t.Errorf("an account of staging alone gets %s %s", r.Type, r.Name)
+		}
+	}
+	if doc := boundaryOf(t, rec, "staging"); doc != nil {
+		t.Errorf("staging alone in its account is bounded: %+v", doc)
+	}
+	if got := outs["deployRoleArns"].(map[string]string); len(got) != 1 || got["staging"] == "" {
+		t.Errorf("deployRoleArns %v, want staging's only", got)
+	}
+	for cfg, want := range map[string]string{
+		`["staging", "qa"]`: `stacks[1]: "qa" is not a stack of the workflows; the stacks are staging, prod`,
+		`["prod", "prod"]`:  `stacks[1]: "prod" is listed twice`,
+		`{"staging": true}`: `stacks: `,
+	} {
+		_, _, err := run(t, map[string]string{setup.Project + ":stacks": cfg})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("stacks %s: want %q, got %v", cfg, want, err)
 		}
 	}
 }

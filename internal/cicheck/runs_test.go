@@ -179,13 +179,29 @@ func stepRun(t *testing.T, file, jobName, nameOrID string) string {
 	return ""
 }
 
-// TestPreviewRunsAsDocumented: the preview job is not gated on variables it cannot see (a job
-// without environment sees no environment variables); its first step picks the stack's preview role
-// from repository variables, and says so when one is missing instead of skipping silently.
+// TestPreviewRunsAsDocumented: the preview job is not gated on variables (it must run for every
+// branch) and runs each stack in the preview environment its bootstrap preview role trusts, never a
+// deploy environment; its first step picks the stack's preview role from repository variables, and
+// says so when one is missing instead of skipping silently.
 func TestPreviewRunsAsDocumented(t *testing.T) {
 	preview := loadWorkflows(t)["pull-request.yml"].Jobs["preview"]
-	if strings.Contains(preview.If, "vars.") || preview.Environment != "" {
-		t.Errorf("preview job if %q environment %q: it must run for every branch of the repository", preview.If, preview.Environment)
+	if strings.Contains(preview.If, "vars.") || preview.Environment != "${{ matrix.environment }}" {
+		t.Errorf("preview job if %q environment %q: it must run for every branch, in the matrix's preview environment", preview.If, preview.Environment)
+	}
+	include, _ := preview.Strategy.Matrix["include"].([]any)
+	environments := map[string]string{}
+	for _, entry := range include {
+		m, _ := entry.(map[string]any)
+		stack, _ := m["stack"].(string)
+		environments[stack], _ = m["environment"].(string)
+	}
+	for _, s := range setup.Stacks {
+		if environments[s.Name] != s.PreviewEnvironment || s.PreviewEnvironment == s.Environment || s.PreviewEnvironment == "" {
+			t.Errorf("stack %s previews in environment %q; its preview role trusts %q, its deploy role %q", s.Name, environments[s.Name], s.PreviewEnvironment, s.Environment)
+		}
+	}
+	if len(environments) != len(setup.Stacks) {
+		t.Errorf("the preview matrix has %d stacks, the bootstrap %d", len(environments), len(setup.Stacks))
 	}
 	script := stepRun(t, "pull-request.yml", "preview", "target")
 	for _, c := range []struct {

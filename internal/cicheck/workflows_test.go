@@ -260,6 +260,13 @@ func TestStacksExist(t *testing.T) {
 				names = append(names, s.(string))
 			}
 		}
+		if include, ok := j.Strategy.Matrix["include"].([]any); ok {
+			for _, entry := range include {
+				if s, ok := entry.(map[string]any)["stack"].(string); ok {
+					names = append(names, s)
+				}
+			}
+		}
 		for _, s := range j.Steps {
 			if v, ok := s.With["stack-name"].(string); ok && !strings.Contains(v, "${{") {
 				names = append(names, v)
