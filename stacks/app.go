@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -420,6 +421,9 @@ func (o OpenNeuro) validate2020Datasets(v *validator, c Cluster, e EdgeFS, s Sto
 	case StoreStorageClass:
 		if c.Mode == ModeEKS {
 			v.addf("app.datasetStore", "storageClass is for existing mode; in eks mode use efs or edgefs")
+		} else if o.Generation == Gen2020 && !slices.Contains(s.sharedVolumeKeys, "storage.datasetsAccessMode") {
+			// The claim is not awaited: a class that refuses the mode shows only as workers that never start.
+			v.addf("storage.datasetsAccessMode", "is required with the datasets on a storage class: ReadWriteMany when storage.datasetsStorageClass (or the cluster's default class) serves shared volumes (NFS, CephFS, EFS), ReadWriteOnce when it does not (kind's and k3d's default classes, most block storage; then app.workers and app.replicas.dataladService 1); a class that refuses the mode leaves the claim Pending and the workers never start")
 		}
 	default:
 		v.addf("app.datasetStore", "%q is not allowed; use efs, edgefs or storageClass", o.DatasetStore)

@@ -264,6 +264,8 @@ func TestModeMismatch(t *testing.T) {
 			"operations: metrics, alarms and backups are AWS services of eks mode but cluster.mode is existing"},
 		{"EFS store in existing mode", "local", []stackconfig.Option{stackconfig.WithValue("app.datasetStore", "efs")},
 			"app.datasetStore: efs needs eks mode"},
+		{"no access mode for a storage class", "local", []stackconfig.Option{stackconfig.WithoutValue("storage.datasetsAccessMode")},
+			"storage.datasetsAccessMode: is required with the datasets on a storage class: ReadWriteMany when storage.datasetsStorageClass (or the cluster's default class) serves shared volumes"},
 		{"RWO with several workers", "local", []stackconfig.Option{stackconfig.WithValue("app.workers", 2)},
 			"storage.datasetsAccessMode: ReadWriteOnce lets one node mount the datasets volume, but app.workers is 2 and app.replicas.dataladService is 1"},
 		{"kubeconfig in eks mode", "staging", []stackconfig.Option{stackconfig.WithValue("cluster.kubeconfig", "/home/me/.kube/config")},

@@ -30,8 +30,10 @@ type Storage struct {
 	// DatasetsStorageClass is the class of the shared datasets volume. eks mode: "efs", created by the
 	// program. existing mode: a class of the cluster; "" means the cluster's default class.
 	DatasetsStorageClass string `json:"datasetsStorageClass,omitempty"`
-	// DatasetsAccessMode is ReadWriteMany (default: every worker mounts the same volume) or
-	// ReadWriteOnce, allowed only with a single worker, for single-node clusters without RWX storage.
+	// DatasetsAccessMode is ReadWriteMany (every worker mounts the same volume; the default in eks
+	// mode and with EdgeFS) or ReadWriteOnce, allowed only with a single worker, for single-node
+	// clusters without RWX storage. Required with app.datasetStore storageClass (existing mode,
+	// generation 2020): the class decides which one it serves.
 	DatasetsAccessMode string `json:"datasetsAccessMode,omitempty"`
 	// DatasetsSize is the requested size of the datasets volume. EFS ignores it (it grows as needed);
 	// other classes use it. Default 100Gi.

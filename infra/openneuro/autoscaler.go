@@ -70,6 +70,6 @@ func (k *kit) autoscaledDeployment(role string, set labels.Set, replicas, maxRep
 	_, err := appsv1.NewDeployment(k.ctx, k.logical(role), &appsv1.DeploymentArgs{
 		Metadata: k.rolledMeta(k.objectName(set.Component), set, k.mostReplicas(replicas, maxReplicas), nil),
 		Spec:     deploymentSpec(replicas, set, surgeRollout(), annotations, pod),
-	}, append(k.workloadOpts(deps...), k.autoscaledOpts()...)...)
+	}, append(k.workloadOpts(deps...), append(k.autoscaledOpts(), createTimeout)...)...)
 	return err
 }

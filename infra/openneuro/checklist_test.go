@@ -151,14 +151,15 @@ func TestChartChecklist(t *testing.T) {
 
 	// The chart's liveness probes checked the health endpoints, and the workers' a broadcast through
 	// redis. The endpoints are now the readiness probes; liveness checks the process alone (its
-	// port), and the workers have none (celery is PID 1; a redis outage restarted them all).
+	// port), and the workers have none (celery is PID 1; a redis outage restarted them all); their
+	// readiness is the broker's answer.
 	probes := []struct {
 		ref, workload, container, readiness, liveness string
 	}{
 		{"api-deployment.yaml", name("api"), name("api"), "GET /crn/ delay 15 period 15", "TCP http delay 60 period 30"},
 		{"datalad-service-deployment.yaml", name("datalad-service"), name("datalad-service"), "GET /heartbeat delay 10 period 10", "TCP http delay 30 period 30"},
 		{"dataset-worker-stateful-set.yaml", name("dataset-worker"), name("dataset-worker"),
-			`exec /bin/sh -c celery inspect ping --app datalad_service.worker --destination "celery@${HOSTNAME}"`, "none"},
+			`exec python -c import os, redis; redis.Redis(host=os.environ["REDIS_HOST"], port=int(os.environ["REDIS_PORT"]), socket_timeout=5).ping()`, "none"},
 	}
 	for _, item := range probes {
 		t.Run(fmt.Sprintf("%s probes %s", item.ref, item.container), func(t *testing.T) {

@@ -50,7 +50,7 @@ func newDataladService(k *kit, s *settings, d *datasets) error {
 	if _, err := appsv1.NewDeployment(k.ctx, k.logical("datalad-service"), &appsv1.DeploymentArgs{
 		Metadata: k.rolledMeta(k.objectName(compDatalad), set, k.cfg.Replicas.DataladService, writerAnnotations(k.cfg.Replicas.DataladService)),
 		Spec:     deploymentSpec(k.cfg.Replicas.DataladService, set, surgeRollout(), s.checksums(), pod),
-	}, k.workloadOpts(s.deps()...)...); err != nil {
+	}, append(k.workloadOpts(s.deps()...), createTimeout)...); err != nil {
 		return err
 	}
 	if err := k.disruptionBudget("datalad-service", set); err != nil {

@@ -258,9 +258,20 @@ func deploymentSpec(replicas int, set labels.Set, strategy *appsv1.DeploymentStr
 // pull, readiness, and (with the namespace's readiness gates) the ALB's health checks.
 const perPodRolloutSeconds = 120
 
+// CreateTimeout is how long an up waits for a workload with a rollout-sized timeout (rolledMeta,
+// the dataset workers) to become ready when it creates it: its pods start together, so a first up
+// with one that cannot start (a claim that never binds, a failing mount, an image it cannot pull)
+// fails after this rather than after the hour a rollout of every worker may take. The engine's
+// per-operation timeout wins over the pulumi.com/timeoutSeconds annotation in the provider
+// (metadata.TimeoutDuration), which still bounds updates.
+const CreateTimeout = "15m"
+
+// createTimeout is CreateTimeout as a resource option.
+var createTimeout = pulumi.Timeouts(&pulumi.CustomTimeouts{Create: CreateTimeout})
+
 // rolledMeta is the metadata of a Deployment rolled one pod at a time: Pulumi waits for the whole
 // rollout (5 API replicas behind ALB readiness gates exceed its default 10 minutes) instead of
-// failing the update half-way.
+// failing the update half-way. Its options take createTimeout.
 func (k *kit) rolledMeta(name string, set labels.Set, replicas int, annotations pulumi.StringMap) *metav1.ObjectMetaArgs {
 	all := pulumi.StringMap{timeoutAnnotation: pulumi.String(strconv.Itoa(300 + replicas*perPodRolloutSeconds))}
 	for key, v := range annotations {

@@ -32,13 +32,13 @@ const (
 // got the signal to finish its task and was killed when the grace period ran out.
 const workerScript = `exec celery -A ` + celeryApp + ` worker -Q "dataset-worker-$(python get_docker_scale.py)" -l info`
 
-// workerReadiness pings only this worker (celery's default node name is celery@<hostname>), through
-// the broker. There is no liveness probe: the chart's (`celery status`, a broadcast through redis)
+// The worker's readiness is brokerProbe: its broker answers, the one thing a worker that serves no
+// port needs to consume; celery runs as PID 1 (exec), so a dead worker already restarts the
+// container. `celery inspect ping` (the chart's kind of check) imported the whole DataLad stack in
+// a second process every 30 s, on 2-vCPU storage nodes beside the EdgeFS target, and flapped under
+// load. There is no liveness probe: the chart's (`celery status`, a broadcast through redis)
 // restarted every worker at once whenever redis was away for a few minutes, which brings nothing
-// back; and celery runs as PID 1 (exec), so its death alone already restarts the container.
-func workerReadiness() *corev1.ProbeArgs {
-	return shellProbe(`celery inspect ping --app `+celeryApp+` --destination "celery@${HOSTNAME}"`, 10, 30, 20, 2)
-}
+// back.
 
 // newCeleryWorkers are the Celery dataset workers (chart section 2.7): one StatefulSet pod per shard, pod N
 // consuming queue dataset-worker-N, all sharing the datasets volume. The v3.14.2 worker serves no
@@ -100,7 +100,7 @@ func newCeleryWorkers(k *kit, s *settings, d *datasets) error {
 			corev1.VolumeMountArgs{Name: pulumi.String(sshKeyVolume), MountPath: pulumi.String(sshKeyMountPath),
 				SubPath: pulumi.String(sshKeySecretKey), ReadOnly: pulumi.Bool(true)},
 		},
-		ReadinessProbe:  workerReadiness(),
+		ReadinessProbe:  brokerProbe(),
 		Resources:       resources(k.cfg.Resources.Worker),
 		SecurityContext: containerSecurity(),
 	}}
@@ -154,7 +154,7 @@ func (k *kit) workerStatefulSet(set labels.Set, s *settings, governing *corev1.S
 			Spec:     pod,
 		},
 	}
-	opts := k.workloadOpts(deps...)
+	opts := append(k.workloadOpts(deps...), createTimeout)
 	if withStorage != nil {
 		opts = append(opts, withStorage(spec)...)
 	}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/openneuro/openneuro-infra/infra/labels"
+	"github.com/openneuro/openneuro-infra/infra/openneuro"
 	"github.com/openneuro/openneuro-infra/infra/placement"
 	"github.com/openneuro/openneuro-infra/internal/infratest"
 )
@@ -260,10 +261,12 @@ func TestWorkers(t *testing.T) {
 	// None: the chart's broadcast through redis restarted every worker in a redis outage; celery
 	// is PID 1, so its death restarts the container.
 	equal(t, "liveness", c.LivenessProbe, (*corev1.Probe)(nil))
+	// The broker answers, with redis-py alone: `celery inspect ping` imported the whole DataLad
+	// stack every 30 s on the storage nodes.
 	equal(t, "readiness", c.ReadinessProbe, &corev1.Probe{
-		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c",
-			`celery inspect ping --app datalad_service.worker --destination "celery@${HOSTNAME}"`}}},
-		InitialDelaySeconds: 10, PeriodSeconds: 30, TimeoutSeconds: 20, FailureThreshold: 2,
+		ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"python", "-c",
+			`import os, redis; redis.Redis(host=os.environ["REDIS_HOST"], port=int(os.environ["REDIS_PORT"]), socket_timeout=5).ping()`}}},
+		InitialDelaySeconds: 5, PeriodSeconds: 30, TimeoutSeconds: 10, FailureThreshold: 3,
 	})
 	// The chart's, but 450m of CPU requested (Pulumi.staging.yaml: room on the storage nodes).
 	equal(t, "resources", c.Resources, resourcesOf("450m", "768Mi", "2", "2Gi"))
@@ -438,6 +441,37 @@ func TestRedis(t *testing.T) {
 		equal(t, "claim templates", len(ss.Spec.VolumeClaimTemplates), 0)
 		equal(t, "data volume", volume(t, ss.Spec.Template.Spec, "data").EmptyDir, &corev1.EmptyDirVolumeSource{})
 	})
+}
+
+// TestCreationTimeouts: every workload whose rollout may take longer than the provider's default
+// (pulumi.com/timeoutSeconds) is created within CreateTimeout, 15 minutes, not its rollout's hour;
+// the others keep the provider's default for both. Both generations.
+func TestCreationTimeouts(t *testing.T) {
+	for _, c := range []struct {
+		stack string
+		opts  []infratest.Option
+	}{{"prod", nil}, {infratest.CurrentStack, infratest.Current()}} {
+		rec := run(t, c.stack, nil, c.opts...)
+		long := 0
+		for _, res := range rec.Descendants(openneuro.Token) {
+			if res.Type != "kubernetes:apps/v1:Deployment" && res.Type != "kubernetes:apps/v1:StatefulSet" {
+				continue
+			}
+			md, _ := res.Plain(false)["metadata"].(map[string]any)
+			annotations, _ := md["annotations"].(map[string]any)
+			_, rolled := annotations["pulumi.com/timeoutSeconds"]
+			want := ""
+			if rolled {
+				want, long = "15m", long+1
+			}
+			if res.CreateTimeout != want || openneuro.CreateTimeout != "15m" {
+				t.Errorf("%s %s %s: create timeout %q, want %q (rollout timeout %v)", c.stack, res.Type, res.Name, res.CreateTimeout, want, annotations["pulumi.com/timeoutSeconds"])
+			}
+		}
+		if long < 3 {
+			t.Errorf("%s: %d workloads with a rollout timeout, want the API, web and the workers at least", c.stack, long)
+		}
+	}
 }
 
 // TestRolloutTimeouts: Pulumi waits for a whole one-pod-at-a-time rollout behind the ALB (readiness
