@@ -14,6 +14,25 @@ const (
 	viewer  = "arn:aws:iam::" + account + ":role/openneuro-preview-prod"
 )
 
+// refusedBeforeAnything runs prod with opts and checks that it passes (want "") or fails with an
+// error containing want before any resource is registered.
+func refusedBeforeAnything(t *testing.T, want string, opts ...infratest.Option) {
+	t.Helper()
+	rec, err := infratest.RunStack("prod", opts...)
+	if want == "" {
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("want %q, got %v", want, err)
+	}
+	if n := len(rec.Resources()); n != 0 {
+		t.Errorf("%d resources registered before the preflight failed", n)
+	}
+}
+
 func session(role string) string {
 	return "arn:aws:sts::" + account + ":assumed-role/" + role + "/someone"
 }
@@ -50,19 +69,7 @@ func TestWhoMayRun(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rec, err := infratest.RunStack("prod", c.opts...)
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("want %q, got %v", c.want, err)
-			}
-			if n := len(rec.Resources()); n != 0 {
-				t.Errorf("%d resources registered before the preflight failed", n)
-			}
+			refusedBeforeAnything(t, c.want, c.opts...)
 		})
 	}
 }
@@ -123,19 +130,7 @@ func TestCertificateIssuedForTheSite(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			rec, err := infratest.RunStack("prod", infratest.WithValue("app.certificateArn", arn(i+1)), infratest.WithCertificate(arn(i+1), c.status, c.names...))
-			if c.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("want %q, got %v", c.want, err)
-			}
-			if n := len(rec.Resources()); n != 0 {
-				t.Errorf("%d resources registered before the preflight failed", n)
-			}
+			refusedBeforeAnything(t, c.want, infratest.WithValue("app.certificateArn", arn(i+1)), infratest.WithCertificate(arn(i+1), c.status, c.names...))
 		})
 	}
 	_, err := infratest.RunStack("prod", infratest.WithValue("app.certificateArn", arn(999)), infratest.WithoutCertificate(arn(999)))
