@@ -40,9 +40,11 @@ var (
 		"--tasks-pattern", "datalad_service/tasks/*.py", "--fs-discover", "--max-async-tasks", "2", "--use-process-pool"}
 )
 
-// brokerReadiness checks that the taskiq processes' broker, redis DB 8, answers, with the redis
+// brokerReadiness checks that the taskiq scheduler's broker, redis DB 8, answers, with the redis
 // client the image's taskiq-redis uses: a taskiq process serves no port, and without its broker it
-// can neither take nor queue a task.
+// can neither take nor queue a task. Not on the worker's taskiq container: a pod is ready only when
+// all its containers are, so it would take the shard's DataLad HTTP service (which reads without
+// redis) out of its Service and the ALB whenever redis is away.
 func brokerReadiness() *corev1.ProbeArgs {
 	return &corev1.ProbeArgs{
 		Exec: &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"/srv/.venv/bin/python", "-c",
@@ -138,7 +140,6 @@ func newDatasetWorkers(k *kit, s *settings) (part, error) {
 			Command:         pulumi.ToStringArray(taskiqWorkerCommand),
 			EnvFrom:         s.envFrom(),
 			VolumeMounts:    mounts,
-			ReadinessProbe:  brokerReadiness(),
 			Resources:       resources(k.cfg.Resources.TaskiqWorker),
 			SecurityContext: containerSecurity(),
 		},

@@ -277,16 +277,26 @@ var stackRuns = struct {
 	objs map[string][]map[string]any
 }{objs: map[string][]map[string]any{}}
 
-// stackObjects runs the program for the stack under mocks and returns every Kubernetes object it
-// would apply, with the harness's placeholder secrets in clear (valid values for the API server).
+// currentGeneration names, for stackObjects, infratest.CurrentStack moved to the current
+// generation (infratest.Current): no committed stack runs it yet.
+const currentGeneration = "current generation"
+
+// stackObjects runs the program for the stack (or currentGeneration) under mocks and returns every
+// Kubernetes object it would apply, with the harness's placeholder secrets in clear (valid values
+// for the API server).
 func stackObjects(t *testing.T, stack string) []map[string]any {
 	t.Helper()
 	stackRuns.Lock()
 	defer stackRuns.Unlock()
-	if objs, ok := stackRuns.objs[stack]; ok {
+	key := stack
+	if objs, ok := stackRuns.objs[key]; ok {
 		return objs
 	}
-	rec, err := infratest.RunStack(stack)
+	var opts []infratest.Option
+	if stack == currentGeneration {
+		stack, opts = infratest.CurrentStack, infratest.Current()
+	}
+	rec, err := infratest.RunStack(stack, opts...)
 	if err != nil {
 		t.Fatalf("run stack %s: %v", stack, err)
 	}
@@ -294,7 +304,7 @@ func stackObjects(t *testing.T, stack string) []map[string]any {
 	for _, m := range rec.Manifests(false) {
 		objs = append(objs, m.Object)
 	}
-	stackRuns.objs[stack] = objs
+	stackRuns.objs[key] = objs
 	return objs
 }
 
@@ -497,14 +507,7 @@ func TestDecodeStrict(t *testing.T) {
 // generation (staging moved to it, infratest.Current) to the API server, and runs the project's
 // rules over them.
 func TestCurrentGenerationAgainstAPIServer(t *testing.T) {
-	rec, err := infratest.RunStack(infratest.CurrentStack, infratest.Current()...)
-	if err != nil {
-		t.Fatalf("run the current generation: %v", err)
-	}
-	var objs []map[string]any
-	for _, m := range rec.Manifests(false) {
-		objs = append(objs, m.Object)
-	}
+	objs := stackObjects(t, currentGeneration)
 	for _, o := range objs {
 		if _, _, err := DecodeStrict(o); err != nil {
 			t.Errorf("%s: %v", objectID(&unstructured.Unstructured{Object: o}), err)

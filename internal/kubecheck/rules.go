@@ -68,8 +68,9 @@ type Exception struct {
 }
 
 func (e Exception) matches(kind, name, container string) bool {
-	ok, _ := path.Match(e.Name, name)
-	return ok && e.Kind == kind && (e.Container == "" || e.Container == container)
+	nameOK, _ := path.Match(e.Name, name)
+	containerOK, _ := path.Match(e.Container, container)
+	return nameOK && e.Kind == kind && (e.Container == "" || containerOK)
 }
 
 // NoReadinessProbe lists long-running containers that have no readinessProbe on purpose: they serve
@@ -79,6 +80,8 @@ func (e Exception) matches(kind, name, container string) bool {
 var NoReadinessProbe = []Exception{
 	{Kind: "Deployment", Name: "rook-edgefs-operator", Container: "rook-edgefs-operator",
 		Reason: "the Rook EdgeFS operator image has no health endpoint and nothing routes to it"},
+	{Kind: "StatefulSet", Name: "*-dataset-worker", Container: "*-dataset-taskiq-worker",
+		Reason: "the current generation's taskiq worker serves no port; a readiness probe on it would take its pod's DataLad HTTP service out of the Service and the ALB whenever redis is away"},
 }
 
 // ServiceSelectorExceptions lists Services that on purpose do not select the pods of exactly one

@@ -9,11 +9,12 @@ import (
 	"github.com/openneuro/openneuro-infra/internal/stackconfig"
 )
 
-// TestProjectRules enforces the project rules (rules.go) on every object of every stack.
+// TestProjectRules enforces the project rules (rules.go) on every object of every stack and of the
+// current generation; an exception no object of them needs is an error.
 func TestProjectRules(t *testing.T) {
 	secrets := slices.Sorted(maps.Values(stackconfig.SecretPlaceholders()))
 	var all []map[string]any
-	for _, stack := range allStacks(t) {
+	for _, stack := range append(allStacks(t), currentGeneration) {
 		t.Run(stack, func(t *testing.T) {
 			objs := stackObjects(t, stack)
 			all = append(all, objs...)
