@@ -27,6 +27,7 @@ package setup
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -542,13 +543,8 @@ func previewRole(ctx *pulumi.Context, cfg *Config, s Stack, provider pulumi.Stri
 
 // PreviewPolicy is the preview role's policy of stack s, given its secrets key and the state bucket.
 func PreviewPolicy(account Account, s Stack, keyARN, bucketARN string) irsa.Document {
-	services := make([]string, 0, len(PreviewReads))
-	for service := range PreviewReads {
-		services = append(services, service)
-	}
-	sort.Strings(services)
 	var reads irsa.Values
-	for _, service := range services {
+	for _, service := range slices.Sorted(maps.Keys(PreviewReads)) {
 		if service != "ssm" {
 			reads = append(reads, PreviewReads[service]...)
 		}
